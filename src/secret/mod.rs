@@ -1,0 +1,225 @@
+//! Secrets: the [`Secret`] type and the pluggable [`SecretStore`] (SPEC 4).
+//!
+//! Secret plaintext exists in memory only inside a [`Secret`]: it wipes its
+//! buffer on drop, prints as `Secret([redacted])`, has no `Display`, no serde
+//! and no `Clone`, and gives its content out through one method,
+//! [`Secret::expose_secret`], so that `grep expose_secret` lists every exit.
+
+mod memory;
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::error::Shown;
+
+pub use memory::MemorySecretStore;
+
+/// A secret string: wiped from memory on drop, never printed.
+///
+/// ```
+/// use valueset::Secret;
+/// let s = Secret::new(String::from("hunter2"));
+/// assert_eq!(format!("{s:?}"), "Secret([redacted])");
+/// assert_eq!(s.expose_secret(), "hunter2");
+/// ```
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// Takes ownership of `plaintext`; its buffer is wiped when the secret is
+    /// dropped.
+    pub fn new(plaintext: String) -> Self {
+        Secret(Zeroizing::new(plaintext))
+    }
+
+    /// The plaintext. Every place that reads a secret's content calls this.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    /// An explicit copy; `Secret` is deliberately not `Clone`.
+    #[must_use]
+    pub fn clone_secret(&self) -> Secret {
+        Secret::new(self.0.as_str().to_owned())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(plaintext: String) -> Self {
+        Secret::new(plaintext)
+    }
+}
+
+/// Where a secret lives in a [`SecretStore`]: a reference and, optionally, a
+/// version. References and versions are locations, not content: they are safe
+/// to print and to store.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct SecretRef {
+    /// The store's name for the secret (a path, an ARN, a key name…).
+    pub reference: String,
+    /// A version of the secret, where the store keeps versions; `None` means
+    /// the latest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+impl SecretRef {
+    /// A reference to the latest version of `reference`.
+    pub fn new(reference: impl Into<String>) -> Self {
+        SecretRef {
+            reference: reference.into(),
+            version: None,
+        }
+    }
+
+    /// The same reference pinned to `version`.
+    #[must_use]
+    pub fn with_version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+}
+
+impl fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.version {
+            Some(v) => write!(f, "{}@{}", self.reference, v),
+            None => f.write_str(&self.reference),
+        }
+    }
+}
+
+/// A place where secrets live: the library's own encrypted store, an
+/// in-memory store, or an external one (Vault, a cloud secret manager…).
+///
+/// Implementations must never put secret content into an error, a log line
+/// or a `Debug` output: [`SecretStoreError`] carries references and store ids
+/// only.
+///
+/// The trait is object-safe; the library holds stores as
+/// `Arc<dyn SecretStore>`.
+pub trait SecretStore: Send + Sync + fmt::Debug + 'static {
+    /// The store's id, as shown in `secret_store_id`. Stable for the life of
+    /// the data that references it.
+    fn id(&self) -> &str;
+
+    /// Reads the secret at `reference`.
+    ///
+    /// # Errors
+    ///
+    /// [`SecretStoreError::NotFound`] when nothing is stored there (or not
+    /// that version); [`SecretStoreError::Unavailable`] when the store
+    /// cannot answer.
+    fn get(&self, reference: &SecretRef) -> Result<Secret, SecretStoreError>;
+
+    /// Whether [`put`](Self::put) and [`delete`](Self::delete) can succeed.
+    /// Read-only stores hold secrets that their owners manage.
+    fn is_writable(&self) -> bool {
+        false
+    }
+
+    /// Stores `secret` under the suggested `name` (a `/`-separated path that
+    /// the library makes unique, such as `app/env/KEY`) and returns the
+    /// reference under which it can be read back. Storing under a name that
+    /// exists adds a new version; earlier references stay readable until
+    /// deleted.
+    ///
+    /// # Errors
+    ///
+    /// [`SecretStoreError::ReadOnly`] for a read-only store (the default);
+    /// [`SecretStoreError::Unavailable`] when the store cannot write.
+    fn put(&self, name: &str, secret: &Secret) -> Result<SecretRef, SecretStoreError> {
+        let _ = (name, secret);
+        Err(SecretStoreError::ReadOnly {
+            store: self.id().to_owned(),
+        })
+    }
+
+    /// Deletes the secret at `reference`: only that version when it names
+    /// one, every version otherwise. Deleting what is not there succeeds
+    /// (delete is idempotent).
+    ///
+    /// # Errors
+    ///
+    /// [`SecretStoreError::ReadOnly`] for a read-only store (the default);
+    /// [`SecretStoreError::Unavailable`] when the store cannot write.
+    fn delete(&self, reference: &SecretRef) -> Result<(), SecretStoreError> {
+        let _ = reference;
+        Err(SecretStoreError::ReadOnly {
+            store: self.id().to_owned(),
+        })
+    }
+}
+
+/// A [`SecretStore`] failed. Carries store ids and references, never content.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretStoreError {
+    /// Nothing is stored at the reference.
+    #[error("secret store `{store}` has no secret at `{}`", Shown(&reference.to_string()))]
+    NotFound {
+        /// The store's id.
+        store: String,
+        /// The reference that was asked for.
+        reference: SecretRef,
+    },
+    /// A write was asked of a read-only store.
+    #[error("secret store `{store}` is read-only")]
+    ReadOnly {
+        /// The store's id.
+        store: String,
+    },
+    /// No store with this id is configured.
+    #[error("no secret store `{store}` is configured")]
+    UnknownStore {
+        /// The id that was asked for.
+        store: String,
+    },
+    /// The store could not answer (network, permissions, I/O). The message
+    /// is the store's own and must not contain secret content.
+    #[error("secret store `{store}` is unavailable: {message}")]
+    Unavailable {
+        /// The store's id.
+        store: String,
+        /// What went wrong, for people.
+        message: String,
+    },
+}
+
+impl SecretStoreError {
+    /// The stable code: `secret_not_found`, `secret_store_read_only`,
+    /// `unknown_secret_store` or `secret_store_unavailable`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SecretStoreError::NotFound { .. } => "secret_not_found",
+            SecretStoreError::ReadOnly { .. } => "secret_store_read_only",
+            SecretStoreError::UnknownStore { .. } => "unknown_secret_store",
+            SecretStoreError::Unavailable { .. } => "secret_store_unavailable",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let s = Secret::new("canary-7f3a".to_owned());
+        assert_eq!(format!("{s:?}"), "Secret([redacted])");
+        assert_eq!(format!("{s:#?}"), "Secret([redacted])");
+        assert_eq!(s.clone_secret().expose_secret(), "canary-7f3a");
+    }
+
+    #[test]
+    fn secret_ref_prints_location() {
+        let r = SecretRef::new("apps/a/KEY").with_version("3");
+        assert_eq!(r.to_string(), "apps/a/KEY@3");
+    }
+}

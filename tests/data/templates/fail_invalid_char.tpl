@@ -1,0 +1,1 @@
+a ${values.A/B} b ${values.é}

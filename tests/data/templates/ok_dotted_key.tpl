@@ -1,0 +1,1 @@
+${values.db.host}:${values["db.port"]}

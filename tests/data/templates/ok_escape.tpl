@@ -1,0 +1,1 @@
+cost: $\{values.X} and ${values.X}

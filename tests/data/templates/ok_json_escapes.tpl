@@ -1,0 +1,1 @@
+${a["tab\there \"q\" \u00e9 \ud83d\ude00 \/"]}

@@ -1,0 +1,3 @@
+line1
+${values.A}
+line3

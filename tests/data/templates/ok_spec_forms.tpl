@@ -1,0 +1,1 @@
+${shared.users-db.name}|${["shared"]["users-db"]["name"]}|${shared['users-db'].name}

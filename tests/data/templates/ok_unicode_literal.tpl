@@ -1,0 +1,1 @@
+héllo ${x} wörld

@@ -1,0 +1,160 @@
+//! The properties the fuzz targets check, shared with the test that replays
+//! their corpus and crash artifacts (`fuzz_regressions`). The fuzz targets
+//! include this file with `#[path]`, so there is one copy of each check.
+//!
+//! Uses only `valueset`'s public API and `std`.
+
+use std::collections::HashSet;
+
+use valueset::placeholder::{Path, Segment};
+use valueset::resolve::{Context, MapValues, Namespace, NamespaceError, Output, Resolver};
+use valueset::{Error, Key, Secret, Template};
+
+/// Parsing never panics; a parsed template prints and parses back to the
+/// same segments; every span lies inside the input on char boundaries.
+pub(crate) fn check_parse(data: &[u8]) {
+    let Ok(input) = std::str::from_utf8(data) else {
+        return;
+    };
+    match Template::parse(input) {
+        Ok(template) => {
+            for p in template.placeholders() {
+                let span = p.span();
+                assert!(input.is_char_boundary(span.start) && input.is_char_boundary(span.end));
+                assert!(
+                    input[span.range()].starts_with("${") && input[span.range()].ends_with('}')
+                );
+            }
+            let printed = template.to_string();
+            let again = Template::parse(&printed).expect("printed template parses");
+            assert_eq!(shape(&again), shape(&template), "reprinted as {printed:?}");
+        }
+        Err(errors) => {
+            assert!(!errors.is_empty());
+            let mut last = 0;
+            for e in &errors {
+                let span = e.span();
+                assert!(span.start >= last && span.start < span.end && span.end <= input.len());
+                assert!(input.is_char_boundary(span.start) && input.is_char_boundary(span.end));
+                last = span.end;
+                assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+}
+
+/// Literal text (adjacent literals joined) and paths.
+fn shape(template: &Template<'_>) -> Vec<Result<String, Vec<String>>> {
+    let mut out: Vec<Result<String, Vec<String>>> = Vec::new();
+    for segment in template.segments() {
+        match segment {
+            Segment::Literal(t) => match out.last_mut() {
+                Some(Ok(text)) => text.push_str(t),
+                _ => out.push(Ok((*t).to_owned())),
+            },
+            Segment::Placeholder(p) => {
+                out.push(Err(p.path().segments().map(str::to_owned).collect()));
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug)]
+struct Echo;
+
+/// `${echo.…}` echoes its path; `${echo.secret.…}` returns it as a secret.
+impl Namespace for Echo {
+    fn resolve(&self, path: &Path<'_>, _: &Context) -> Result<Output, NamespaceError> {
+        let rest = path.tail(1).ok_or(NamespaceError::NotFound)?;
+        if path.segments().nth(1) == Some("secret") {
+            Ok(Output::secret(Secret::new(rest.into_owned())))
+        } else {
+            Ok(Output::plain(rest.into_owned()))
+        }
+    }
+}
+
+/// Resolution never panics; the output is secret exactly when some
+/// placeholder hit a secret; a plain output is the literals and values in
+/// order.
+pub(crate) fn check_resolve(data: &[u8]) {
+    let Ok(input) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut values = MapValues::new();
+    let plain = [("A", "alpha"), ("B", "${values.A}"), ("a.b", "dotted")];
+    for (k, v) in plain {
+        values.insert(Key::new(k).expect("valid key"), v);
+    }
+    values.insert_secret(
+        Key::new("S").expect("valid key"),
+        Secret::new("s3cr3t".into()),
+    );
+    values.insert_purged(Key::new("P").expect("valid key"));
+    let secret_keys: HashSet<&str> = HashSet::from(["S"]);
+    let context = Context {
+        app: Some("app".into()),
+        env: Some("env".into()),
+        ..Context::default()
+    };
+    let resolver = Resolver::new(&values)
+        .with_context(context)
+        .with_namespace("echo", Echo)
+        .expect("valid namespace");
+
+    let Ok(template) = Template::parse(input) else {
+        assert!(matches!(
+            resolver.resolve_str(input),
+            Err(Error::Template(_))
+        ));
+        return;
+    };
+    let expect_secret = template.placeholders().any(|p| {
+        let path = p.path();
+        match path.first() {
+            "values" => path
+                .tail(1)
+                .is_some_and(|k| secret_keys.contains(k.as_ref())),
+            "echo" => path.segments().nth(1) == Some("secret"),
+            _ => false,
+        }
+    });
+    match resolver.resolve(&template) {
+        Ok(out) => {
+            assert_eq!(out.is_secret(), expect_secret, "taint of {input:?}");
+            if let Some(text) = out.as_plain() {
+                let mut expected = String::new();
+                for segment in template.segments() {
+                    match segment {
+                        Segment::Literal(t) => expected.push_str(t),
+                        Segment::Placeholder(p) => {
+                            let path = p.path();
+                            let tail = path.tail(1).unwrap_or_default();
+                            let value = match (path.first(), tail.as_ref()) {
+                                ("values", key) => plain
+                                    .iter()
+                                    .find(|(k, _)| *k == key)
+                                    .map(|(_, v)| (*v).to_owned())
+                                    .expect("resolved keys exist"),
+                                ("echo", rest) => rest.to_owned(),
+                                ("context", "app.id") => "app".to_owned(),
+                                ("context", "env.id") => "env".to_owned(),
+                                other => panic!("resolved an unexpected path {other:?}"),
+                            };
+                            expected.push_str(&value);
+                        }
+                    }
+                }
+                assert_eq!(text, expected);
+            }
+        }
+        Err(errors) => {
+            for e in &errors {
+                let span = e.span().expect("template errors have spans");
+                assert!(span.end <= input.len());
+                assert!(!e.to_string().contains("s3cr3t"));
+            }
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! SPEC 4.2, 5.3, 5.4: resolution, taint, workloads.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+use valueset::placeholder::Path;
+use valueset::resolve::{
+    Context, FileTemplate, MapValues, Namespace, NamespaceError, Output, ResolveErrorKind,
+    Resolved, Resolver, WebhookTemplate, Workload,
+};
+use valueset::{Error, Key, Secret};
+
+fn values() -> MapValues {
+    let mut v = MapValues::new();
+    v.insert(Key::new("HOST").unwrap(), "db.internal");
+    v.insert(Key::new("db.port").unwrap(), "5432");
+    v.insert(Key::new("TEMPLATE_LIKE").unwrap(), "${values.HOST}");
+    v.insert_secret(
+        Key::new("PASSWORD").unwrap(),
+        Secret::new("pw-canary".into()),
+    );
+    v.insert_purged(Key::new("OLD").unwrap());
+    v
+}
+
+fn codes(e: &Error) -> Vec<&'static str> {
+    match e {
+        Error::Unresolved(errors) => errors.iter().map(|e| e.kind().code()).collect(),
+        Error::Template(errors) => errors.iter().map(|e| e.kind().code()).collect(),
+        other => vec![other.code()],
+    }
+}
+
+#[test]
+fn values_and_dotted_keys() -> valueset::Result<()> {
+    let v = values();
+    let r = Resolver::new(&v);
+    let out = r.resolve_str("${values.HOST}:${values.db.port}/${values[\"db.port\"]}")?;
+    assert_eq!(out.as_plain(), Some("db.internal:5432/5432"));
+    Ok(())
+}
+
+#[test]
+fn template_without_placeholders_comes_back_borrowed() -> valueset::Result<()> {
+    let v = values();
+    let text = String::from("nothing to see $ here");
+    let out = Resolver::new(&v).resolve_str(&text)?;
+    let Resolved::Plain(Cow::Borrowed(s)) = out else {
+        panic!("expected a borrowed result, got {out:?}");
+    };
+    assert_eq!(s.as_ptr(), text.as_ptr());
+    Ok(())
+}
+
+#[test]
+fn escape_resolves_to_literal_dollar_brace() -> valueset::Result<()> {
+    let v = values();
+    let out = Resolver::new(&v).resolve_str("$\\{values.HOST} is ${values.HOST}")?;
+    assert_eq!(out.as_plain(), Some("${values.HOST} is db.internal"));
+    Ok(())
+}
+
+#[test]
+fn single_pass_inserts_values_as_text() -> valueset::Result<()> {
+    let v = values();
+    let out = Resolver::new(&v).resolve_str("x=${values.TEMPLATE_LIKE}")?;
+    assert_eq!(out.as_plain(), Some("x=${values.HOST}"));
+    Ok(())
+}
+
+#[test]
+fn secret_taints_the_whole_string() -> valueset::Result<()> {
+    let v = values();
+    let out = Resolver::new(&v).resolve_str("postgres://u:${values.PASSWORD}@${values.HOST}")?;
+    assert!(out.is_secret());
+    assert_eq!(out.as_plain(), None);
+    assert_eq!(
+        out.as_secret().unwrap().expose_secret(),
+        "postgres://u:pw-canary@db.internal"
+    );
+    assert!(!format!("{out:?}").contains("pw-canary"));
+    Ok(())
+}
+
+#[test]
+fn every_unresolved_placeholder_is_reported_with_its_span() {
+    let v = values();
+    let text = "${values.NOPE} ${values.OLD} ${nope.x} ${values} ${values['a b']} ${context.app.id} ${context.foo}";
+    let e = Resolver::new(&v).resolve_str(text).unwrap_err();
+    assert_eq!(
+        codes(&e),
+        [
+            "unknown_key",
+            "purged",
+            "unknown_namespace",
+            "missing_key",
+            "invalid_key",
+            "missing_context",
+            "unknown_context"
+        ]
+    );
+    assert_eq!(e.code(), "unknown_key");
+    let Error::Unresolved(errors) = &e else {
+        panic!()
+    };
+    let spans: Vec<_> = errors.iter().map(|e| e.span().unwrap()).collect();
+    for span in &spans {
+        assert!(text[span.range()].starts_with("${") && text[span.range()].ends_with('}'));
+    }
+    assert_eq!(&text[spans[0].range()], "${values.NOPE}");
+    let message = e.to_string();
+    assert!(
+        message.contains("no shared value has the key `NOPE`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("the value of `OLD` was purged from this version"),
+        "{message}"
+    );
+    assert!(message.contains("unknown namespace `nope`"), "{message}");
+    assert!(message.contains("`context.app.id` is not set"), "{message}");
+}
+
+#[test]
+fn syntax_errors_come_first_as_template_errors() {
+    let v = values();
+    let e = Resolver::new(&v)
+        .resolve_str("${values.HOST ${}")
+        .unwrap_err();
+    assert_eq!(codes(&e), ["unterminated", "empty_placeholder"]);
+}
+
+#[test]
+fn context_paths() -> valueset::Result<()> {
+    let v = HashMap::<String, String>::new();
+    let ctx = Context {
+        app: Some("shop".into()),
+        env: Some("prod".into()),
+        org: Some("acme".into()),
+        workload: Some("api".into()),
+        deploy: Some("d-42".into()),
+    };
+    let r = Resolver::new(&v).with_context(ctx);
+    let out = r.resolve_str(
+        "${context.org.id}/${context.app.id}/${context.env.id}/${context.workload.id}/${context['deploy'].id}",
+    )?;
+    assert_eq!(out.as_plain(), Some("acme/shop/prod/api/d-42"));
+    Ok(())
+}
+
+#[derive(Debug)]
+struct Resources;
+
+impl Namespace for Resources {
+    fn resolve(&self, path: &Path<'_>, ctx: &Context) -> Result<Output, NamespaceError> {
+        match path.tail(1).as_deref() {
+            Some("db.host") => Ok(Output::plain(format!(
+                "{}-db",
+                ctx.env.as_deref().unwrap_or("none")
+            ))),
+            Some("db.password") => Ok(Output::secret(Secret::new("ns-secret".into()))),
+            Some("dns.public") => Ok(Output::plain("example.com".into()).not_allowed_in_secrets()),
+            Some("broken") => Err(NamespaceError::Failed {
+                message: "backend timed out".into(),
+            }),
+            _ => Err(NamespaceError::NotFound),
+        }
+    }
+}
+
+#[test]
+fn namespaces_resolve_and_taint() -> valueset::Result<()> {
+    let v = values();
+    let ctx = Context {
+        env: Some("prod".into()),
+        ..Context::default()
+    };
+    let r = Resolver::new(&v)
+        .with_context(ctx)
+        .with_namespace("resources", Resources)?;
+    assert_eq!(
+        r.resolve_str("${resources.db.host}")?.as_plain(),
+        Some("prod-db")
+    );
+    assert!(r.resolve_str("${resources.db.password}")?.is_secret());
+    assert_eq!(
+        r.resolve_str("https://${resources.dns.public}")?.as_plain(),
+        Some("https://example.com")
+    );
+    let e = r
+        .resolve_str("${resources.dns.public}:${values.PASSWORD}")
+        .unwrap_err();
+    assert_eq!(codes(&e), ["secret_not_allowed"]);
+    let e = r
+        .resolve_str("${resources.broken} ${resources.x}")
+        .unwrap_err();
+    assert_eq!(codes(&e), ["namespace_failed", "unknown_path"]);
+    assert!(
+        e.to_string()
+            .contains("namespace `resources` failed: backend timed out")
+    );
+    Ok(())
+}
+
+#[test]
+fn reserved_and_bad_namespace_names_are_refused() {
+    let v = values();
+    for name in ["values", "context", "", "a.b", "a b"] {
+        let e = Resolver::new(&v)
+            .with_namespace(name, Resources)
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_namespace", "{name}");
+    }
+}
+
+fn workload() -> Workload {
+    Workload {
+        id: "api".into(),
+        values: BTreeMap::from([("HOST".into(), "workload-host".into())]),
+        variables: BTreeMap::from([
+            ("DB_HOST".into(), "${values.HOST}".into()),
+            (
+                "DB_URL".into(),
+                "pg://${values.PASSWORD}@${values.HOST}".into(),
+            ),
+            ("STATIC".into(), "plain".into()),
+        ]),
+        files: BTreeMap::from([(
+            "/etc/app.conf".into(),
+            FileTemplate {
+                mode: Some("0600".into()),
+                value: "password=${values.PASSWORD}\n".into(),
+            },
+        )]),
+        labels: BTreeMap::from([("app".into(), "${context.workload.id}".into())]),
+        webhooks: BTreeMap::from([(
+            "notify".into(),
+            WebhookTemplate {
+                url: "https://${values.HOST}/hook".into(),
+                headers: BTreeMap::from([(
+                    "Authorization".into(),
+                    "Bearer ${values.PASSWORD}".into(),
+                )]),
+            },
+        )]),
+    }
+}
+
+#[test]
+fn workload_items_resolve_with_workload_values_on_top() -> valueset::Result<()> {
+    let v = values();
+    let w = workload();
+    let out = Resolver::new(&v).resolve_workload(&w)?;
+    // Workload-level values override the others.
+    assert_eq!(out.variables["DB_HOST"].as_plain(), Some("workload-host"));
+    assert!(out.variables["DB_URL"].is_secret());
+    assert!(matches!(
+        out.variables["STATIC"],
+        Resolved::Plain(Cow::Borrowed("plain"))
+    ));
+    let file = &out.files["/etc/app.conf"];
+    assert_eq!(file.mode.as_deref(), Some("0600"));
+    assert!(file.content.is_secret());
+    assert_eq!(out.labels["app"], "api");
+    let hook = &out.webhooks["notify"];
+    assert_eq!(hook.url.as_plain(), Some("https://workload-host/hook"));
+    assert!(hook.headers["Authorization"].is_secret());
+    Ok(())
+}
+
+#[test]
+fn a_label_can_never_be_secret() {
+    let v = values();
+    let mut w = workload();
+    w.labels
+        .insert("leak".into(), "x-${values.PASSWORD}".into());
+    let e = Resolver::new(&v).resolve_workload(&w).unwrap_err();
+    let errors: Vec<_> = e.iter().collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].item(), Some("labels.leak"));
+    assert_eq!(errors[0].kind(), &ResolveErrorKind::SecretInLabel);
+    assert_eq!(errors[0].span().unwrap().range(), 2..20);
+    assert!(!e.to_string().contains("pw-canary"));
+}
+
+#[test]
+fn workload_errors_name_their_items() {
+    let v = values();
+    let mut w = workload();
+    w.values.insert("bad key".into(), "x".into());
+    w.variables.insert("BROKEN".into(), "${values.}".into());
+    w.webhooks
+        .get_mut("notify")
+        .unwrap()
+        .headers
+        .insert("X".into(), "${values.NOPE}".into());
+    let e = Resolver::new(&v).resolve_workload(&w).unwrap_err();
+    let items: Vec<_> = e
+        .iter()
+        .map(|e| (e.item().unwrap(), e.kind().code()))
+        .collect();
+    assert_eq!(
+        items,
+        [
+            ("values.bad key", "invalid_key"),
+            ("variables.BROKEN", "invalid_template"),
+            ("webhooks.notify.headers.X", "unknown_key"),
+        ]
+    );
+    let broken = e.iter().nth(1).unwrap();
+    assert_eq!(
+        broken.kind(),
+        &ResolveErrorKind::Syntax(valueset::placeholder::ParseErrorKind::EmptySegment)
+    );
+    assert_eq!(broken.span().unwrap().range(), 0..10);
+}
+
+#[test]
+fn workload_json_is_strict() {
+    let w: Workload = serde_json::from_str(
+        r#"{"id": "api", "variables": {"A": "${values.HOST}"}, "files": {"/f": {"value": "x"}}}"#,
+    )
+    .unwrap();
+    assert_eq!(w.files["/f"].mode, None);
+    let e = serde_json::from_str::<Workload>(r#"{"id": "api", "varibles": {}}"#).unwrap_err();
+    assert!(e.to_string().contains("unknown field `varibles`"), "{e}");
+}
