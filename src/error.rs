@@ -10,6 +10,10 @@
 
 use std::fmt;
 
+use crate::access::Action;
+use crate::backend::BackendError;
+use crate::id::{AppId, EnvId, Key};
+use crate::model::VersionId;
 use crate::placeholder::ParseErrors;
 use crate::resolve::ResolveErrors;
 use crate::secret::SecretStoreError;
@@ -31,6 +35,75 @@ pub enum Error {
     /// A [`SecretStore`](crate::secret::SecretStore) failed.
     #[error(transparent)]
     SecretStore(#[from] SecretStoreError),
+    /// An App, Environment, key or version does not exist.
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
+    /// An App or Environment with this id exists already.
+    #[error("{what} already exists")]
+    AlreadyExists {
+        /// What exists, as `app `shop`` or `environment `prod` of app `shop``.
+        what: String,
+    },
+    /// The caller expected another version to be current (optimistic
+    /// concurrency, SPEC 7). Nothing was changed.
+    #[error("conflict: the current version is {}", current.map_or_else(|| "none (empty history)".to_owned(), |v| format!("`{v}`")))]
+    Conflict {
+        /// The version that is current.
+        current: Option<VersionId>,
+    },
+    /// The actor's roles do not allow the action (SPEC 6). Nothing was
+    /// changed.
+    #[error("forbidden: {action} needs {needs}")]
+    Forbidden {
+        /// What was refused.
+        action: Action,
+        /// The roles that would allow it.
+        needs: &'static str,
+    },
+    /// An Environment override of a key with no App base value (SPEC 2).
+    #[error(
+        "no base value: key `{key}` has no App value, so it cannot be overridden in an environment; set the App value first"
+    )]
+    NoBaseValue {
+        /// The key.
+        key: Key,
+    },
+    /// Deleting an App value that Environments override, without asking to
+    /// cascade (SPEC 2).
+    #[error(
+        "key `{key}` is overridden in environments {}: delete with cascade to delete the overrides too",
+        list(envs)
+    )]
+    OverriddenInEnvs {
+        /// The key.
+        key: Key,
+        /// The Environments that override it.
+        envs: Vec<EnvId>,
+    },
+    /// A purge was refused (SPEC 3.4). Nothing was changed.
+    #[error(transparent)]
+    PurgeRefused(#[from] PurgeRefusal),
+    /// A restore would bring back a value that was purged (SPEC 3.3); restore
+    /// a subset without the key.
+    #[error(
+        "the value of `{key}` in version `{version}` was purged and cannot be restored; restore the other keys only"
+    )]
+    Purged {
+        /// The key.
+        key: Key,
+        /// The version it was purged from.
+        version: VersionId,
+    },
+    /// Stored data could not be decoded: the storage was damaged or written
+    /// by an incompatible version.
+    #[error("corrupted data: {what}")]
+    Corrupted {
+        /// What could not be read.
+        what: String,
+    },
+    /// The storage backend failed.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
 }
 
 impl Error {
@@ -45,8 +118,126 @@ impl Error {
             Error::Template(_) => "invalid_template",
             Error::Unresolved(e) => e.code(),
             Error::SecretStore(e) => e.code(),
+            Error::NotFound(e) => e.code(),
+            Error::AlreadyExists { .. } => "already_exists",
+            Error::Conflict { .. } => "conflict",
+            Error::Forbidden { .. } => "forbidden",
+            Error::NoBaseValue { .. } => "no_base_value",
+            Error::OverriddenInEnvs { .. } => "overridden_in_envs",
+            Error::PurgeRefused(e) => e.code(),
+            Error::Purged { .. } => "purged",
+            Error::Corrupted { .. } => "corrupted",
+            Error::Backend(_) => "backend",
         }
     }
+}
+
+/// Something named does not exist.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotFound {
+    /// No App with this id.
+    #[error("unknown app `{app}`")]
+    App {
+        /// The id.
+        app: AppId,
+    },
+    /// No Environment with this id in the App.
+    #[error("unknown environment `{env}` in app `{app}`")]
+    Env {
+        /// The App.
+        app: AppId,
+        /// The id.
+        env: EnvId,
+    },
+    /// No value with this key at this level.
+    #[error("unknown key `{key}`{}", in_scope(env.as_ref()))]
+    Key {
+        /// The key.
+        key: Key,
+        /// The Environment, for an override.
+        env: Option<EnvId>,
+    },
+    /// No version with this id in this history (or the history is empty,
+    /// for `latest`).
+    #[error("unknown version `{version}`{}", in_scope(env.as_ref()))]
+    Version {
+        /// The id as given.
+        version: String,
+        /// The Environment whose history was asked.
+        env: Option<EnvId>,
+    },
+}
+
+impl NotFound {
+    /// The stable code: `unknown_app`, `unknown_env`, `unknown_key` or
+    /// `unknown_version`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            NotFound::App { .. } => "unknown_app",
+            NotFound::Env { .. } => "unknown_env",
+            NotFound::Key { .. } => "unknown_key",
+            NotFound::Version { .. } => "unknown_version",
+        }
+    }
+}
+
+/// Why a purge was refused (SPEC 3.4).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PurgeRefusal {
+    /// The key's value was not introduced in this version: name the version
+    /// whose change added or replaced it.
+    #[error(
+        "the value of `{key}` was not introduced in version `{version}`: purge names the version whose change added or replaced it"
+    )]
+    NotIntroducedHere {
+        /// The key.
+        key: Key,
+        /// The version named.
+        version: VersionId,
+    },
+    /// The value is the key's current value: update or delete the key first.
+    #[error(
+        "the value of `{key}` introduced in `{version}` is its current value: update or delete the key first"
+    )]
+    CurrentValue {
+        /// The key.
+        key: Key,
+        /// The version named.
+        version: VersionId,
+    },
+    /// The value was purged already.
+    #[error("the value of `{key}` introduced in `{version}` was purged already")]
+    AlreadyPurged {
+        /// The key.
+        key: Key,
+        /// The version named.
+        version: VersionId,
+    },
+}
+
+impl PurgeRefusal {
+    /// The stable code: `not_introduced_here`, `purge_current_value` or
+    /// `already_purged`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PurgeRefusal::NotIntroducedHere { .. } => "not_introduced_here",
+            PurgeRefusal::CurrentValue { .. } => "purge_current_value",
+            PurgeRefusal::AlreadyPurged { .. } => "already_purged",
+        }
+    }
+}
+
+fn in_scope(env: Option<&EnvId>) -> String {
+    env.map_or_else(String::new, |e| format!(" in environment `{e}`"))
+}
+
+fn list(envs: &[EnvId]) -> String {
+    envs.iter()
+        .map(|e| format!("`{e}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The result type of this crate.
@@ -75,6 +266,25 @@ pub enum InvalidInput {
         /// The rule it broke.
         rule: &'static str,
     },
+    /// A version id that does not parse (ids look like `a12` or `e7`).
+    #[error(
+        "invalid version id `{}`: ids look like `a12` or `e7`, or use `latest`",
+        Shown(input)
+    )]
+    Version {
+        /// The rejected input.
+        input: String,
+    },
+    /// A value longer than the store allows.
+    #[error("value of `{key}` is {len} bytes, more than the limit of {max}")]
+    ValueTooLong {
+        /// The key.
+        key: Key,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A namespace name is reserved (`values`, `context`) or not a plain
     /// token.
     #[error("invalid namespace name `{}`: {rule}", Shown(name))]
@@ -87,13 +297,15 @@ pub enum InvalidInput {
 }
 
 impl InvalidInput {
-    /// The stable code of this error: `invalid_id`, `invalid_key` or
-    /// `invalid_namespace`.
+    /// The stable code of this error: `invalid_id`, `invalid_key`,
+    /// `invalid_namespace`, `invalid_version` or `value_too_long`.
     pub fn code(&self) -> &'static str {
         match self {
             InvalidInput::Id { .. } => "invalid_id",
             InvalidInput::Key { .. } => "invalid_key",
             InvalidInput::Namespace { .. } => "invalid_namespace",
+            InvalidInput::Version { .. } => "invalid_version",
+            InvalidInput::ValueTooLong { .. } => "value_too_long",
         }
     }
 }
@@ -102,9 +314,9 @@ impl InvalidInput {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum IdKind {
-    /// An [`AppId`](crate::AppId).
+    /// An [`AppId`].
     App,
-    /// An [`EnvId`](crate::EnvId).
+    /// An [`EnvId`].
     Env,
 }
 

@@ -70,17 +70,26 @@
 //! Every fallible function returns [`Error`], whose [`Error::code`] is a
 //! stable snake_case code. Bad input never panics.
 
+pub mod access;
+pub mod backend;
+#[doc(hidden)]
+pub mod codec;
 pub mod error;
+mod history;
 pub mod id;
+pub mod model;
 pub mod placeholder;
 pub mod resolve;
 pub mod secret;
+pub mod store;
 
 pub use error::{Error, Result};
 pub use id::{AppId, EnvId, Key};
+pub use model::{Actor, VersionId};
 pub use placeholder::Template;
 pub use resolve::Resolved;
 pub use secret::Secret;
+pub use store::{Store, StoreBuilder};
 
 pub mod _documentation {
     //! Design documents, rendered with the API docs.

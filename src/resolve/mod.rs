@@ -101,6 +101,9 @@ pub enum LookupError {
     /// A secret could not be read from its store.
     #[error(transparent)]
     SecretStore(#[from] SecretStoreError),
+    /// The caller may not resolve secrets (an app Viewer, SPEC 6).
+    #[error("resolving secrets is not allowed for this caller")]
+    Forbidden,
 }
 
 /// A plain map of values, secrets and purged entries, for tests, examples
@@ -211,6 +214,11 @@ pub enum ResolveErrorKind {
     },
     /// A secret could not be read.
     SecretStore(SecretStoreError),
+    /// The placeholder names a secret and the caller may not resolve secrets.
+    SecretForbidden {
+        /// The key.
+        key: String,
+    },
 }
 
 /// Every error from resolving a template or a workload. Never empty.
@@ -444,6 +452,9 @@ impl<'r> Resolver<'r> {
                         key: key.into_owned(),
                     }),
                     Err(LookupError::SecretStore(e)) => Err(ResolveErrorKind::SecretStore(e)),
+                    Err(LookupError::Forbidden) => Err(ResolveErrorKind::SecretForbidden {
+                        key: key.into_owned(),
+                    }),
                 }
             }
             "context" => {
@@ -711,6 +722,7 @@ impl ResolveErrorKind {
             ResolveErrorKind::SecretInLabel => "secret_in_label",
             ResolveErrorKind::SecretNotAllowed { .. } => "secret_not_allowed",
             ResolveErrorKind::SecretStore(e) => e.code(),
+            ResolveErrorKind::SecretForbidden { .. } => "forbidden",
         }
     }
 }
@@ -760,6 +772,11 @@ impl fmt::Display for ResolveErrorKind {
                  but this string also holds a secret"
             ),
             ResolveErrorKind::SecretStore(e) => write!(f, "{e}"),
+            ResolveErrorKind::SecretForbidden { key } => write!(
+                f,
+                "`{}` is a secret, and resolving secrets needs app Developer or Owner, or org Administrator",
+                Shown(key)
+            ),
         }
     }
 }

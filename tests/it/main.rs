@@ -4,12 +4,24 @@
 
 // Test helpers unwrap: a failure there is a test failure, with its location.
 #![allow(clippy::unwrap_used)]
+// `..Default::default()` in option structs reads better than the type name.
+#![allow(clippy::default_trait_access)]
+// Tests return `valueset::Result<()>` by house rule, even without a `?`.
+#![allow(clippy::unnecessary_wraps)]
 
+mod access;
+mod common;
+mod concurrency;
 mod fuzz_regressions;
+mod hierarchy;
 mod ids;
 mod no_leak;
 mod placeholders;
 mod properties;
+mod purge;
 mod resolve;
+mod restore;
 mod secrets;
+mod secrets_store;
 mod valuesctl;
+mod versions;

@@ -1,0 +1,126 @@
+//! Who may do what (SPEC 6): pure functions over an [`Actor`]'s roles.
+
+use std::fmt;
+
+use crate::error::Error;
+use crate::id::AppId;
+use crate::model::{Actor, AppRole, OrgRole};
+
+/// An action that needs a role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Action {
+    /// Read values and history.
+    ReadValues,
+    /// Write values, restore.
+    WriteValues,
+    /// Purge a value from history.
+    Purge,
+    /// Resolve templates that use secrets.
+    ResolveSecrets,
+    /// Create an App.
+    CreateApp,
+    /// Delete an App.
+    DeleteApp,
+    /// Create an Environment.
+    CreateEnv,
+    /// Delete an Environment.
+    DeleteEnv,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Action::ReadValues => "reading values",
+            Action::WriteValues => "writing values",
+            Action::Purge => "purging",
+            Action::ResolveSecrets => "resolving secrets",
+            Action::CreateApp => "creating an app",
+            Action::DeleteApp => "deleting an app",
+            Action::CreateEnv => "creating an environment",
+            Action::DeleteEnv => "deleting an environment",
+        })
+    }
+}
+
+/// Whether `actor` may do `action` on `app`.
+pub fn allows(actor: &Actor, action: Action, app: &AppId) -> bool {
+    let org = actor.org_role();
+    if org == OrgRole::Administrator {
+        return true;
+    }
+    let role = actor.app_role(app);
+    match action {
+        Action::ReadValues => role.is_some(),
+        Action::WriteValues | Action::ResolveSecrets => {
+            matches!(role, Some(AppRole::Owner | AppRole::Developer))
+        }
+        Action::Purge => role == Some(AppRole::Owner),
+        Action::CreateApp | Action::CreateEnv => org == OrgRole::Manager,
+        Action::DeleteApp | Action::DeleteEnv => false,
+    }
+}
+
+/// The roles that allow `action`, for [`Error::Forbidden`].
+pub fn needs(action: Action) -> &'static str {
+    match action {
+        Action::ReadValues => "a role on the app (Viewer, Developer or Owner) or org Administrator",
+        Action::WriteValues | Action::ResolveSecrets => {
+            "app Developer or Owner, or org Administrator"
+        }
+        Action::Purge => "app Owner or org Administrator",
+        Action::CreateApp | Action::CreateEnv => "org Administrator or Manager",
+        Action::DeleteApp | Action::DeleteEnv => "org Administrator",
+    }
+}
+
+/// `Ok` if `actor` may do `action` on `app`, else [`Error::Forbidden`].
+///
+/// # Errors
+///
+/// [`Error::Forbidden`] naming the action and the roles it needs.
+pub fn check(actor: &Actor, action: Action, app: &AppId) -> Result<(), Error> {
+    if allows(actor, action, app) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden {
+            action,
+            needs: needs(action),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_of_spec_6() {
+        use Action::*;
+        let app = AppId::new("shop").unwrap();
+        let other = AppId::new("other").unwrap();
+        let admin = Actor::admin("a");
+        let manager = Actor::new("m", OrgRole::Manager);
+        let owner = Actor::new("o", OrgRole::Member).with_app_role(app.clone(), AppRole::Owner);
+        let dev = Actor::new("d", OrgRole::Member).with_app_role(app.clone(), AppRole::Developer);
+        let viewer = Actor::new("v", OrgRole::Member).with_app_role(app.clone(), AppRole::Viewer);
+        let rows: [(&Actor, [bool; 4]); 4] = [
+            (&admin, [true, true, true, true]),
+            (&owner, [true, true, true, true]),
+            (&dev, [true, true, false, true]),
+            (&viewer, [true, false, false, false]),
+        ];
+        for (actor, expect) in rows {
+            let got =
+                [ReadValues, WriteValues, Purge, ResolveSecrets].map(|a| allows(actor, a, &app));
+            assert_eq!(got, expect, "{}", actor.name());
+            // Roles are per App.
+            if actor.org_role() == OrgRole::Member {
+                assert!(!allows(actor, ReadValues, &other));
+            }
+        }
+        assert!(allows(&manager, CreateApp, &app) && allows(&manager, CreateEnv, &app));
+        assert!(!allows(&manager, DeleteApp, &app) && !allows(&owner, CreateEnv, &app));
+        assert!(allows(&admin, DeleteEnv, &app));
+    }
+}

@@ -1,0 +1,111 @@
+//! An in-memory [`Backend`]: a `BTreeMap` behind a lock.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{PoisonError, RwLock};
+
+use super::{Backend, BackendError, Batch, Visit};
+
+/// A [`Backend`] in memory, for tests and for stores that need no
+/// durability. A batch is applied under one write lock, so readers see all of
+/// it or none.
+///
+/// `Debug` prints sizes only.
+#[derive(Default)]
+pub struct MemoryBackend {
+    map: RwLock<BTreeMap<Vec<u8>, Vec<u8>>>,
+}
+
+impl MemoryBackend {
+    /// An empty backend.
+    pub fn new() -> Self {
+        MemoryBackend::default()
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Total bytes of keys and values stored.
+    pub fn bytes(&self) -> usize {
+        self.map
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum()
+    }
+}
+
+impl fmt::Debug for MemoryBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryBackend")
+            .field("entries", &self.len())
+            .field("bytes", &self.bytes())
+            .finish()
+    }
+}
+
+impl Backend for MemoryBackend {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(map.get(key).cloned())
+    }
+
+    fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        reverse: bool,
+        visit: &mut Visit<'_>,
+    ) -> Result<(), BackendError> {
+        if start >= end {
+            return Ok(());
+        }
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        let range = map.range::<[u8], _>((
+            std::ops::Bound::Included(start),
+            std::ops::Bound::Excluded(end),
+        ));
+        if reverse {
+            for (k, v) in range.rev() {
+                if visit(k, v).is_break() {
+                    break;
+                }
+            }
+        } else {
+            for (k, v) in range {
+                if visit(k, v).is_break() {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+        // A panic while holding the lock cannot leave half a batch: the map
+        // is only changed below, by inserts and removes that do not panic.
+        let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        for (key, value) in batch.ops {
+            match value {
+                Some(v) => {
+                    map.insert(key, v);
+                }
+                None => {
+                    map.remove(&key);
+                }
+            }
+        }
+        Ok(())
+    }
+}

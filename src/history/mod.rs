@@ -1,0 +1,468 @@
+//! The history engine: value set versions over a [`Backend`] (SPEC 3).
+//!
+//! Every change takes the next sequence number of its App (one counter for
+//! the App and all its Environments) and writes:
+//! - one version record (for the App, or for the one Environment changed);
+//! - one [`Entry`] per changed key, at its level, keyed `(key, seq)`.
+//!
+//! A version's full set is read, never replayed: for each key, the entry
+//! with the greatest sequence number at or below the version's (a seek per
+//! key, so the cost follows the number of keys, not the history's depth).
+//!
+//! An Environment's history is derived, not copied: before its first
+//! override it is the App's (same versions, same ids); from then on it is
+//! its own versions merged with every App version, which "bubbles up" as the
+//! App's values with the Environment's overrides on top. So an App change
+//! writes nothing per Environment, however many have diverged.
+//!
+//! Purge is the only change to what was written: it replaces the entries of
+//! one value with [`State::Purged`], which every version reading them, the
+//! bubbled ones included, then shows as purged.
+
+pub(crate) mod write;
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+
+use crate::backend::Backend;
+use crate::codec::{self, AppMeta, Entry, EnvMeta, State, VersionRecord};
+use crate::error::{Error, NotFound};
+use crate::id::{AppId, EnvId, Key};
+use crate::model::{Change, ChangeOp, VersionId, VersionInfo, VersionSelector};
+
+/// One level's history: an App, or one of its Environments.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scope<'a> {
+    pub(crate) app: &'a AppId,
+    pub(crate) env: Option<(&'a EnvId, &'a EnvMeta)>,
+}
+
+/// Reads over a backend.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reader<'b> {
+    pub(crate) backend: &'b dyn Backend,
+}
+
+impl Scope<'_> {
+    pub(crate) fn env_id(&self) -> Option<&EnvId> {
+        self.env.map(|(e, _)| e)
+    }
+
+    fn diverged_at(&self) -> Option<u64> {
+        self.env.and_then(|(_, m)| m.diverged_at)
+    }
+
+    /// The id of the version at `seq` in this history.
+    pub(crate) fn id_for(&self, seq: u64) -> VersionId {
+        match self.diverged_at() {
+            Some(d) if seq >= d => VersionId::env(seq),
+            _ => VersionId::app(seq),
+        }
+    }
+
+    fn unknown(&self, version: &str) -> Error {
+        NotFound::Version {
+            version: version.to_owned(),
+            env: self.env_id().cloned(),
+        }
+        .into()
+    }
+}
+
+impl Reader<'_> {
+    fn get<T>(
+        &self,
+        key: &[u8],
+        decode: fn(&[u8]) -> Result<T, Error>,
+    ) -> Result<Option<T>, Error> {
+        self.backend.get(key)?.map(|b| decode(&b)).transpose()
+    }
+
+    pub(crate) fn app_meta(&self, app: &AppId) -> Result<Option<AppMeta>, Error> {
+        self.get(&codec::app_key(app), AppMeta::decode)
+    }
+
+    pub(crate) fn env_meta(&self, app: &AppId, env: &EnvId) -> Result<Option<EnvMeta>, Error> {
+        self.get(&codec::env_key(app, env), EnvMeta::decode)
+    }
+
+    pub(crate) fn apps(&self) -> Result<Vec<AppId>, Error> {
+        let (start, end) = codec::apps_range();
+        let mut keys = Vec::new();
+        self.backend.scan(&start, &end, false, &mut |k, _| {
+            keys.push(k.to_vec());
+            ControlFlow::Continue(())
+        })?;
+        keys.iter().map(|k| codec::app_from_key(k)).collect()
+    }
+
+    pub(crate) fn envs(&self, app: &AppId) -> Result<Vec<(EnvId, EnvMeta)>, Error> {
+        let (start, end, skip) = codec::envs_range(app);
+        let mut raw = Vec::new();
+        self.backend.scan(&start, &end, false, &mut |k, v| {
+            raw.push((k.get(skip..).unwrap_or_default().to_vec(), v.to_vec()));
+            ControlFlow::Continue(())
+        })?;
+        raw.into_iter()
+            .map(|(id, meta)| {
+                let id = std::str::from_utf8(&id)
+                    .ok()
+                    .and_then(|s| EnvId::new(s).ok())
+                    .ok_or_else(|| codec::corrupted("an environment key"))?;
+                Ok((id, EnvMeta::decode(&meta)?))
+            })
+            .collect()
+    }
+
+    /// The latest entry of `key` at or below `seq`, with its sequence number.
+    pub(crate) fn entry_at(
+        &self,
+        prefix: &[u8],
+        key: &Key,
+        seq: u64,
+    ) -> Result<Option<(u64, Entry)>, Error> {
+        let start = codec::entry_key(prefix, key, 0);
+        let end = codec::entry_key(prefix, key, seq.saturating_add(1).max(1));
+        let end = if seq == u64::MAX {
+            codec::successor(&codec::entry_key(prefix, key, u64::MAX))
+        } else {
+            end
+        };
+        let mut found = None;
+        self.backend.scan(&start, &end, true, &mut |k, v| {
+            found = Some((k.to_vec(), v.to_vec()));
+            ControlFlow::Break(())
+        })?;
+        found
+            .map(|(k, v)| {
+                let (_, s) = codec::split_entry_key(prefix, &k)?;
+                Ok((s, Entry::decode(&v)?))
+            })
+            .transpose()
+    }
+
+    /// Every key's entry at `seq` at one level, deleted keys left out.
+    pub(crate) fn entries_at(
+        &self,
+        prefix: &[u8],
+        seq: u64,
+    ) -> Result<BTreeMap<Key, (u64, Entry)>, Error> {
+        let mut out = BTreeMap::new();
+        let end = codec::successor(prefix);
+        let mut cursor = prefix.to_vec();
+        loop {
+            // The next key at this level.
+            let mut next = None;
+            self.backend.scan(&cursor, &end, false, &mut |k, _| {
+                next = Some(k.to_vec());
+                ControlFlow::Break(())
+            })?;
+            let Some(next) = next else { break };
+            let (key, _) = codec::split_entry_key(prefix, &next)?;
+            if let Some((s, entry)) = self.entry_at(prefix, &key, seq)? {
+                if entry.is_live() {
+                    out.insert(key.clone(), (s, entry));
+                }
+            }
+            // Past every entry of this key: `key 0 seq` < `key 1`.
+            cursor = prefix.to_vec();
+            cursor.extend_from_slice(key.as_str().as_bytes());
+            cursor.push(1);
+        }
+        Ok(out)
+    }
+
+    /// Every entry of `key` at one level, oldest first.
+    pub(crate) fn key_history(&self, prefix: &[u8], key: &Key) -> Result<Vec<(u64, Entry)>, Error> {
+        let start = codec::entry_key(prefix, key, 0);
+        let end = codec::successor(&codec::entry_key(prefix, key, u64::MAX));
+        let mut raw = Vec::new();
+        self.backend.scan(&start, &end, false, &mut |k, v| {
+            raw.push((k.to_vec(), v.to_vec()));
+            ControlFlow::Continue(())
+        })?;
+        raw.into_iter()
+            .map(|(k, v)| Ok((codec::split_entry_key(prefix, &k)?.1, Entry::decode(&v)?)))
+            .collect()
+    }
+
+    pub(crate) fn app_version(
+        &self,
+        app: &AppId,
+        seq: u64,
+    ) -> Result<Option<VersionRecord>, Error> {
+        self.get(&codec::version_key(app, seq), VersionRecord::decode)
+    }
+
+    pub(crate) fn env_version(
+        &self,
+        app: &AppId,
+        env: &EnvId,
+        seq: u64,
+    ) -> Result<Option<VersionRecord>, Error> {
+        self.get(
+            &codec::env_version_key(app, env, seq),
+            VersionRecord::decode,
+        )
+    }
+
+    /// Sequence numbers of versions in `start..end` of one version table,
+    /// newest first, at most `limit`.
+    fn version_seqs(&self, first: &[u8], below: &[u8], limit: usize) -> Result<Vec<u64>, Error> {
+        let mut seqs: Vec<Option<Result<u64, Error>>> = Vec::new();
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let prefix_len = first.len() - 8;
+        self.backend.scan(first, below, true, &mut |k, _| {
+            seqs.push(k.get(prefix_len..).map(codec::seq_from));
+            if seqs.len() >= limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?;
+        seqs.into_iter()
+            .map(|s| s.unwrap_or_else(|| Err(codec::corrupted("a version key"))))
+            .collect::<Result<Vec<u64>, Error>>()
+    }
+
+    /// Sequence numbers of the versions of `scope` below `before`, newest
+    /// first, at most `limit`.
+    pub(crate) fn seqs(
+        &self,
+        scope: Scope<'_>,
+        before: u64,
+        limit: usize,
+    ) -> Result<Vec<u64>, Error> {
+        let app_seqs = self.version_seqs(
+            &codec::version_key(scope.app, 0),
+            &codec::version_key(scope.app, before),
+            limit,
+        )?;
+        let Some((env, _)) = scope.env else {
+            return Ok(app_seqs);
+        };
+        let own = self.version_seqs(
+            &codec::env_version_key(scope.app, env, 0),
+            &codec::env_version_key(scope.app, env, before),
+            limit,
+        )?;
+        let mut all: Vec<u64> = app_seqs.into_iter().chain(own).collect();
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        all.dedup();
+        all.truncate(limit);
+        Ok(all)
+    }
+
+    /// The newest version of `scope`, if any.
+    pub(crate) fn latest(&self, scope: Scope<'_>) -> Result<Option<u64>, Error> {
+        Ok(self.seqs(scope, u64::MAX, 1)?.first().copied())
+    }
+
+    /// The sequence number of `selector` in `scope`.
+    ///
+    /// # Errors
+    ///
+    /// [`NotFound::Version`] when the history has no such version.
+    pub(crate) fn resolve(
+        &self,
+        scope: Scope<'_>,
+        selector: VersionSelector,
+    ) -> Result<u64, Error> {
+        match selector {
+            VersionSelector::Latest => self.latest(scope)?.ok_or_else(|| scope.unknown("latest")),
+            VersionSelector::Id(id) => {
+                let seq = id.seq();
+                if scope.id_for(seq) != id || !self.exists(scope, seq)? {
+                    return Err(scope.unknown(&id.to_string()));
+                }
+                Ok(seq)
+            }
+        }
+    }
+
+    fn exists(&self, scope: Scope<'_>, seq: u64) -> Result<bool, Error> {
+        if self
+            .backend
+            .get(&codec::version_key(scope.app, seq))?
+            .is_some()
+        {
+            return Ok(true);
+        }
+        match scope.env {
+            Some((env, _)) => Ok(self
+                .backend
+                .get(&codec::env_version_key(scope.app, env, seq))?
+                .is_some()),
+            None => Ok(false),
+        }
+    }
+
+    /// The version at `seq` of `scope`, without values.
+    pub(crate) fn info(&self, scope: Scope<'_>, seq: u64) -> Result<VersionInfo, Error> {
+        let id = scope.id_for(seq);
+        if let Some((env, _)) = scope.env {
+            if let Some(record) = self.env_version(scope.app, env, seq)? {
+                return Ok(info_from(id, record, None));
+            }
+        }
+        let record = self
+            .app_version(scope.app, seq)?
+            .ok_or_else(|| scope.unknown(&id.to_string()))?;
+        if !id.is_env() {
+            return Ok(info_from(id, record, None));
+        }
+        // An App change bubbled into a diverged Environment: its change is
+        // what changed in the Environment's effective values.
+        let Some((env, _)) = scope.env else {
+            return Ok(info_from(id, record, None));
+        };
+        let app_prefix = codec::history_prefix(scope.app, None);
+        let env_prefix = codec::history_prefix(scope.app, Some(env));
+        let mut change = Vec::new();
+        for c in &record.change {
+            let before = self.effective(&app_prefix, &env_prefix, &c.key, seq - 1)?;
+            let after = self.effective(&app_prefix, &env_prefix, &c.key, seq)?;
+            let op = match (&before, &after) {
+                (None, None) => continue,
+                (None, Some(_)) => ChangeOp::Add,
+                (Some(_), None) => ChangeOp::Remove,
+                (Some(b), Some(a)) if same(b, a) => continue,
+                (Some(_), Some(_)) => ChangeOp::Replace,
+            };
+            change.push(Change {
+                op,
+                key: c.key.clone(),
+                secret_version: after.as_ref().and_then(|a| a.secret_version),
+            });
+        }
+        let mut info = info_from(id, record, Some(VersionId::app(seq)));
+        info.change = change;
+        Ok(info)
+    }
+
+    /// The Environment's effective entry for `key` at `seq`.
+    fn effective(
+        &self,
+        app_prefix: &[u8],
+        env_prefix: &[u8],
+        key: &Key,
+        seq: u64,
+    ) -> Result<Option<Entry>, Error> {
+        if let Some((_, e)) = self.entry_at(env_prefix, key, seq)? {
+            if e.is_live() {
+                return Ok(Some(e));
+            }
+        }
+        Ok(self
+            .entry_at(app_prefix, key, seq)?
+            .map(|(_, e)| e)
+            .filter(Entry::is_live))
+    }
+
+    /// Every value of `scope` at `seq`: the App's, with the Environment's
+    /// overrides on top. The flag says whether it is an override.
+    pub(crate) fn snapshot(
+        &self,
+        scope: Scope<'_>,
+        seq: u64,
+    ) -> Result<BTreeMap<Key, (bool, u64, Entry)>, Error> {
+        let mut out: BTreeMap<Key, (bool, u64, Entry)> = self
+            .entries_at(&codec::history_prefix(scope.app, None), seq)?
+            .into_iter()
+            .map(|(k, (s, e))| (k, (false, s, e)))
+            .collect();
+        if let Some((env, meta)) = scope.env {
+            if meta.diverged_at.is_some_and(|d| d <= seq) {
+                for (k, (s, e)) in
+                    self.entries_at(&codec::history_prefix(scope.app, Some(env)), seq)?
+                {
+                    out.insert(k, (true, s, e));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The Environments that override `key` now.
+    pub(crate) fn overriding_envs(&self, app: &AppId, key: &Key) -> Result<Vec<EnvId>, Error> {
+        let (start, end, skip) = codec::override_index_range(app, key);
+        let mut raw = Vec::new();
+        self.backend.scan(&start, &end, false, &mut |k, _| {
+            raw.push(k.get(skip..).unwrap_or_default().to_vec());
+            ControlFlow::Continue(())
+        })?;
+        raw.into_iter()
+            .map(|b| {
+                std::str::from_utf8(&b)
+                    .ok()
+                    .and_then(|s| EnvId::new(s).ok())
+                    .ok_or_else(|| codec::corrupted("an override index key"))
+            })
+            .collect()
+    }
+
+    /// The versions of `scope` that changed `key`, newest first, below
+    /// `before`, at most `limit`. Reads only the key's own entries.
+    pub(crate) fn key_changed(
+        &self,
+        scope: Scope<'_>,
+        key: &Key,
+        before: u64,
+        limit: usize,
+    ) -> Result<Vec<VersionInfo>, Error> {
+        let mut seqs: Vec<u64> = self
+            .key_history(&codec::history_prefix(scope.app, None), key)?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        if let Some((env, _)) = scope.env {
+            seqs.extend(
+                self.key_history(&codec::history_prefix(scope.app, Some(env)), key)?
+                    .into_iter()
+                    .map(|(s, _)| s),
+            );
+        }
+        seqs.retain(|s| *s < before);
+        seqs.sort_unstable_by(|a, b| b.cmp(a));
+        seqs.dedup();
+        let mut out = Vec::new();
+        for seq in seqs {
+            if out.len() >= limit {
+                break;
+            }
+            if !self.exists(scope, seq)? {
+                continue;
+            }
+            let info = self.info(scope, seq)?;
+            if info.change.iter().any(|c| &c.key == key) {
+                out.push(info);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether two entries hold the same value and description.
+pub(crate) fn same(a: &Entry, b: &Entry) -> bool {
+    a.state == b.state && a.description == b.description
+}
+
+fn info_from(id: VersionId, record: VersionRecord, app_version: Option<VersionId>) -> VersionInfo {
+    VersionInfo {
+        id,
+        created_at: record.created_at,
+        created_by: record.created_by,
+        comment: record.comment,
+        result_of: record.result_of,
+        change: record.change,
+        source_version: record.source,
+        app_version,
+    }
+}
+
+/// Whether an entry holds a value whose content is gone.
+pub(crate) fn is_purged(entry: &Entry) -> bool {
+    matches!(entry.state, State::Purged)
+}

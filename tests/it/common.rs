@@ -1,0 +1,138 @@
+//! Shared set-up: a store with a deterministic clock, an admin, an App with
+//! two Environments.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use valueset::model::{NewValue, Timestamp, VersionSelector};
+use valueset::store::{DeleteOptions, SetOptions, WriteOptions};
+use valueset::{Actor, AppId, EnvId, Key, Store, VersionId};
+
+pub(crate) struct World {
+    pub(crate) store: Store,
+    pub(crate) admin: Actor,
+    pub(crate) app: AppId,
+    pub(crate) prod: EnvId,
+    pub(crate) dev: EnvId,
+}
+
+/// A clock that ticks one second per reading, from a fixed start.
+pub(crate) fn ticking_clock() -> impl Fn() -> Timestamp + Send + Sync + 'static {
+    let t = Arc::new(AtomicI64::new(1_795_420_994_000));
+    move || Timestamp::from_millis(t.fetch_add(1000, Ordering::SeqCst))
+}
+
+pub(crate) fn key(k: &str) -> Key {
+    Key::new(k).unwrap()
+}
+
+pub(crate) fn id(v: &str) -> VersionId {
+    v.parse().unwrap()
+}
+
+pub(crate) fn at(v: &str) -> VersionSelector {
+    VersionSelector::Id(id(v))
+}
+
+pub(crate) fn env_opts(env: &EnvId) -> SetOptions {
+    SetOptions {
+        env: Some(env.clone()),
+        ..SetOptions::default()
+    }
+}
+
+pub(crate) fn in_env(env: &EnvId) -> WriteOptions {
+    WriteOptions {
+        env: Some(env.clone()),
+        ..WriteOptions::default()
+    }
+}
+
+impl World {
+    pub(crate) fn new() -> World {
+        let store = Store::builder().clock(ticking_clock()).in_memory();
+        let admin = Actor::admin("alice");
+        let app = AppId::new("shop").unwrap();
+        let prod = EnvId::new("prod").unwrap();
+        let dev = EnvId::new("dev").unwrap();
+        store.create_app(&admin, &app).unwrap();
+        store.create_env(&admin, &app, &prod).unwrap();
+        store.create_env(&admin, &app, &dev).unwrap();
+        World {
+            store,
+            admin,
+            app,
+            prod,
+            dev,
+        }
+    }
+
+    /// Sets an App value; returns the new version's id.
+    pub(crate) fn set(&self, k: &str, v: &str) -> VersionId {
+        self.store
+            .set(
+                &self.admin,
+                &self.app,
+                &key(k),
+                NewValue::plain(v),
+                SetOptions::default(),
+            )
+            .unwrap()
+            .id
+    }
+
+    /// Sets an override in `env`.
+    pub(crate) fn set_env(&self, env: &EnvId, k: &str, v: &str) -> VersionId {
+        self.store
+            .set(
+                &self.admin,
+                &self.app,
+                &key(k),
+                NewValue::plain(v),
+                env_opts(env),
+            )
+            .unwrap()
+            .id
+    }
+
+    pub(crate) fn delete(&self, k: &str) -> valueset::Result<VersionId> {
+        Ok(self
+            .store
+            .delete(&self.admin, &self.app, &key(k), DeleteOptions::default())?
+            .id)
+    }
+
+    /// The effective plain value of `k` in `env` (or the App), if any.
+    pub(crate) fn get(&self, env: Option<&EnvId>, k: &str) -> Option<String> {
+        self.store
+            .get(&self.admin, &self.app, &key(k), env)
+            .ok()
+            .and_then(|v| v.plain().map(str::to_owned))
+    }
+
+    /// Plain values of a version, `~` for purged, `*` for secrets.
+    pub(crate) fn values_at(
+        &self,
+        env: Option<&EnvId>,
+        v: VersionSelector,
+    ) -> Vec<(String, String)> {
+        let version = self.store.version(&self.admin, &self.app, v, env).unwrap();
+        version
+            .values
+            .values()
+            .map(|s| {
+                let shown = match s.value() {
+                    None => "~".to_owned(),
+                    Some(v) => v.plain().map_or_else(|| "*".to_owned(), str::to_owned),
+                };
+                (s.key().to_string(), shown)
+            })
+            .collect()
+    }
+}
+
+pub(crate) fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}

@@ -1,0 +1,72 @@
+//! SPEC 3.4: purge, its three constraints and its effect.
+
+use valueset::Error;
+use valueset::error::PurgeRefusal;
+use valueset::model::VersionSelector;
+use valueset::store::WriteOptions;
+
+use crate::common::{World, at, key, pairs};
+
+/// The worked example of SPEC 3.4, App scope.
+#[test]
+fn the_worked_example() -> valueset::Result<()> {
+    let w = World::new();
+    let v1 = w.set("A", "x");
+    let v2 = w.set("B", "1");
+    let v3 = w.set("A", "y");
+    let v4 = w.set("A", "x");
+    let purge = |v| {
+        w.store
+            .purge(&w.admin, &w.app, v, &key("A"), WriteOptions::default())
+    };
+
+    // purge(v2, A) is refused: A was not introduced in v2.
+    let e = purge(v2).unwrap_err();
+    assert_eq!(e.code(), "not_introduced_here");
+    // purge(v4, A) is refused: it is the current value.
+    let e = purge(v4).unwrap_err();
+    assert!(matches!(
+        e,
+        Error::PurgeRefused(PurgeRefusal::CurrentValue { .. })
+    ));
+    assert_eq!(e.code(), "purge_current_value");
+
+    // purge(v3, A): removed from v3 only (v4 set x anew).
+    let p1 = purge(v3)?;
+    assert_eq!(p1.source_version, Some(v3));
+    assert_eq!(p1.result_of.as_str(), "app_value_set_version_purge");
+    assert_eq!(
+        w.values_at(None, at(&v3.to_string())),
+        pairs(&[("A", "~"), ("B", "1")])
+    );
+    assert_eq!(
+        w.values_at(None, at(&v4.to_string())),
+        pairs(&[("A", "x"), ("B", "1")])
+    );
+
+    // purge(v1, A): removed from v1 and v2; v3 and v4 keep their own.
+    purge(v1)?;
+    assert_eq!(w.values_at(None, at(&v1.to_string())), pairs(&[("A", "~")]));
+    assert_eq!(
+        w.values_at(None, at(&v2.to_string())),
+        pairs(&[("A", "~"), ("B", "1")])
+    );
+    assert_eq!(
+        w.values_at(None, at(&v4.to_string())),
+        pairs(&[("A", "x"), ("B", "1")])
+    );
+    assert_eq!(w.get(None, "A").as_deref(), Some("x"));
+
+    // A second purge of the same value is refused; nothing changes.
+    assert_eq!(purge(v1).unwrap_err().code(), "already_purged");
+    // Latest is the last purge version, with the values unchanged.
+    let latest = w
+        .store
+        .version(&w.admin, &w.app, VersionSelector::Latest, None)?;
+    assert_eq!(
+        latest.info.result_of.as_str(),
+        "app_value_set_version_purge"
+    );
+    assert!(latest.info.change.is_empty());
+    Ok(())
+}

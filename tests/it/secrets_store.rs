@@ -1,0 +1,249 @@
+//! SPEC 4: secrets in the store: never returned by reads, resolved only for
+//! callers allowed to, references never written, lifecycle.
+
+use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};
+use valueset::secret::{MemorySecretStore, SecretRef, SecretStore};
+use valueset::store::{SetOptions, WriteOptions};
+use valueset::{Actor, AppId, EnvId, Key, Secret, Store};
+
+const CANARY: &str = "CANARY-5be1d0a7";
+
+struct Fixture {
+    store: Store,
+    admin: Actor,
+    app: AppId,
+    prod: EnvId,
+}
+
+fn fixture(vault: MemorySecretStore) -> Fixture {
+    let store = Store::builder()
+        .secret_store(MemorySecretStore::new("library"))
+        .reference_store(vault)
+        .in_memory();
+    let admin = Actor::admin("alice");
+    let app = AppId::new("shop").unwrap();
+    let prod = EnvId::new("prod").unwrap();
+    store.create_app(&admin, &app).unwrap();
+    store.create_env(&admin, &app, &prod).unwrap();
+    Fixture {
+        store,
+        admin,
+        app,
+        prod,
+    }
+}
+
+#[test]
+fn no_read_returns_a_secret() -> valueset::Result<()> {
+    let f = fixture(MemorySecretStore::new("vault"));
+    let k = Key::new("PW")?;
+    let v = f.store.set(
+        &f.admin,
+        &f.app,
+        &k,
+        NewValue::secret(Secret::new(CANARY.into())),
+        SetOptions::default(),
+    )?;
+    let reads = [
+        format!("{:?}", f.store.get(&f.admin, &f.app, &k, None)?),
+        serde_json::to_string(&f.store.get(&f.admin, &f.app, &k, None)?).unwrap(),
+        format!("{:?}", f.store.list(&f.admin, &f.app, Some(&f.prod))?),
+        serde_json::to_string(&f.store.list(&f.admin, &f.app, None)?).unwrap(),
+        format!(
+            "{:?}",
+            f.store
+                .version(&f.admin, &f.app, VersionSelector::Latest, None)?
+        ),
+        serde_json::to_string(
+            &f.store
+                .version(&f.admin, &f.app, VersionSelector::Latest, None)?
+                .values,
+        )
+        .unwrap(),
+        serde_json::to_string(&f.store.history(&f.admin, &f.app, Default::default())?).unwrap(),
+        format!("{v:?}"),
+        format!("{:?}", f.store),
+        format!(
+            "{:?}",
+            f.store
+                .snapshot(&f.admin, &f.app, &f.prod, VersionSelector::Latest)?
+        ),
+        format!("{:?}", f.store.backend()),
+    ];
+    for r in &reads {
+        assert!(!r.contains(CANARY), "leaked: {r}");
+    }
+    let view = f.store.get(&f.admin, &f.app, &k, None)?;
+    let json: serde_json::Value = serde_json::to_value(&view).unwrap();
+    assert_eq!(json["is_secret"], true);
+    assert_eq!(json["secret_version"], 1);
+    assert_eq!(json["secret_store_id"], "library");
+    assert!(json.get("value").is_none());
+    Ok(())
+}
+
+#[test]
+fn only_callers_who_may_deploy_resolve_secrets() -> valueset::Result<()> {
+    let f = fixture(MemorySecretStore::new("vault"));
+    f.store.set(
+        &f.admin,
+        &f.app,
+        &Key::new("PW")?,
+        NewValue::secret(Secret::new(CANARY.into())),
+        SetOptions::default(),
+    )?;
+    f.store.set(
+        &f.admin,
+        &f.app,
+        &Key::new("HOST")?,
+        NewValue::plain("db"),
+        SetOptions::default(),
+    )?;
+    let viewer = Actor::new("v", OrgRole::Member).with_app_role(f.app.clone(), AppRole::Viewer);
+    let snapshot = f
+        .store
+        .snapshot(&viewer, &f.app, &f.prod, VersionSelector::Latest)?;
+    assert_eq!(
+        snapshot
+            .resolver()
+            .resolve_str("${values.HOST}")?
+            .as_plain(),
+        Some("db")
+    );
+    let e = snapshot.resolver().resolve_str("${values.PW}").unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+    assert!(!e.to_string().contains(CANARY));
+    let dev = Actor::new("d", OrgRole::Member).with_app_role(f.app.clone(), AppRole::Developer);
+    let snapshot = f
+        .store
+        .snapshot(&dev, &f.app, &f.prod, VersionSelector::Latest)?;
+    assert!(snapshot.resolver().resolve_str("${values.PW}")?.is_secret());
+    Ok(())
+}
+
+#[test]
+fn references_are_read_at_resolve_time_and_never_written() -> valueset::Result<()> {
+    let vault =
+        MemorySecretStore::read_only("vault", [("db/pw".to_owned(), Secret::new(CANARY.into()))]);
+    let f = fixture(vault);
+    let k = Key::new("PW")?;
+    f.store.set(
+        &f.admin,
+        &f.app,
+        &k,
+        NewValue::secret_ref("vault", SecretRef::new("db/pw")),
+        SetOptions::default(),
+    )?;
+    let view = f.store.get(&f.admin, &f.app, &k, None)?;
+    let info = view.secret().unwrap();
+    assert_eq!(
+        (info.secret_store_id.as_str(), info.managed),
+        ("vault", false)
+    );
+    let snapshot = f
+        .store
+        .snapshot(&f.admin, &f.app, &f.prod, VersionSelector::Latest)?;
+    assert_eq!(
+        snapshot
+            .resolver()
+            .resolve_str("${values.PW}")?
+            .as_secret()
+            .unwrap()
+            .expose_secret(),
+        CANARY
+    );
+    // Deleting the App never deletes the owner's secret (the store is
+    // read-only, so a delete would fail).
+    f.store.delete_app(&f.admin, &f.app)?;
+    // An unknown store is refused.
+    let f = fixture(MemorySecretStore::new("vault"));
+    let e = f
+        .store
+        .set(
+            &f.admin,
+            &f.app,
+            &k,
+            NewValue::secret_ref("nope", SecretRef::new("x")),
+            SetOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "unknown_secret_store");
+    Ok(())
+}
+
+/// A library store the test can look into after handing it to the Store.
+#[derive(Debug)]
+struct Shared(std::sync::Arc<MemorySecretStore>);
+impl SecretStore for Shared {
+    fn id(&self) -> &str {
+        self.0.id()
+    }
+    fn get(&self, r: &SecretRef) -> Result<Secret, valueset::secret::SecretStoreError> {
+        self.0.get(r)
+    }
+    fn is_writable(&self) -> bool {
+        true
+    }
+    fn put(&self, n: &str, s: &Secret) -> Result<SecretRef, valueset::secret::SecretStoreError> {
+        self.0.put(n, s)
+    }
+    fn delete(&self, r: &SecretRef) -> Result<(), valueset::secret::SecretStoreError> {
+        self.0.delete(r)
+    }
+}
+
+#[test]
+fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
+    let library = std::sync::Arc::new(MemorySecretStore::new("library"));
+    let store = Store::builder()
+        .secret_store(Shared(library.clone()))
+        .in_memory();
+    let admin = Actor::admin("a");
+    let app = AppId::new("shop")?;
+    let env = EnvId::new("prod")?;
+    store.create_app(&admin, &app)?;
+    store.create_env(&admin, &app, &env)?;
+    let k = Key::new("PW")?;
+    let v1 = store.set(
+        &admin,
+        &app,
+        &k,
+        NewValue::secret(Secret::new("one".into())),
+        SetOptions::default(),
+    )?;
+    store.set(
+        &admin,
+        &app,
+        &k,
+        NewValue::secret(Secret::new("two".into())),
+        SetOptions::default(),
+    )?;
+    store.set(
+        &admin,
+        &app,
+        &k,
+        NewValue::secret(Secret::new("env".into())),
+        SetOptions {
+            env: Some(env.clone()),
+            ..Default::default()
+        },
+    )?;
+    assert_eq!(library.len(), 3);
+    store.purge(&admin, &app, v1.id, &k, WriteOptions::default())?;
+    assert_eq!(library.len(), 2);
+    // Resolving a version whose secret was purged names the key.
+    let snapshot = store.snapshot(
+        &admin,
+        &app,
+        &env,
+        valueset::model::VersionSelector::Id(v1.id),
+    )?;
+    let e = snapshot.resolver().resolve_str("${values.PW}").unwrap_err();
+    assert_eq!(e.code(), "purged");
+    assert!(e.to_string().contains("`PW`"));
+    store.delete_env(&admin, &app, &env)?;
+    assert_eq!(library.len(), 1);
+    store.delete_app(&admin, &app)?;
+    assert!(library.is_empty());
+    Ok(())
+}

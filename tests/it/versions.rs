@@ -1,0 +1,330 @@
+//! SPEC 3, 3.1, 3.2, 3.5: versions, branching and bubbling, batches,
+//! listing.
+
+use valueset::model::{ChangeOp, NewValue, ResultOf, VersionSelector};
+use valueset::store::{ChangeSet, HistoryOptions, WriteOptions};
+use valueset::{Secret, VersionId};
+
+use crate::common::{World, at, id, in_env, key, pairs};
+
+#[test]
+fn every_change_is_a_version_with_a_full_snapshot() -> valueset::Result<()> {
+    let w = World::new();
+    let v1 = w.set("A", "1");
+    let v2 = w.set("B", "2");
+    let v3 = w.set("A", "3");
+    let v4 = w.delete("B")?;
+    assert_eq!(
+        [v1, v2, v3, v4].map(|v| v.to_string()),
+        ["a1", "a2", "a3", "a4"]
+    );
+    assert_eq!(
+        w.values_at(None, at("a2")),
+        pairs(&[("A", "1"), ("B", "2")])
+    );
+    assert_eq!(
+        w.values_at(None, at("a3")),
+        pairs(&[("A", "3"), ("B", "2")])
+    );
+    assert_eq!(
+        w.values_at(None, VersionSelector::Latest),
+        pairs(&[("A", "3")])
+    );
+
+    let info = w.store.version(&w.admin, &w.app, at("a3"), None)?.info;
+    assert_eq!(info.created_by, "alice");
+    assert_eq!(info.result_of, ResultOf::AppValueUpdate);
+    assert_eq!(info.change.len(), 1);
+    assert_eq!(
+        (info.change[0].op, info.change[0].key.as_str()),
+        (ChangeOp::Replace, "A")
+    );
+    assert!(info.created_at.to_string().starts_with("2026-11-23T08:03:"));
+    let info = w.store.version(&w.admin, &w.app, at("a1"), None)?.info;
+    assert_eq!(info.result_of, ResultOf::AppValueCreate);
+    let info = w.store.version(&w.admin, &w.app, at("a4"), None)?.info;
+    assert_eq!(info.result_of, ResultOf::AppValueDelete);
+    assert_eq!(info.change[0].op, ChangeOp::Remove);
+
+    let e = w
+        .store
+        .version(&w.admin, &w.app, at("a9"), None)
+        .unwrap_err();
+    assert_eq!(e.code(), "unknown_version");
+    assert_eq!(e.to_string(), "unknown version `a9`");
+    Ok(())
+}
+
+#[test]
+fn a_batch_is_one_version_all_or_nothing() -> valueset::Result<()> {
+    let w = World::new();
+    w.set("OLD", "x");
+    let batch = ChangeSet::new()
+        .set(key("A"), NewValue::plain("1"))
+        .set(key("B"), NewValue::plain("2"))
+        .delete(key("OLD"));
+    let v = w
+        .store
+        .apply(&w.admin, &w.app, batch, WriteOptions::default())?;
+    assert_eq!(v.change.len(), 3);
+    assert_eq!(
+        w.values_at(None, VersionSelector::Latest),
+        pairs(&[("A", "1"), ("B", "2")])
+    );
+
+    // One bad change (an unknown key to delete) and nothing happens.
+    let bad = ChangeSet::new()
+        .set(key("C"), NewValue::plain("3"))
+        .delete(key("NOPE"));
+    assert_eq!(
+        w.store
+            .apply(&w.admin, &w.app, bad, WriteOptions::default())
+            .unwrap_err()
+            .code(),
+        "unknown_key"
+    );
+    // An override without base in a batch: nothing happens either.
+    let bad = ChangeSet::new()
+        .set(key("A"), NewValue::plain("p"))
+        .set(key("Z"), NewValue::plain("z"));
+    assert_eq!(
+        w.store
+            .apply(&w.admin, &w.app, bad, in_env(&w.prod))
+            .unwrap_err()
+            .code(),
+        "no_base_value"
+    );
+    assert_eq!(
+        w.store
+            .history(&w.admin, &w.app, HistoryOptions::default())?
+            .len(),
+        2
+    );
+    assert_eq!(w.get(Some(&w.prod), "A").as_deref(), Some("1"));
+
+    let all = w.store.apply(
+        &w.admin,
+        &w.app,
+        ChangeSet::new().delete_all(),
+        WriteOptions::default(),
+    )?;
+    assert_eq!(all.result_of, ResultOf::AppValuesDelete);
+    assert_eq!(all.change.len(), 2);
+    assert!(w.values_at(None, VersionSelector::Latest).is_empty());
+    Ok(())
+}
+
+#[test]
+fn envs_share_the_app_history_until_they_diverge_then_app_changes_bubble() -> valueset::Result<()> {
+    let w = World::new();
+    w.set("A", "1");
+    w.set("B", "2");
+    let prod = || HistoryOptions {
+        env: Some(w.prod.clone()),
+        ..HistoryOptions::default()
+    };
+    let ids = |h: Vec<valueset::model::VersionInfo>| {
+        h.iter().map(|v| v.id.to_string()).collect::<Vec<_>>()
+    };
+    // Same versions, same ids.
+    assert_eq!(
+        ids(w.store.history(&w.admin, &w.app, prod())?),
+        ["a2", "a1"]
+    );
+
+    // The first override diverges prod.
+    let first = w.set_env(&w.prod, "A", "p");
+    assert_eq!(first.to_string(), "e3");
+    let app_change = w.set("B", "20");
+    assert_eq!(app_change.to_string(), "a4");
+    assert_eq!(
+        ids(w.store.history(&w.admin, &w.app, prod())?),
+        ["e4", "e3", "a2", "a1"]
+    );
+    // dev did not diverge: it still shares the App's history.
+    let dev = w.store.history(
+        &w.admin,
+        &w.app,
+        HistoryOptions {
+            env: Some(w.dev.clone()),
+            ..HistoryOptions::default()
+        },
+    )?;
+    assert_eq!(ids(dev), ["a4", "a2", "a1"]);
+
+    // The bubbled version names its App version and holds the new App
+    // values with prod's override on top.
+    let bubbled = w.store.version(&w.admin, &w.app, at("e4"), Some(&w.prod))?;
+    assert_eq!(bubbled.info.app_version, Some(app_change));
+    assert_eq!(bubbled.info.result_of, ResultOf::AppValueUpdate);
+    assert_eq!(bubbled.info.change.len(), 1);
+    assert_eq!(
+        w.values_at(Some(&w.prod), at("e4")),
+        pairs(&[("A", "p"), ("B", "20")])
+    );
+    assert_eq!(
+        w.values_at(Some(&w.prod), at("e3")),
+        pairs(&[("A", "p"), ("B", "2")])
+    );
+    assert_eq!(
+        w.values_at(Some(&w.prod), at("a2")),
+        pairs(&[("A", "1"), ("B", "2")])
+    );
+
+    // An App change to an overridden key bubbles with no effective change.
+    w.set("A", "10");
+    let masked = w
+        .store
+        .version(&w.admin, &w.app, VersionSelector::Latest, Some(&w.prod))?;
+    assert!(masked.info.change.is_empty());
+    assert_eq!(masked.info.app_version, Some(id("a5")));
+
+    // Ids belong to their history.
+    assert_eq!(
+        w.store
+            .version(&w.admin, &w.app, at("e4"), None)
+            .unwrap_err()
+            .code(),
+        "unknown_version"
+    );
+    assert_eq!(
+        w.store
+            .version(&w.admin, &w.app, at("a4"), Some(&w.prod))
+            .unwrap_err()
+            .code(),
+        "unknown_version"
+    );
+    Ok(())
+}
+
+#[test]
+fn listing_is_newest_first_paginated_and_filtered() -> valueset::Result<()> {
+    let w = World::new();
+    for i in 0..10 {
+        w.set(if i % 3 == 0 { "A" } else { "B" }, &i.to_string());
+    }
+    w.set_env(&w.prod, "A", "p");
+    w.set("A", "last");
+    let page = |before: Option<VersionId>, env| {
+        w.store
+            .history(
+                &w.admin,
+                &w.app,
+                HistoryOptions {
+                    env,
+                    limit: Some(4),
+                    before,
+                    ..HistoryOptions::default()
+                },
+            )
+            .unwrap()
+            .iter()
+            .map(|v| v.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(page(None, None), ["a12", "a10", "a9", "a8"]);
+    assert_eq!(page(Some(id("a8")), None), ["a7", "a6", "a5", "a4"]);
+    assert_eq!(
+        page(None, Some(w.prod.clone())),
+        ["e12", "e11", "a10", "a9"]
+    );
+
+    let changed = |env| {
+        w.store
+            .history(
+                &w.admin,
+                &w.app,
+                HistoryOptions {
+                    env,
+                    key_changed: Some(key("A")),
+                    ..HistoryOptions::default()
+                },
+            )
+            .unwrap()
+            .iter()
+            .map(|v| v.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(changed(None), ["a12", "a10", "a7", "a4", "a1"]);
+    // In prod, the last App change of A is masked by the override.
+    assert_eq!(
+        changed(Some(w.prod.clone())),
+        ["e11", "a10", "a7", "a4", "a1"]
+    );
+    Ok(())
+}
+
+#[test]
+fn optimistic_concurrency() -> valueset::Result<()> {
+    let w = World::new();
+    let v1 = w.set("A", "1");
+    let opts = |expect| valueset::store::SetOptions {
+        expect: Some(expect),
+        ..Default::default()
+    };
+    let v2 = w
+        .store
+        .set(&w.admin, &w.app, &key("A"), NewValue::plain("2"), opts(v1))?
+        .id;
+    let e = w
+        .store
+        .set(&w.admin, &w.app, &key("A"), NewValue::plain("3"), opts(v1))
+        .unwrap_err();
+    assert_eq!(e.code(), "conflict");
+    assert_eq!(e.to_string(), "conflict: the current version is `a2`");
+    assert!(matches!(e, valueset::Error::Conflict { current: Some(c) } if c == v2));
+    assert_eq!(w.get(None, "A").as_deref(), Some("2"));
+    Ok(())
+}
+
+#[test]
+fn secret_versions_count_value_changes_per_level() -> valueset::Result<()> {
+    let w = World::new();
+    let set = |v: &str, opts: valueset::store::SetOptions| {
+        w.store
+            .set(
+                &w.admin,
+                &w.app,
+                &key("PW"),
+                NewValue::secret(Secret::new(v.into())),
+                opts,
+            )
+            .unwrap()
+    };
+    let sv = |env: Option<&valueset::EnvId>| {
+        w.store
+            .get(&w.admin, &w.app, &key("PW"), env)
+            .unwrap()
+            .secret()
+            .unwrap()
+            .secret_version
+    };
+    let v = set("one", Default::default());
+    assert_eq!(v.change[0].secret_version, Some(1));
+    set("two", Default::default());
+    assert_eq!(sv(None), 2);
+    // The same value again: no new secret version, and no change listed.
+    let same = set("two", Default::default());
+    assert!(same.change.is_empty());
+    assert_eq!(sv(None), 2);
+    // A description change keeps the secret version.
+    w.store.describe(
+        &w.admin,
+        &w.app,
+        &key("PW"),
+        "the db password".into(),
+        Default::default(),
+    )?;
+    assert_eq!(sv(None), 2);
+    assert_eq!(
+        w.store.get(&w.admin, &w.app, &key("PW"), None)?.description,
+        "the db password"
+    );
+    // The environment's counter is its own.
+    set("p1", crate::common::env_opts(&w.prod));
+    assert_eq!(sv(Some(&w.prod)), 1);
+    set("p2", crate::common::env_opts(&w.prod));
+    assert_eq!(sv(Some(&w.prod)), 2);
+    assert_eq!(sv(None), 2);
+    Ok(())
+}
