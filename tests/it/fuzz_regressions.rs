@@ -44,3 +44,40 @@ fn checks_catch_known_inputs() {
     fuzz_checks::check_resolve(b"${values.A}/${values.a.b}/${echo.x.y}/${context.app.id}");
     fuzz_checks::check_resolve(b"${echo.secret.z}");
 }
+
+use crate::reference;
+
+fn history_ops(data: &[u8]) {
+    let mut harness = reference::Harness::new();
+    for op in reference::ops_from_bytes(data).iter().take(40) {
+        harness.step(op);
+    }
+}
+
+fn decode_record(data: &[u8]) {
+    if let Err(e) = valueset::codec::decode_any(data) {
+        assert_eq!(e.code(), "corrupted");
+    }
+}
+
+#[test]
+fn history_ops_corpus_and_artifacts() {
+    let seeds = replay("fuzz/corpus/history_ops", history_ops);
+    replay("fuzz/artifacts/history_ops", history_ops);
+    assert!(seeds >= 5, "the seed corpus is there");
+}
+
+#[test]
+fn decode_record_corpus_and_artifacts() {
+    let seeds = replay("fuzz/corpus/decode_record", decode_record);
+    replay("fuzz/artifacts/decode_record", decode_record);
+    assert!(seeds >= 5, "the seed corpus is there");
+    // Every seed decodes: they are well-formed records of each kind.
+    for i in 1..=5 {
+        let path = format!(
+            "{}/fuzz/corpus/decode_record/seed_{i}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        valueset::codec::decode_any(&std::fs::read(path).unwrap()).unwrap();
+    }
+}

@@ -1,0 +1,12 @@
+//! Arbitrary bytes given to the stored-record decoders: each is a record or
+//! a typed `corrupted` error, never a panic (SPEC 7).
+//!
+//! Run: `RUSTC_BOOTSTRAP=1 cargo fuzz run decode_record -s none` from the
+//! repository root.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Err(e) = valueset::codec::decode_any(data) {
+        assert_eq!(e.code(), "corrupted");
+    }
+});
