@@ -14,6 +14,7 @@
 //! | `H` app 0 1 key 0 seq | `Entry`: the App value of key from seq on |
 //! | `H` app 0 2 env 0 key 0 seq | `Entry`: the override of key from seq on |
 //! | `O` app 0 key 0 env | empty: env overrides key now |
+//! | `K` app 0 1 key, `K` app 0 2 env 0 key | empty: key has entries at that level |
 #![warn(clippy::indexing_slicing)]
 
 use crate::error::Error;
@@ -219,6 +220,16 @@ pub(crate) fn split_entry_key(prefix: &[u8], full: &[u8]) -> Result<(Key, u64), 
     Ok((key, seq_from(seq)?))
 }
 
+/// The prefix of the key index of one level (every key that has entries
+/// there), so a full read scans the index once and seeks once per key.
+pub(crate) fn key_index_prefix(app: &AppId, env: Option<&EnvId>) -> Vec<u8> {
+    let mut k = history_prefix(app, env);
+    if let Some(first) = k.first_mut() {
+        *first = b'K';
+    }
+    k
+}
+
 pub(crate) fn override_index_key(app: &AppId, key: &Key, env: &EnvId) -> Vec<u8> {
     key_with(
         b'O',
@@ -242,7 +253,7 @@ pub(crate) fn override_index_range(app: &AppId, key: &Key) -> (Vec<u8>, Vec<u8>,
 /// Every key of `app`, of any table.
 pub(crate) fn app_ranges(app: &AppId) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut ranges = vec![(app_key(app), successor(&app_key(app)))];
-    for tag in [b'N', b'V', b'W', b'H', b'O'] {
+    for tag in [b'N', b'V', b'W', b'H', b'O', b'K'] {
         let mut start = key_with(tag, &[app.as_str().as_bytes()]);
         start.push(0);
         let end = successor(&start);
@@ -257,10 +268,12 @@ pub(crate) fn env_ranges(app: &AppId, env: &EnvId) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut versions = key_with(b'W', &[app.as_str().as_bytes(), env.as_str().as_bytes()]);
     versions.push(0);
     let history = history_prefix(app, Some(env));
+    let index = key_index_prefix(app, Some(env));
     vec![
         (meta.clone(), successor(&meta)),
         (versions.clone(), successor(&versions)),
         (history.clone(), successor(&history)),
+        (index.clone(), successor(&index)),
     ]
 }
 

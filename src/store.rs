@@ -362,7 +362,7 @@ impl Store {
         let mut ranges = codec::env_ranges(app, env);
         for (key, _) in self
             .reader()
-            .entries_at(&codec::history_prefix(app, Some(env)), u64::MAX)?
+            .entries_at(app, Some(env), u64::MAX)?
         {
             let index = codec::override_index_key(app, &key, env);
             let end = codec::successor(&index);
@@ -545,9 +545,14 @@ impl Store {
         let (meta, env_meta) = self.open_scope(actor, Action::WriteValues, app, env.as_ref())?;
         let _guard = self.lock();
         let prefix = codec::history_prefix(app, env.as_ref());
-        let current = self.reader().entries_at(&prefix, u64::MAX)?;
+        let reader = self.reader();
+        // One seek per named key: a change costs what it touches, not the
+        // size of the App.
         for key in &deletes {
-            if !current.contains_key(key) {
+            let live = reader
+                .entry_at(&prefix, key, u64::MAX)?
+                .is_some_and(|(_, e)| e.is_live());
+            if !live {
                 return Err(NotFound::Key {
                     key: key.clone(),
                     env: env.clone(),
@@ -556,7 +561,7 @@ impl Store {
             }
         }
         let delete_keys: Vec<Key> = if delete_all {
-            current.keys().cloned().collect()
+            reader.entries_at(app, env.as_ref(), u64::MAX)?.into_keys().collect()
         } else {
             deletes
         };

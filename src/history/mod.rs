@@ -141,33 +141,27 @@ impl Reader<'_> {
             .transpose()
     }
 
-    /// Every key's entry at `seq` at one level, deleted keys left out.
-    pub(crate) fn entries_at(
-        &self,
-        prefix: &[u8],
-        seq: u64,
-    ) -> Result<BTreeMap<Key, (u64, Entry)>, Error> {
+    /// Every key's entry at `seq` at one level, deleted keys left out: one
+    /// scan of the level's key index, then one seek per key.
+    pub(crate) fn entries_at(&self, app: &AppId, env: Option<&EnvId>, seq: u64) -> Result<BTreeMap<Key, (u64, Entry)>, Error> {
+        let index = codec::key_index_prefix(app, env);
+        let mut raw = Vec::new();
+        self.backend.scan(&index, &codec::successor(&index), false, &mut |k, _| {
+            raw.push(k.get(index.len()..).unwrap_or_default().to_vec());
+            ControlFlow::Continue(())
+        })?;
+        let prefix = codec::history_prefix(app, env);
         let mut out = BTreeMap::new();
-        let end = codec::successor(prefix);
-        let mut cursor = prefix.to_vec();
-        loop {
-            // The next key at this level.
-            let mut next = None;
-            self.backend.scan(&cursor, &end, false, &mut |k, _| {
-                next = Some(k.to_vec());
-                ControlFlow::Break(())
-            })?;
-            let Some(next) = next else { break };
-            let (key, _) = codec::split_entry_key(prefix, &next)?;
-            if let Some((s, entry)) = self.entry_at(prefix, &key, seq)? {
+        for raw in raw {
+            let key = std::str::from_utf8(&raw)
+                .ok()
+                .and_then(|s| Key::new(s).ok())
+                .ok_or_else(|| codec::corrupted("a key index key"))?;
+            if let Some((s, entry)) = self.entry_at(&prefix, &key, seq)? {
                 if entry.is_live() {
-                    out.insert(key.clone(), (s, entry));
+                    out.insert(key, (s, entry));
                 }
             }
-            // Past every entry of this key: `key 0 seq` < `key 1`.
-            cursor = prefix.to_vec();
-            cursor.extend_from_slice(key.as_str().as_bytes());
-            cursor.push(1);
         }
         Ok(out)
     }
@@ -369,14 +363,14 @@ impl Reader<'_> {
         seq: u64,
     ) -> Result<BTreeMap<Key, (bool, u64, Entry)>, Error> {
         let mut out: BTreeMap<Key, (bool, u64, Entry)> = self
-            .entries_at(&codec::history_prefix(scope.app, None), seq)?
+            .entries_at(scope.app, None, seq)?
             .into_iter()
             .map(|(k, (s, e))| (k, (false, s, e)))
             .collect();
         if let Some((env, meta)) = scope.env {
             if meta.diverged_at.is_some_and(|d| d <= seq) {
                 for (k, (s, e)) in
-                    self.entries_at(&codec::history_prefix(scope.app, Some(env)), seq)?
+                    self.entries_at(scope.app, Some(env), seq)?
                 {
                     out.insert(k, (true, s, e));
                 }

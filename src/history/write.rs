@@ -252,8 +252,12 @@ pub(crate) fn commit(
         }
     }
 
+    let index = codec::key_index_prefix(scope.app, env);
     for (key, entry) in &entries {
         batch.insert(codec::entry_key(&prefix, key, seq), entry.encode());
+        let mut index_key = index.clone();
+        index_key.extend_from_slice(key.as_str().as_bytes());
+        batch.insert(index_key, Vec::new());
         if let Some(env) = env {
             let index = codec::override_index_key(scope.app, key, env);
             if entry.is_live() {
@@ -391,16 +395,16 @@ pub(crate) fn plan_restore(
     target_id: VersionId,
     keys: Option<&[Key]>,
 ) -> Result<BTreeMap<Key, Planned>, Error> {
-    let prefix = codec::history_prefix(scope.app, scope.env_id());
+    let env = scope.env_id();
     let then = if scope
         .env
         .is_some_and(|(_, m)| m.diverged_at.is_none_or(|d| target < d))
     {
         BTreeMap::new()
     } else {
-        reader.entries_at(&prefix, target)?
+        reader.entries_at(scope.app, env, target)?
     };
-    let now = reader.entries_at(&prefix, u64::MAX)?;
+    let now = reader.entries_at(scope.app, env, u64::MAX)?;
     let keys: Vec<Key> = match keys {
         Some(keys) => keys.to_vec(),
         None => then.keys().chain(now.keys()).cloned().collect(),

@@ -1,0 +1,207 @@
+//! The history engine's scale (issue: "cost follows the work, not the size
+//! of what is stored"), with baselines in the same groups:
+//!
+//! - `commit/depth_{100,100000}`: a one-key change on a 10,000-key App whose
+//!   history is 100 or 100,000 versions deep; baseline `raw_backend`: the
+//!   same backend applying a two-key batch;
+//! - `bubble/envs_{0,1000}`: a one-key App change with 0 or 1,000 diverged
+//!   Environments;
+//! - `read_version/depth_{100,100000}`: reading one version's full set of
+//!   10,000 keys at each depth; baseline `btreemap_clone`: cloning a
+//!   materialised 10,000-entry map;
+//! - printed, not timed: stored bytes per change for 100,000 one-key changes
+//!   on a 10,000-key App.
+//!
+//! Run: `cargo bench --bench history`; figures are in BENCHMARKS.md.
+
+// The storage figure is printed, not timed.
+#![allow(clippy::print_stdout)]
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use valueset::backend::{Backend, Batch, MemoryBackend};
+use valueset::model::{NewValue, VersionSelector};
+use valueset::store::{ChangeSet, SetOptions, WriteOptions};
+use valueset::{Actor, AppId, EnvId, Key, Store, VersionId};
+
+const KEYS: usize = 10_000;
+
+struct Fixture {
+    store: Store,
+    admin: Actor,
+    app: AppId,
+    keys: Vec<Key>,
+    counter: u64,
+}
+
+impl Fixture {
+    /// An App with `KEYS` keys (one batch), then `depth - 1` one-key changes.
+    fn new(depth: usize) -> Fixture {
+        let store = Store::in_memory();
+        let admin = Actor::admin("bench");
+        let app = AppId::new("bench").expect("valid id");
+        store.create_app(&admin, &app).expect("new app");
+        let keys: Vec<Key> = (0..KEYS)
+            .map(|i| Key::new(format!("key.{i:05}")).expect("valid key"))
+            .collect();
+        let mut batch = ChangeSet::new();
+        for k in &keys {
+            batch = batch.set(k.clone(), NewValue::plain(format!("initial value of {k}")));
+        }
+        store
+            .apply(&admin, &app, batch, WriteOptions::default())
+            .expect("batch");
+        let mut f = Fixture {
+            store,
+            admin,
+            app,
+            keys,
+            counter: 0,
+        };
+        for _ in 1..depth {
+            f.change();
+        }
+        f
+    }
+
+    /// One one-key change, to a new value.
+    fn change(&mut self) -> VersionId {
+        self.counter += 1;
+        let key = &self.keys[usize::try_from(self.counter).expect("fits") * 7919 % KEYS];
+        self.store
+            .set(
+                &self.admin,
+                &self.app,
+                key,
+                NewValue::plain(format!("value number {}", self.counter)),
+                SetOptions::default(),
+            )
+            .expect("set")
+            .id
+    }
+
+    fn stored_bytes(&self) -> usize {
+        let mut bytes = 0;
+        self.store
+            .backend()
+            .scan(&[], &[0xFF; 4], false, &mut |k, v| {
+                bytes += k.len() + v.len();
+                ControlFlow::Continue(())
+            })
+            .expect("scan");
+        bytes
+    }
+}
+
+fn commit(c: &mut Criterion) {
+    let mut g = c.benchmark_group("commit");
+    for depth in [100, 100_000] {
+        let mut f = Fixture::new(depth);
+        g.bench_function(format!("depth_{depth}/valueset"), |b| {
+            b.iter(|| {
+                let id = f.change();
+                assert!(id.to_string().starts_with('a'));
+            });
+        });
+    }
+    // The backend alone: two inserts in one batch into a map as large.
+    let raw = MemoryBackend::new();
+    let mut batch = Batch::new();
+    for i in 0..(KEYS as u64 + 200_000) {
+        batch.insert(i.to_be_bytes().to_vec(), vec![0; 40]);
+    }
+    raw.apply(batch).expect("apply");
+    let mut n = 0u64;
+    g.bench_function("depth_100000/raw_backend", |b| {
+        b.iter(|| {
+            n += 1;
+            let mut batch = Batch::new();
+            batch.insert((n * 7919 % 10_000).to_be_bytes().to_vec(), vec![1; 40]);
+            batch.insert(b"meta".to_vec(), n.to_be_bytes().to_vec());
+            raw.apply(batch).expect("apply");
+            assert_eq!(raw.get(b"meta").expect("get").map(|v| v.len()), Some(8));
+        });
+    });
+    g.finish();
+}
+
+fn bubble(c: &mut Criterion) {
+    let mut g = c.benchmark_group("bubble");
+    for envs in [0usize, 1000] {
+        let mut f = Fixture::new(100);
+        for i in 0..envs {
+            let env = EnvId::new(format!("env-{i}")).expect("valid id");
+            f.store.create_env(&f.admin, &f.app, &env).expect("env");
+            f.store
+                .set(
+                    &f.admin,
+                    &f.app,
+                    &f.keys[i % KEYS],
+                    NewValue::plain("override"),
+                    SetOptions {
+                        env: Some(env),
+                        ..SetOptions::default()
+                    },
+                )
+                .expect("override");
+        }
+        g.bench_function(format!("envs_{envs}/valueset"), |b| {
+            b.iter(|| black_box(f.change()));
+        });
+    }
+    g.finish();
+}
+
+fn read_version(c: &mut Criterion) {
+    let mut g = c.benchmark_group("read_version");
+    g.sample_size(20).measurement_time(Duration::from_secs(8));
+    for depth in [100, 100_000] {
+        let f = Fixture::new(depth);
+        // A version in the middle of the history.
+        let history = f
+            .store
+            .history(
+                &f.admin,
+                &f.app,
+                valueset::store::HistoryOptions {
+                    limit: Some(depth / 2),
+                    ..Default::default()
+                },
+            )
+            .expect("history");
+        let middle = history.last().expect("versions").id;
+        g.bench_function(format!("depth_{depth}/valueset"), |b| {
+            b.iter(|| {
+                let v = f
+                    .store
+                    .version(&f.admin, &f.app, VersionSelector::Id(middle), None)
+                    .expect("version");
+                assert_eq!(v.values.len(), KEYS);
+            });
+        });
+        if depth == 100_000 {
+            let changes = 100_000 - 1;
+            let initial = Fixture::new(1).stored_bytes();
+            let bytes = f.stored_bytes();
+            println!(
+                "storage: {KEYS} keys, {changes} one-key changes: {bytes} bytes in all, \
+                 {} bytes per change after the initial {initial} bytes",
+                (bytes - initial) / changes
+            );
+        }
+    }
+    let map: BTreeMap<String, String> = (0..KEYS)
+        .map(|i| (format!("key.{i:05}"), format!("initial value of key.{i:05}")))
+        .collect();
+    g.bench_function("any_depth/btreemap_clone", |b| {
+        b.iter_batched(|| (), |()| assert_eq!(map.clone().len(), KEYS), BatchSize::SmallInput);
+    });
+    g.finish();
+}
+
+criterion_group!(benches, commit, bubble, read_version);
+criterion_main!(benches);
