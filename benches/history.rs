@@ -195,10 +195,19 @@ fn read_version(c: &mut Criterion) {
         }
     }
     let map: BTreeMap<String, String> = (0..KEYS)
-        .map(|i| (format!("key.{i:05}"), format!("initial value of key.{i:05}")))
+        .map(|i| {
+            (
+                format!("key.{i:05}"),
+                format!("initial value of key.{i:05}"),
+            )
+        })
         .collect();
     g.bench_function("any_depth/btreemap_clone", |b| {
-        b.iter_batched(|| (), |()| assert_eq!(map.clone().len(), KEYS), BatchSize::SmallInput);
+        b.iter_batched(
+            || (),
+            |()| assert_eq!(map.clone().len(), KEYS),
+            BatchSize::SmallInput,
+        );
     });
     g.finish();
 }

@@ -1,55 +1,66 @@
-//! `valueset` is an embeddable, versioned, hierarchical store of
-//! configuration values and secrets, with a placeholder language that is
-//! resolved at deployment time.
+//! `valueset`: an embeddable, versioned store of configuration values and
+//! secrets: App values, Environment overrides, `${values.KEY}` resolved for a
+//! deployment, and a git-like history of every change.
 //!
 //! ```
-//! use valueset::{Key, Secret, Template};
-//! use valueset::resolve::{Context, MapValues, Resolver};
+//! use valueset::{Actor, AppId, EnvId, Key, Secret, Store};
+//! use valueset::model::{NewValue, VersionSelector};
+//! use valueset::store::SetOptions;
 //!
-//! // Effective values for one deployment: a plain value and a secret.
-//! let mut values = MapValues::new();
-//! values.insert(Key::new("db.host")?, "db.prod.internal");
-//! values.insert_secret(Key::new("db.password")?, Secret::new("s3cr3t".into()));
+//! let store = Store::in_memory();
+//! let admin = Actor::admin("alice");
+//! let (app, prod) = (AppId::new("shop")?, EnvId::new("production")?);
+//! store.create_app(&admin, &app)?;
+//! store.create_env(&admin, &app, &prod)?;
 //!
-//! let context = Context { env: Some("production".into()), ..Context::default() };
-//! let resolver = Resolver::new(&values).with_context(context);
+//! // An App value, overridden in production, and a secret.
+//! let (host, password) = (Key::new("db.host")?, Key::new("db.password")?);
+//! store.set(&admin, &app, &host, NewValue::plain("db.dev"), SetOptions::default())?;
+//! let in_prod = SetOptions { env: Some(prod.clone()), ..SetOptions::default() };
+//! store.set(&admin, &app, &host, NewValue::plain("db.prod"), in_prod)?;
+//! store.set(&admin, &app, &password, NewValue::secret(Secret::new("s3cr3t".into())), SetOptions::default())?;
 //!
-//! // Templates parse without copying; every error is reported with its span.
-//! let template = Template::parse("postgres://app:${values.db.password}@${values.db.host}/${context.env.id}")?;
-//! assert_eq!(template.placeholders().count(), 3);
+//! // No read returns a secret's value.
+//! let read = store.get(&admin, &app, &password, Some(&prod))?;
+//! assert!(read.is_secret() && read.plain().is_none());
 //!
-//! // A string that holds a secret is a secret, and never prints.
-//! let url = resolver.resolve(&template)?;
-//! assert!(url.is_secret());
+//! // Resolving for a deployment is the only way out, and gives a secret.
+//! let values = store.snapshot(&admin, &app, &prod, VersionSelector::Latest)?;
+//! let url = values.resolver().resolve_str("postgres://app:${values.db.password}@${values.db.host}")?;
 //! assert_eq!(format!("{url:?}"), "Secret(Secret([redacted]))");
-//! assert_eq!(
-//!     url.as_secret().map(Secret::expose_secret),
-//!     Some("postgres://app:s3cr3t@db.prod.internal/production"),
-//! );
-//!
-//! // Plain results stay plain; a template without placeholders is not copied.
-//! assert_eq!(resolver.resolve_str("host=${values.db.host}")?.as_plain(), Some("host=db.prod.internal"));
-//! Ok::<(), valueset::Error>(())
+//! assert_eq!(url.as_secret().map(Secret::expose_secret), Some("postgres://app:s3cr3t@db.prod"));
+//! # Ok::<(), valueset::Error>(())
 //! ```
 //!
 //! # Concepts
 //!
-//! Values are defined for an **App**, overridden per **Environment**, and
-//! consumed by **Workloads** through `${values.KEY}` placeholders. The
-//! effective value of a key for a workload is the workload's own value if it
-//! defines one, else the environment's override, else the App's base value.
-//! The versioned store that keeps App and Environment values, with a git-like
-//! history of value set versions, restore and purge, is being built on top of
-//! the pieces in this crate; see `ARCHITECTURE.md`.
+//! - An **App** holds base values; an **Environment** may override a key that
+//!   has a base value; a **Workload**'s own values, given at resolve time,
+//!   override both ([`resolve::Workload::values`]).
+//! - Every change is one **value set version** ([`model::VersionInfo`]): who,
+//!   when, why, what changed, and the whole set of values as it stood
+//!   ([`Store::version`]). Several changes can be one version
+//!   ([`store::ChangeSet`]).
+//! - An Environment shares its App's history until its first override; then
+//!   its history is its own, and every App change still **bubbles up** into
+//!   it as a version of its own that names the App version
+//!   ([`model::VersionInfo::app_version`]).
+//! - [`Store::restore`] puts a version's values back as a new version;
+//!   [`Store::purge`] removes one value from history for good, under the
+//!   constraints of SPEC 3.4.
+//! - [`Actor`]s have org and App roles; every operation checks them first
+//!   ([`access`]).
 //!
 //! # Secrets
 //!
 //! Secret plaintext lives only inside [`Secret`], which wipes itself on drop,
 //! prints as `Secret([redacted])` and has no `Display`, serde or `Clone`. Its
-//! one exit is [`Secret::expose_secret`]. Resolving a template that uses a
-//! secret gives a [`Resolved::Secret`]. Secrets are kept in a
-//! [`SecretStore`](secret::SecretStore): [`MemorySecretStore`](secret::MemorySecretStore)
-//! ships with the crate, and external stores plug in through the trait.
+//! one exit is [`Secret::expose_secret`]. Reads show a secret's version and
+//! location ([`model::SecretInfo`]), never its value. Resolving a template
+//! that uses a secret gives a [`Resolved::Secret`], and only callers allowed
+//! to deploy may. Submitted secrets go to the store's
+//! [`SecretStore`](secret::SecretStore); references name a secret that its
+//! owner keeps in another registered store.
 //!
 //! # Placeholders
 //!
@@ -65,10 +76,21 @@
 //! and `${shared['users-db'].name}` are the same path. See [`placeholder`]
 //! for the whole grammar and [`resolve`] for resolution.
 //!
+//! # Storage backends
+//!
+//! The history engine stores ordered bytes through [`backend::Backend`]: an
+//! ordered keyspace with atomic batches. [`backend::MemoryBackend`] ships
+//! here; bring your own with [`StoreBuilder::backend`].
+//!
 //! # Errors
 //!
 //! Every fallible function returns [`Error`], whose [`Error::code`] is a
 //! stable snake_case code. Bad input never panics.
+//!
+//! # Design documents
+//!
+//! [`_documentation::architecture`] is `ARCHITECTURE.md`: where everything
+//! is, and why.
 
 pub mod access;
 pub mod backend;

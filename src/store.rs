@@ -360,10 +360,7 @@ impl Store {
         self.app_meta(app)?;
         self.env_meta(app, env)?;
         let mut ranges = codec::env_ranges(app, env);
-        for (key, _) in self
-            .reader()
-            .entries_at(app, Some(env), u64::MAX)?
-        {
+        for (key, _) in self.reader().entries_at(app, Some(env), u64::MAX)? {
             let index = codec::override_index_key(app, &key, env);
             let end = codec::successor(&index);
             ranges.push((index, end));
@@ -561,7 +558,10 @@ impl Store {
             }
         }
         let delete_keys: Vec<Key> = if delete_all {
-            reader.entries_at(app, env.as_ref(), u64::MAX)?.into_keys().collect()
+            reader
+                .entries_at(app, env.as_ref(), u64::MAX)?
+                .into_keys()
+                .collect()
         } else {
             deletes
         };

@@ -143,13 +143,19 @@ impl Reader<'_> {
 
     /// Every key's entry at `seq` at one level, deleted keys left out: one
     /// scan of the level's key index, then one seek per key.
-    pub(crate) fn entries_at(&self, app: &AppId, env: Option<&EnvId>, seq: u64) -> Result<BTreeMap<Key, (u64, Entry)>, Error> {
+    pub(crate) fn entries_at(
+        &self,
+        app: &AppId,
+        env: Option<&EnvId>,
+        seq: u64,
+    ) -> Result<BTreeMap<Key, (u64, Entry)>, Error> {
         let index = codec::key_index_prefix(app, env);
         let mut raw = Vec::new();
-        self.backend.scan(&index, &codec::successor(&index), false, &mut |k, _| {
-            raw.push(k.get(index.len()..).unwrap_or_default().to_vec());
-            ControlFlow::Continue(())
-        })?;
+        self.backend
+            .scan(&index, &codec::successor(&index), false, &mut |k, _| {
+                raw.push(k.get(index.len()..).unwrap_or_default().to_vec());
+                ControlFlow::Continue(())
+            })?;
         let prefix = codec::history_prefix(app, env);
         let mut out = BTreeMap::new();
         for raw in raw {
@@ -369,9 +375,7 @@ impl Reader<'_> {
             .collect();
         if let Some((env, meta)) = scope.env {
             if meta.diverged_at.is_some_and(|d| d <= seq) {
-                for (k, (s, e)) in
-                    self.entries_at(scope.app, Some(env), seq)?
-                {
+                for (k, (s, e)) in self.entries_at(scope.app, Some(env), seq)? {
                     out.insert(k, (true, s, e));
                 }
             }
