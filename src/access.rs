@@ -26,6 +26,8 @@ pub enum Action {
     CreateEnv,
     /// Delete an Environment.
     DeleteEnv,
+    /// Re-encrypt every stored secret under a new master key.
+    RotateMasterKey,
 }
 
 impl fmt::Display for Action {
@@ -39,6 +41,7 @@ impl fmt::Display for Action {
             Action::DeleteApp => "deleting an app",
             Action::CreateEnv => "creating an environment",
             Action::DeleteEnv => "deleting an environment",
+            Action::RotateMasterKey => "rotating the master key",
         })
     }
 }
@@ -57,7 +60,7 @@ pub fn allows(actor: &Actor, action: Action, app: &AppId) -> bool {
         }
         Action::Purge => role == Some(AppRole::Owner),
         Action::CreateApp | Action::CreateEnv => org == OrgRole::Manager,
-        Action::DeleteApp | Action::DeleteEnv => false,
+        Action::DeleteApp | Action::DeleteEnv | Action::RotateMasterKey => false,
     }
 }
 
@@ -70,7 +73,24 @@ pub fn needs(action: Action) -> &'static str {
         }
         Action::Purge => "app Owner or org Administrator",
         Action::CreateApp | Action::CreateEnv => "org Administrator or Manager",
-        Action::DeleteApp | Action::DeleteEnv => "org Administrator",
+        Action::DeleteApp | Action::DeleteEnv | Action::RotateMasterKey => "org Administrator",
+    }
+}
+
+/// `Ok` if `actor` may do `action`, which concerns no App (such as
+/// [`Action::RotateMasterKey`]), else [`Error::Forbidden`].
+///
+/// # Errors
+///
+/// [`Error::Forbidden`] naming the action and the roles it needs.
+pub fn check_org(actor: &Actor, action: Action) -> Result<(), Error> {
+    if actor.org_role() == OrgRole::Administrator {
+        Ok(())
+    } else {
+        Err(Error::Forbidden {
+            action,
+            needs: needs(action),
+        })
     }
 }
 

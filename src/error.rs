@@ -104,6 +104,18 @@ pub enum Error {
     /// The storage backend failed.
     #[error(transparent)]
     Backend(#[from] BackendError),
+    /// The database was written in a format this version does not read
+    /// (newer, or unknown). Nothing was read or written.
+    #[error("unsupported data format {found}: this version of valueset reads format {supported}")]
+    UnsupportedFormat {
+        /// The format found.
+        found: u8,
+        /// The format this version reads.
+        supported: u8,
+    },
+    /// The master key is not the one the data was written with.
+    #[error("wrong master key: it is not the key this store's secrets are encrypted with")]
+    WrongMasterKey,
 }
 
 impl Error {
@@ -128,6 +140,8 @@ impl Error {
             Error::Purged { .. } => "purged",
             Error::Corrupted { .. } => "corrupted",
             Error::Backend(_) => "backend",
+            Error::UnsupportedFormat { .. } => "unsupported_format",
+            Error::WrongMasterKey => "wrong_master_key",
         }
     }
 }
@@ -275,6 +289,10 @@ pub enum InvalidInput {
         /// The rejected input.
         input: String,
     },
+    /// A master key that is not 64 hex characters. The message never shows
+    /// the input.
+    #[error("invalid master key: it must be 64 hex characters (32 bytes)")]
+    MasterKey,
     /// A value longer than the store allows.
     #[error("value of `{key}` is {len} bytes, more than the limit of {max}")]
     ValueTooLong {
@@ -306,6 +324,7 @@ impl InvalidInput {
             InvalidInput::Namespace { .. } => "invalid_namespace",
             InvalidInput::Version { .. } => "invalid_version",
             InvalidInput::ValueTooLong { .. } => "value_too_long",
+            InvalidInput::MasterKey => "invalid_master_key",
         }
     }
 }

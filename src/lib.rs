@@ -96,6 +96,7 @@ pub mod access;
 pub mod backend;
 #[doc(hidden)]
 pub mod codec;
+mod crypto;
 pub mod error;
 mod history;
 pub mod id;
@@ -105,6 +106,7 @@ pub mod resolve;
 pub mod secret;
 pub mod store;
 
+pub use crypto::MasterKey;
 pub use error::{Error, Result};
 pub use id::{AppId, EnvId, Key};
 pub use model::{Actor, VersionId};

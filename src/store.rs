@@ -11,8 +11,9 @@ use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::access::{self, Action};
-use crate::backend::{Backend, Batch, MemoryBackend};
+use crate::backend::{Backend, Batch, MemoryBackend, SledBackend};
 use crate::codec::{self, AppMeta, Entry, EnvMeta, State};
+use crate::crypto::{MasterKey, same_check};
 use crate::error::{Error, InvalidInput, NotFound};
 use crate::history::write::{self, Commit, Ctx, Plan, Planned, SecretStores};
 use crate::history::{Reader, Scope};
@@ -22,6 +23,7 @@ use crate::model::{
     Timestamp, ValueView, Version, VersionId, VersionInfo, VersionSelector,
 };
 use crate::resolve::{Context, LookupError, Resolver, Value, Values};
+use crate::secret::builtin::BuiltinSecretStore;
 use crate::secret::{MemorySecretStore, SecretStore};
 
 /// The default limit on a value's size: 1 MiB.
@@ -61,18 +63,23 @@ pub struct Store {
 
 struct Inner {
     backend: Arc<dyn Backend>,
+    builtin: Option<Arc<BuiltinSecretStore>>,
     clock: Arc<dyn Clock>,
     secrets: SecretStores,
     max_value_len: usize,
     write: Mutex<()>,
 }
 
-/// Builds a [`Store`]. Defaults: an in-memory backend, the system clock, a
-/// [`MemorySecretStore`] with id `memory` for submitted secrets, values up to
-/// [`DEFAULT_MAX_VALUE_LEN`].
+/// Builds a [`Store`]. Defaults: an in-memory backend, the system clock,
+/// values up to [`DEFAULT_MAX_VALUE_LEN`], and for submitted secrets: with a
+/// [`master_key`](Self::master_key) or a durable backend, the built-in store
+/// (id `builtin`: encrypted at rest in the store's own database), otherwise a
+/// [`MemorySecretStore`] with id `memory`.
 #[must_use]
 pub struct StoreBuilder {
     backend: Option<Arc<dyn Backend>>,
+    durable: bool,
+    master_key: Option<MasterKey>,
     clock: Arc<dyn Clock>,
     managed: Option<Arc<dyn SecretStore>>,
     references: Vec<Arc<dyn SecretStore>>,
@@ -169,10 +176,58 @@ impl Store {
         Store::builder().in_memory()
     }
 
+    /// Opens (or creates) a durable store in the sled directory `dir`,
+    /// without a master key: plain values work, secrets need
+    /// [`StoreBuilder::master_key`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the database cannot be opened;
+    /// [`Error::UnsupportedFormat`] for data of another format.
+    pub fn open(dir: impl AsRef<std::path::Path>) -> Result<Store, Error> {
+        Store::builder().open(dir)
+    }
+
+    /// Makes every change so far durable (sled also flushes on its own,
+    /// every 500 ms and on drop).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the storage cannot be flushed.
+    pub fn flush(&self) -> Result<(), Error> {
+        Ok(self.inner.backend.flush()?)
+    }
+
+    /// Re-encrypts every secret of the built-in store under `new`, and checks
+    /// `new` from then on, in one atomic batch: an interrupted rotation
+    /// leaves the old key working.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] unless org Administrator; `missing_master_key`
+    /// when the store has no current key; `decrypt_failed` when a stored
+    /// secret does not open.
+    pub fn rotate_master_key(&self, actor: &Actor, new: &MasterKey) -> Result<(), Error> {
+        access::check_org(actor, Action::RotateMasterKey)?;
+        let builtin = self.inner.builtin.as_ref().ok_or_else(|| {
+            Error::from(crate::secret::SecretStoreError::MissingMasterKey {
+                store: "builtin".to_owned(),
+            })
+        })?;
+        let _guard = self.lock();
+        let mut batch = builtin.reseal_all(new)?;
+        batch.insert(KEYCHECK_KEY.to_vec(), new.check_value().to_vec());
+        self.inner.backend.apply(batch)?;
+        builtin.set_key(new);
+        Ok(())
+    }
+
     /// A builder, for a backend, a clock or secret stores of your own.
     pub fn builder() -> StoreBuilder {
         StoreBuilder {
             backend: None,
+            durable: false,
+            master_key: None,
             clock: Arc::new(SystemClock),
             managed: None,
             references: Vec::new(),
@@ -1019,6 +1074,15 @@ impl StoreBuilder {
     /// Stores data in `backend`.
     pub fn backend(mut self, backend: impl Backend) -> Self {
         self.backend = Some(Arc::new(backend));
+        self.durable = true;
+        self
+    }
+
+    /// The master key that submitted secrets are encrypted under (SPEC 4.4).
+    /// A store remembers a check value of its key: opening it with another
+    /// key is [`Error::WrongMasterKey`].
+    pub fn master_key(mut self, key: MasterKey) -> Self {
+        self.master_key = Some(key);
         self
     }
 
@@ -1050,31 +1114,121 @@ impl StoreBuilder {
     }
 
     /// Builds a store in memory (ignoring any backend given).
+    ///
+    /// # Panics
+    ///
+    /// Never: an empty in-memory backend has no format or key to refuse, and
+    /// its writes cannot fail.
     pub fn in_memory(mut self) -> Store {
         self.backend = Some(Arc::new(MemoryBackend::new()));
+        self.durable = false;
+        self.build().expect(
+            "an empty in-memory backend has no format or key to refuse, and its writes cannot fail",
+        )
+    }
+
+    /// Opens (or creates) a durable store in the sled directory `dir`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the database cannot be opened;
+    /// [`Error::UnsupportedFormat`] for data of another format;
+    /// [`Error::WrongMasterKey`].
+    pub fn open(mut self, dir: impl AsRef<std::path::Path>) -> Result<Store, Error> {
+        self.backend = Some(Arc::new(SledBackend::open(dir)?));
+        self.durable = true;
         self.build()
     }
 
-    /// Builds the store over the backend given (in memory if none).
-    pub fn build(self) -> Store {
-        let managed = self
-            .managed
-            .unwrap_or_else(|| Arc::new(MemorySecretStore::new("memory")));
+    /// Builds the store over the backend given (in memory if none), checking
+    /// the data's format and the master key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnsupportedFormat`]; [`Error::WrongMasterKey`];
+    /// [`Error::Backend`].
+    pub fn build(self) -> Result<Store, Error> {
+        let backend = self
+            .backend
+            .unwrap_or_else(|| Arc::new(MemoryBackend::new()));
+        check_format(&*backend)?;
+        if let Some(key) = &self.master_key {
+            check_master_key(&*backend, key)?;
+        }
+        let builtin = (self.master_key.is_some() || self.durable).then(|| {
+            Arc::new(BuiltinSecretStore::new(
+                Arc::clone(&backend),
+                self.master_key.as_ref(),
+            ))
+        });
+        let managed: Arc<dyn SecretStore> = match (self.managed, &builtin) {
+            (Some(m), _) => m,
+            (None, Some(b)) => Arc::clone(b) as Arc<dyn SecretStore>,
+            (None, None) => Arc::new(MemorySecretStore::new("memory")),
+        };
         let mut by_id = BTreeMap::new();
         for store in self.references {
             by_id.insert(store.id().to_owned(), store);
         }
+        if let Some(b) = &builtin {
+            by_id.insert(b.id().to_owned(), Arc::clone(b) as Arc<dyn SecretStore>);
+        }
         by_id.insert(managed.id().to_owned(), Arc::clone(&managed));
-        Store {
+        Ok(Store {
             inner: Arc::new(Inner {
-                backend: self
-                    .backend
-                    .unwrap_or_else(|| Arc::new(MemoryBackend::new())),
+                backend,
+                builtin,
                 clock: self.clock,
                 secrets: SecretStores { managed, by_id },
                 max_value_len: self.max_value_len,
                 write: Mutex::new(()),
             }),
+        })
+    }
+}
+
+/// Where the data's format is kept.
+const FORMAT_KEY: &[u8] = b"\xFFformat";
+/// Where the master key's check value is kept.
+const KEYCHECK_KEY: &[u8] = b"\xFFkeycheck";
+
+/// Writes the format on first use; refuses data of another format.
+fn check_format(backend: &dyn Backend) -> Result<(), Error> {
+    if let Some(v) = backend.get(FORMAT_KEY)? {
+        return match v.as_slice() {
+            [f] if *f == codec::FORMAT => Ok(()),
+            [f] => Err(Error::UnsupportedFormat {
+                found: *f,
+                supported: codec::FORMAT,
+            }),
+            _ => Err(codec::corrupted("the format marker")),
+        };
+    }
+    let mut any = false;
+    backend.scan(&[], &[0xFF; 8], false, &mut |_, _| {
+        any = true;
+        ControlFlow::Break(())
+    })?;
+    if any {
+        return Err(Error::Corrupted {
+            what: "the database holds data but no format marker".to_owned(),
+        });
+    }
+    let mut batch = Batch::new();
+    batch.insert(FORMAT_KEY.to_vec(), vec![codec::FORMAT]);
+    Ok(backend.apply(batch)?)
+}
+
+/// Writes the key's check value on first use; refuses another key.
+fn check_master_key(backend: &dyn Backend, key: &MasterKey) -> Result<(), Error> {
+    let check = key.check_value();
+    match backend.get(KEYCHECK_KEY)? {
+        Some(stored) if same_check(&stored, &check) => Ok(()),
+        Some(_) => Err(Error::WrongMasterKey),
+        None => {
+            let mut batch = Batch::new();
+            batch.insert(KEYCHECK_KEY.to_vec(), check.to_vec());
+            Ok(backend.apply(batch)?)
         }
     }
 }

@@ -2,14 +2,15 @@
 //! batches (the shape of one sled tree).
 //!
 //! The engine never names a storage engine: it talks to [`Backend`]. Two
-//! implementations ship: [`MemoryBackend`] here, and the sled backend with the
-//! durable store.
+//! implementations ship: [`MemoryBackend`] and [`SledBackend`].
 
 mod memory;
+mod sled;
 
 use std::fmt;
 use std::ops::ControlFlow;
 
+pub use self::sled::SledBackend;
 pub use memory::MemoryBackend;
 
 /// An ordered map of byte keys to byte values with atomic batch writes.

@@ -5,6 +5,7 @@
 //! and no `Clone`, and gives its content out through one method,
 //! [`Secret::expose_secret`], so that `grep expose_secret` lists every exit.
 
+pub(crate) mod builtin;
 mod memory;
 
 use std::fmt;
@@ -181,6 +182,21 @@ pub enum SecretStoreError {
         /// The id that was asked for.
         store: String,
     },
+    /// The store needs the master key to read or write secrets, and none was
+    /// given.
+    #[error(
+        "secret store `{store}` needs the master key (set VALUESET_MASTER_KEY or StoreBuilder::master_key)"
+    )]
+    MissingMasterKey {
+        /// The store's id.
+        store: String,
+    },
+    /// A stored secret did not decrypt: it was damaged or moved.
+    #[error("a secret in store `{store}` could not be decrypted")]
+    DecryptionFailed {
+        /// The store's id.
+        store: String,
+    },
     /// The store could not answer (network, permissions, I/O). The message
     /// is the store's own and must not contain secret content.
     #[error("secret store `{store}` is unavailable: {message}")]
@@ -194,13 +210,16 @@ pub enum SecretStoreError {
 
 impl SecretStoreError {
     /// The stable code: `secret_not_found`, `secret_store_read_only`,
-    /// `unknown_secret_store` or `secret_store_unavailable`.
+    /// `unknown_secret_store`, `missing_master_key`, `decrypt_failed` or
+    /// `secret_store_unavailable`.
     pub fn code(&self) -> &'static str {
         match self {
             SecretStoreError::NotFound { .. } => "secret_not_found",
             SecretStoreError::ReadOnly { .. } => "secret_store_read_only",
             SecretStoreError::UnknownStore { .. } => "unknown_secret_store",
             SecretStoreError::Unavailable { .. } => "secret_store_unavailable",
+            SecretStoreError::MissingMasterKey { .. } => "missing_master_key",
+            SecretStoreError::DecryptionFailed { .. } => "decrypt_failed",
         }
     }
 }

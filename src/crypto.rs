@@ -1,0 +1,190 @@
+//! Keys and encryption at rest (SPEC 4.4): the master key, keys derived from
+//! it with blake3 `derive_key`, and XChaCha20-Poly1305 with a random nonce
+//! per value and associated data that binds a ciphertext to where it
+//! belongs.
+//!
+//! Only this module names `chacha20poly1305` and keyed blake3.
+
+use std::fmt;
+
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, InvalidInput};
+
+/// The 32-byte key that every key of a store is derived from. Wiped on
+/// drop, never printed.
+///
+/// ```
+/// use valueset::MasterKey;
+/// let key = MasterKey::from_hex(&"07".repeat(32))?;
+/// assert_eq!(format!("{key:?}"), "MasterKey([redacted])");
+/// # Ok::<(), valueset::Error>(())
+/// ```
+pub struct MasterKey(Zeroizing<[u8; 32]>);
+
+/// A key derived from the master key for one purpose.
+pub(crate) struct DerivedKey(Zeroizing<[u8; 32]>);
+
+const ENCRYPTION_CONTEXT: &str = "valueset 2026-11-23 secret encryption key v1";
+const CHECK_CONTEXT: &str = "valueset 2026-11-23 master key check value v1";
+const NONCE_LEN: usize = 24;
+
+impl MasterKey {
+    /// A key from 32 bytes.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        MasterKey(Zeroizing::new(bytes))
+    }
+
+    /// A key from 64 hex characters (as `VALUESET_MASTER_KEY` holds it).
+    /// The decode buffer is the key's own, so no copy is left behind.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::MasterKey`] unless `hex` is exactly 64 hex
+    /// characters. The message never shows the input.
+    pub fn from_hex(hex: &str) -> Result<Self, Error> {
+        let hex = hex.trim();
+        let mut key = Zeroizing::new([0u8; 32]);
+        if hex.len() != 64 {
+            return Err(InvalidInput::MasterKey.into());
+        }
+        for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+            let digit = |c: u8| char::from(c).to_digit(16);
+            let (Some(hi), Some(lo)) = (
+                pair.first().and_then(|c| digit(*c)),
+                pair.get(1).and_then(|c| digit(*c)),
+            ) else {
+                return Err(InvalidInput::MasterKey.into());
+            };
+            if let Some(byte) = key.get_mut(i) {
+                *byte = u8::try_from(hi * 16 + lo).unwrap_or(0);
+            }
+        }
+        Ok(MasterKey(key))
+    }
+
+    /// A new random key from the operating system.
+    pub fn generate() -> Self {
+        let key = XChaCha20Poly1305::generate_key(&mut OsRng);
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        bytes.copy_from_slice(&key);
+        MasterKey(bytes)
+    }
+
+    /// The key that encrypts secrets at rest.
+    pub(crate) fn encryption_key(&self) -> DerivedKey {
+        DerivedKey(Zeroizing::new(blake3::derive_key(
+            ENCRYPTION_CONTEXT,
+            &self.0[..],
+        )))
+    }
+
+    /// A value stored with the data that tells the right key from a wrong
+    /// one; it reveals nothing of the key.
+    pub(crate) fn check_value(&self) -> [u8; 32] {
+        blake3::derive_key(CHECK_CONTEXT, &self.0[..])
+    }
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey([redacted])")
+    }
+}
+
+impl fmt::Debug for DerivedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DerivedKey([redacted])")
+    }
+}
+
+impl DerivedKey {
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new((&*self.0).into())
+    }
+
+    /// Encrypts `plaintext` bound to `aad`: a random nonce, then the
+    /// ciphertext with its tag.
+    pub(crate) fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let ciphertext = self
+            .cipher()
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
+            .map_err(|_| SealError)?;
+        let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ciphertext);
+        Ok(out)
+    }
+
+    /// Decrypts what [`seal`](Self::seal) made with the same `aad`.
+    pub(crate) fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
+        if sealed.len() < NONCE_LEN {
+            return Err(SealError);
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        self.cipher()
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad,
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| SealError)
+    }
+}
+
+/// Encryption or decryption failed; no detail, by design.
+#[derive(Debug)]
+pub(crate) struct SealError;
+
+/// Compares two check values without an early exit.
+pub(crate) fn same_check(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_binds_to_its_place() {
+        let key = MasterKey::generate().encryption_key();
+        let sealed = key.seal(b"app/_app/PW/3", b"hunter2").unwrap();
+        assert_eq!(
+            &key.open(b"app/_app/PW/3", &sealed).unwrap()[..],
+            b"hunter2"
+        );
+        // Moved elsewhere, it does not open.
+        assert!(key.open(b"app/_app/PW/4", &sealed).is_err());
+        // A flipped byte does not open.
+        let mut flipped = sealed.clone();
+        flipped[30] ^= 1;
+        assert!(key.open(b"app/_app/PW/3", &flipped).is_err());
+        // Another key does not open it.
+        let other = MasterKey::generate().encryption_key();
+        assert!(other.open(b"app/_app/PW/3", &sealed).is_err());
+        // Nonces are random: the same plaintext seals differently.
+        assert_ne!(sealed, key.seal(b"app/_app/PW/3", b"hunter2").unwrap());
+    }
+
+    #[test]
+    fn hex_keys() {
+        assert!(MasterKey::from_hex(&"ab".repeat(32)).is_ok());
+        for bad in ["", "ab", &"zz".repeat(32), &"a".repeat(63), &"a".repeat(65)] {
+            let e = MasterKey::from_hex(bad).unwrap_err();
+            assert_eq!(e.code(), "invalid_master_key");
+            assert!(!e.to_string().contains(bad) || bad.is_empty());
+        }
+    }
+}

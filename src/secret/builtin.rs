@@ -1,0 +1,162 @@
+//! The built-in secret store: secrets encrypted at rest in the Store's own
+//! backend (SPEC 4.4).
+
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::backend::{Backend, Batch};
+use crate::crypto::{DerivedKey, MasterKey};
+
+use super::{Secret, SecretRef, SecretStore, SecretStoreError};
+
+/// The id of the built-in store.
+pub(crate) const BUILTIN_ID: &str = "builtin";
+
+/// Secrets encrypted with XChaCha20-Poly1305 under a key derived from the
+/// master key, each sealed to its own name (app, level, key and sequence
+/// number, as the history names it), stored under `S` + name in the
+/// backend. Without a master key it can delete but not read or write.
+pub(crate) struct BuiltinSecretStore {
+    backend: Arc<dyn Backend>,
+    key: RwLock<Option<DerivedKey>>,
+}
+
+pub(crate) fn record_key(name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + name.len());
+    k.push(b'S');
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+impl BuiltinSecretStore {
+    pub(crate) fn new(backend: Arc<dyn Backend>, master: Option<&MasterKey>) -> Self {
+        BuiltinSecretStore {
+            backend,
+            key: RwLock::new(master.map(MasterKey::encryption_key)),
+        }
+    }
+
+    /// Uses `master` from now on (after a rotation).
+    pub(crate) fn set_key(&self, master: &MasterKey) {
+        *self.key.write().unwrap_or_else(PoisonError::into_inner) = Some(master.encryption_key());
+    }
+
+    /// Every stored secret decrypted with the current key and sealed again
+    /// under `new`, as one batch to apply.
+    pub(crate) fn reseal_all(&self, new: &MasterKey) -> Result<Batch, SecretStoreError> {
+        let guard = self.key.read().unwrap_or_else(PoisonError::into_inner);
+        let old = guard.as_ref().ok_or_else(Self::locked)?;
+        let new_key = new.encryption_key();
+        let mut records = Vec::new();
+        self.backend
+            .scan(b"S", b"T", false, &mut |k, v| {
+                records.push((k.to_vec(), v.to_vec()));
+                std::ops::ControlFlow::Continue(())
+            })
+            .map_err(|e| Self::unavailable(&e))?;
+        let mut batch = Batch::new();
+        for (k, sealed) in records {
+            let name = std::str::from_utf8(k.get(1..).unwrap_or_default()).map_err(|_| {
+                SecretStoreError::DecryptionFailed {
+                    store: BUILTIN_ID.to_owned(),
+                }
+            })?;
+            let secret = Self::open_with(old, name, &sealed)?;
+            let resealed = new_key
+                .seal(name.as_bytes(), secret.expose_secret().as_bytes())
+                .map_err(|_| SecretStoreError::Unavailable {
+                    store: BUILTIN_ID.to_owned(),
+                    message: "encryption failed".to_owned(),
+                })?;
+            batch.insert(k, resealed);
+        }
+        Ok(batch)
+    }
+
+    fn locked() -> SecretStoreError {
+        SecretStoreError::MissingMasterKey {
+            store: BUILTIN_ID.to_owned(),
+        }
+    }
+
+    fn unavailable(e: &crate::backend::BackendError) -> SecretStoreError {
+        SecretStoreError::Unavailable {
+            store: BUILTIN_ID.to_owned(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Decrypts the record stored for `name`.
+    pub(crate) fn open_with(
+        key: &DerivedKey,
+        name: &str,
+        sealed: &[u8],
+    ) -> Result<Secret, SecretStoreError> {
+        let failed = || SecretStoreError::DecryptionFailed {
+            store: BUILTIN_ID.to_owned(),
+        };
+        let plain = key.open(name.as_bytes(), sealed).map_err(|_| failed())?;
+        let text = std::str::from_utf8(&plain).map_err(|_| failed())?;
+        Ok(Secret::new(text.to_owned()))
+    }
+}
+
+impl fmt::Debug for BuiltinSecretStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unlocked = self
+            .key
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some();
+        f.debug_struct("BuiltinSecretStore")
+            .field("unlocked", &unlocked)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretStore for BuiltinSecretStore {
+    fn id(&self) -> &str {
+        BUILTIN_ID
+    }
+
+    fn get(&self, reference: &SecretRef) -> Result<Secret, SecretStoreError> {
+        let guard = self.key.read().unwrap_or_else(PoisonError::into_inner);
+        let key = guard.as_ref().ok_or_else(Self::locked)?;
+        let sealed = self
+            .backend
+            .get(&record_key(&reference.reference))
+            .map_err(|e| Self::unavailable(&e))?
+            .ok_or_else(|| SecretStoreError::NotFound {
+                store: BUILTIN_ID.to_owned(),
+                reference: reference.clone(),
+            })?;
+        Self::open_with(key, &reference.reference, &sealed)
+    }
+
+    fn is_writable(&self) -> bool {
+        true
+    }
+
+    fn put(&self, name: &str, secret: &Secret) -> Result<SecretRef, SecretStoreError> {
+        let guard = self.key.read().unwrap_or_else(PoisonError::into_inner);
+        let key = guard.as_ref().ok_or_else(Self::locked)?;
+        let sealed = key
+            .seal(name.as_bytes(), secret.expose_secret().as_bytes())
+            .map_err(|_| SecretStoreError::Unavailable {
+                store: BUILTIN_ID.to_owned(),
+                message: "encryption failed".to_owned(),
+            })?;
+        let mut batch = Batch::new();
+        batch.insert(record_key(name), sealed);
+        self.backend
+            .apply(batch)
+            .map_err(|e| Self::unavailable(&e))?;
+        Ok(SecretRef::new(name))
+    }
+
+    fn delete(&self, reference: &SecretRef) -> Result<(), SecretStoreError> {
+        let mut batch = Batch::new();
+        batch.remove(record_key(&reference.reference));
+        self.backend.apply(batch).map_err(|e| Self::unavailable(&e))
+    }
+}

@@ -1,0 +1,297 @@
+//! SPEC 4.4, 7: the durable store: everything survives reopening; secrets
+//! are encrypted at rest and never in the files; a wrong key, a damaged
+//! record or another format is a typed error.
+
+use std::ops::ControlFlow;
+
+use valueset::backend::{Backend, Batch, SledBackend};
+use valueset::model::{NewValue, VersionSelector};
+use valueset::store::{HistoryOptions, SetOptions, WriteOptions};
+use valueset::{Actor, AppId, EnvId, Key, MasterKey, Secret, Store};
+
+use crate::common::TempDir;
+
+const CANARY: &str = "CANARY-3f9e27c1-plaintext";
+
+fn key_a() -> MasterKey {
+    MasterKey::from_hex(&"a1".repeat(32)).unwrap()
+}
+
+fn key_b() -> MasterKey {
+    MasterKey::from_hex(&"b2".repeat(32)).unwrap()
+}
+
+struct Ids {
+    admin: Actor,
+    app: AppId,
+    prod: EnvId,
+}
+
+fn ids() -> Ids {
+    Ids {
+        admin: Actor::admin("alice"),
+        app: AppId::new("shop").unwrap(),
+        prod: EnvId::new("prod").unwrap(),
+    }
+}
+
+/// A store with values, an override, secrets and a purge.
+fn populate(store: &Store, ids: &Ids) -> valueset::Result<()> {
+    let Ids { admin, app, prod } = ids;
+    store.create_app(admin, app)?;
+    store.create_env(admin, app, prod)?;
+    let k = |s: &str| Key::new(s).unwrap();
+    store.set(
+        admin,
+        app,
+        &k("HOST"),
+        NewValue::plain("db.dev"),
+        SetOptions::default(),
+    )?;
+    store.set(
+        admin,
+        app,
+        &k("HOST"),
+        NewValue::plain("db.prod"),
+        SetOptions {
+            env: Some(prod.clone()),
+            ..Default::default()
+        },
+    )?;
+    let old = store.set(
+        admin,
+        app,
+        &k("PW"),
+        NewValue::secret(Secret::new(format!("{CANARY}-old"))),
+        SetOptions::default(),
+    )?;
+    store.set(
+        admin,
+        app,
+        &k("PW"),
+        NewValue::secret(Secret::new(CANARY.to_owned())),
+        SetOptions::default(),
+    )?;
+    store.purge(admin, app, old.id, &k("PW"), WriteOptions::default())?;
+    store.flush()
+}
+
+/// Everything a caller can observe, as text (secrets resolved).
+fn observe(store: &Store, ids: &Ids) -> valueset::Result<String> {
+    let Ids { admin, app, prod } = ids;
+    let mut out = String::new();
+    for env in [None, Some(prod)] {
+        let history = store.history(
+            admin,
+            app,
+            HistoryOptions {
+                env: env.cloned(),
+                ..Default::default()
+            },
+        )?;
+        out += &serde_json::to_string(&history).unwrap();
+        for v in &history {
+            let version = store.version(admin, app, VersionSelector::Id(v.id), env)?;
+            out += &serde_json::to_string(&version.values).unwrap();
+        }
+    }
+    let snapshot = store.snapshot(admin, app, prod, VersionSelector::Latest)?;
+    let resolved = snapshot
+        .resolver()
+        .resolve_str("${values.HOST}:${values.PW}")?;
+    out += resolved.as_secret().unwrap().expose_secret();
+    Ok(out)
+}
+
+#[test]
+fn everything_survives_reopening() -> valueset::Result<()> {
+    let dir = TempDir::new("reopen");
+    let ids = ids();
+    let before = {
+        let store = Store::builder().master_key(key_a()).open(dir.path())?;
+        populate(&store, &ids)?;
+        observe(&store, &ids)?
+    };
+    let store = Store::builder().master_key(key_a()).open(dir.path())?;
+    assert_eq!(observe(&store, &ids)?, before);
+    assert!(before.ends_with(&format!("db.prod:{CANARY}")));
+    // And it keeps working.
+    store.set(
+        &ids.admin,
+        &ids.app,
+        &Key::new("NEW")?,
+        NewValue::plain("1"),
+        SetOptions::default(),
+    )?;
+    Ok(())
+}
+
+#[test]
+fn a_wrong_or_missing_master_key_is_a_clear_error() -> valueset::Result<()> {
+    let dir = TempDir::new("keys");
+    let ids = ids();
+    {
+        let store = Store::builder().master_key(key_a()).open(dir.path())?;
+        populate(&store, &ids)?;
+    }
+    let e = Store::builder()
+        .master_key(key_b())
+        .open(dir.path())
+        .unwrap_err();
+    assert_eq!(e.code(), "wrong_master_key");
+    // Without a key, plain values work and secrets say what is missing.
+    let store = Store::open(dir.path())?;
+    assert_eq!(
+        store
+            .get(&ids.admin, &ids.app, &Key::new("HOST")?, Some(&ids.prod))?
+            .plain(),
+        Some("db.prod")
+    );
+    let snapshot = store.snapshot(&ids.admin, &ids.app, &ids.prod, VersionSelector::Latest)?;
+    let e = snapshot.resolver().resolve_str("${values.PW}").unwrap_err();
+    assert_eq!(e.code(), "missing_master_key");
+    let e = store
+        .set(
+            &ids.admin,
+            &ids.app,
+            &Key::new("PW2")?,
+            NewValue::secret(Secret::new("x".into())),
+            SetOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "missing_master_key");
+    Ok(())
+}
+
+#[test]
+fn no_file_holds_a_secret_in_plaintext() -> valueset::Result<()> {
+    let dir = TempDir::new("plaintext");
+    let ids = ids();
+    {
+        let store = Store::builder().master_key(key_a()).open(dir.path())?;
+        populate(&store, &ids)?;
+        store.flush()?;
+    }
+    let mut files = 0;
+    let mut stack = vec![dir.path().to_path_buf()];
+    let mut plain_found = false;
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            files += 1;
+            assert!(
+                !bytes.windows(CANARY.len()).any(|w| w == CANARY.as_bytes()),
+                "{} holds a secret in plaintext",
+                path.display()
+            );
+            plain_found |= bytes.windows(7).any(|w| w == b"db.prod");
+        }
+    }
+    assert!(files > 0);
+    // The scan can see plaintext: plain values are there.
+    assert!(plain_found, "the files were read");
+    Ok(())
+}
+
+#[test]
+fn rotation_re_encrypts_everything_atomically() -> valueset::Result<()> {
+    let dir = TempDir::new("rotate");
+    let ids = ids();
+    let before = {
+        let store = Store::builder().master_key(key_a()).open(dir.path())?;
+        populate(&store, &ids)?;
+        let before = observe(&store, &ids)?;
+        let dev = Actor::new("dev", valueset::model::OrgRole::Member);
+        assert_eq!(
+            store.rotate_master_key(&dev, &key_b()).unwrap_err().code(),
+            "forbidden"
+        );
+        store.rotate_master_key(&ids.admin, &key_b())?;
+        assert_eq!(observe(&store, &ids)?, before);
+        store.flush()?;
+        before
+    };
+    assert_eq!(
+        Store::builder()
+            .master_key(key_a())
+            .open(dir.path())
+            .unwrap_err()
+            .code(),
+        "wrong_master_key"
+    );
+    let store = Store::builder().master_key(key_b()).open(dir.path())?;
+    assert_eq!(observe(&store, &ids)?, before);
+    Ok(())
+}
+
+#[test]
+fn damaged_data_is_a_typed_error() -> valueset::Result<()> {
+    let dir = TempDir::new("damage");
+    let ids = ids();
+    {
+        let store = Store::builder().master_key(key_a()).open(dir.path())?;
+        populate(&store, &ids)?;
+    }
+    // Flip a byte of every ciphertext, and damage one value entry.
+    {
+        let backend = SledBackend::open(dir.path())?;
+        let mut records = Vec::new();
+        backend.scan(b"S", b"T", false, &mut |k, v| {
+            records.push((k.to_vec(), v.to_vec()));
+            ControlFlow::Continue(())
+        })?;
+        assert!(!records.is_empty());
+        let mut batch = Batch::new();
+        for (k, mut v) in records {
+            let last = v.len() - 1;
+            v[last] ^= 0x40;
+            batch.insert(k, v);
+        }
+        let mut entry = None;
+        backend.scan(b"H", b"I", false, &mut |k, _| {
+            entry = Some(k.to_vec());
+            ControlFlow::Break(())
+        })?;
+        batch.insert(entry.unwrap(), vec![1, 4, 9, 9, 9]);
+        backend.apply(batch)?;
+        backend.flush()?;
+    }
+    let store = Store::builder().master_key(key_a()).open(dir.path())?;
+    let e = store
+        .version(&ids.admin, &ids.app, VersionSelector::Latest, None)
+        .unwrap_err();
+    assert_eq!(e.code(), "corrupted");
+    let snapshot = store.snapshot(&ids.admin, &ids.app, &ids.prod, VersionSelector::Latest);
+    if let Ok(snapshot) = snapshot {
+        let e = snapshot.resolver().resolve_str("${values.PW}").unwrap_err();
+        assert!(["decrypt_failed", "corrupted"].contains(&e.code()), "{e}");
+    }
+    Ok(())
+}
+
+#[test]
+fn another_format_is_refused_before_anything_is_read() -> valueset::Result<()> {
+    let dir = TempDir::new("format");
+    {
+        Store::open(dir.path())?;
+    }
+    {
+        let backend = SledBackend::open(dir.path())?;
+        let mut batch = Batch::new();
+        batch.insert(b"\xFFformat".to_vec(), vec![9]);
+        backend.apply(batch)?;
+        backend.flush()?;
+    }
+    let e = Store::open(dir.path()).unwrap_err();
+    assert_eq!(e.code(), "unsupported_format");
+    assert_eq!(
+        e.to_string(),
+        "unsupported data format 9: this version of valueset reads format 1"
+    );
+    Ok(())
+}
