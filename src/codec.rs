@@ -37,6 +37,8 @@ pub(crate) struct AppMeta {
     /// The sequence number the next change will take; shared by the App and
     /// its Environments.
     pub(crate) next_seq: u64,
+    /// The hash of the newest version record: the head of the App's chain.
+    pub(crate) last_hash: [u8; 32],
 }
 
 /// An Environment's bookkeeping.
@@ -46,6 +48,8 @@ pub(crate) struct EnvMeta {
     /// The sequence number of its first override, from which its history is
     /// its own.
     pub(crate) diverged_at: Option<u64>,
+    /// The hash of its newest own version record: the head of its chain.
+    pub(crate) last_hash: [u8; 32],
 }
 
 /// What a change recorded (the values are in [`Entry`]s).
@@ -57,6 +61,10 @@ pub(crate) struct VersionRecord {
     pub(crate) result_of: ResultOf,
     pub(crate) change: Vec<Change>,
     pub(crate) source: Option<VersionId>,
+    /// The hash of the App's previous version record (of any level).
+    pub(crate) parent: [u8; 32],
+    /// The digest of every entry written at this version's sequence number.
+    pub(crate) entries: [u8; 32],
 }
 
 /// One key's state from one sequence number on, at one level.
@@ -70,6 +78,9 @@ pub(crate) struct Entry {
     /// one value (its description changed since) share it.
     pub(crate) introduced: u64,
     pub(crate) secret_version: Option<u32>,
+    /// The digest of the value (keyed for secrets): kept when a purge drops
+    /// the content, so a purged history still verifies.
+    pub(crate) value_digest: [u8; 32],
 }
 
 /// A key's value state.
@@ -336,6 +347,9 @@ impl Writer {
             }
         }
     }
+    fn bytes32(&mut self, v: &[u8; 32]) {
+        self.0.extend_from_slice(v);
+    }
     fn opt_u64(&mut self, v: Option<u64>) {
         match v {
             None => self.u8(0),
@@ -401,6 +415,9 @@ impl<'a> Reader<'a> {
             _ => Err(corrupted(self.what)),
         }
     }
+    fn bytes32(&mut self) -> Result<[u8; 32], Error> {
+        self.take(32)?.try_into().map_err(|_| corrupted(self.what))
+    }
     fn opt_u64(&mut self) -> Result<Option<u64>, Error> {
         match self.u8()? {
             0 => Ok(None),
@@ -440,6 +457,7 @@ impl AppMeta {
         let mut w = Writer::new(TAG_APP);
         w.i64(self.created_at.as_millis());
         w.u64(self.next_seq);
+        w.bytes32(&self.last_hash);
         w.0
     }
 
@@ -448,6 +466,7 @@ impl AppMeta {
         let meta = AppMeta {
             created_at: Timestamp::from_millis(r.i64()?),
             next_seq: r.u64()?,
+            last_hash: r.bytes32()?,
         };
         r.end()?;
         Ok(meta)
@@ -459,6 +478,7 @@ impl EnvMeta {
         let mut w = Writer::new(TAG_ENV);
         w.i64(self.created_at.as_millis());
         w.opt_u64(self.diverged_at);
+        w.bytes32(&self.last_hash);
         w.0
     }
 
@@ -467,6 +487,7 @@ impl EnvMeta {
         let meta = EnvMeta {
             created_at: Timestamp::from_millis(r.i64()?),
             diverged_at: r.opt_u64()?,
+            last_hash: r.bytes32()?,
         };
         r.end()?;
         Ok(meta)
@@ -501,6 +522,8 @@ impl VersionRecord {
                 w.u64(v.seq());
             }
         }
+        w.bytes32(&self.parent);
+        w.bytes32(&self.entries);
         w.0
     }
 
@@ -539,6 +562,8 @@ impl VersionRecord {
             2 => Some(VersionId::env(r.u64()?)),
             _ => return Err(corrupted("a version record")),
         };
+        let parent = r.bytes32()?;
+        let entries = r.bytes32()?;
         r.end()?;
         Ok(VersionRecord {
             created_at,
@@ -547,6 +572,8 @@ impl VersionRecord {
             result_of,
             change,
             source,
+            parent,
+            entries,
         })
     }
 }
@@ -579,6 +606,7 @@ impl Entry {
         w.i64(self.updated_at.as_millis());
         w.u64(self.introduced);
         w.opt_u64(self.secret_version.map(u64::from));
+        w.bytes32(&self.value_digest);
         w.0
     }
 
@@ -613,6 +641,7 @@ impl Entry {
                 .map(u32::try_from)
                 .transpose()
                 .map_err(|_| corrupted("a value entry"))?,
+            value_digest: r.bytes32()?,
         };
         r.end()?;
         Ok(entry)
@@ -648,6 +677,7 @@ mod tests {
             updated_at: Timestamp::from_millis(-7),
             introduced: 9,
             secret_version: Some(2),
+            value_digest: [7; 32],
         };
         assert!(Entry::decode(&entry.encode()).unwrap() == entry);
         let v = VersionRecord {
@@ -661,11 +691,14 @@ mod tests {
                 secret_version: Some(4),
             }],
             source: Some(VersionId::env(3)),
+            parent: [1; 32],
+            entries: [2; 32],
         };
         assert_eq!(VersionRecord::decode(&v.encode()).unwrap(), v);
         let m = EnvMeta {
             created_at: Timestamp::from_millis(3),
             diverged_at: Some(4),
+            last_hash: [5; 32],
         };
         assert_eq!(EnvMeta::decode(&m.encode()).unwrap(), m);
     }
@@ -675,6 +708,7 @@ mod tests {
         let good = AppMeta {
             created_at: Timestamp::from_millis(1),
             next_seq: 2,
+            last_hash: [3; 32],
         }
         .encode();
         for cut in 0..good.len() {

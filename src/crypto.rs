@@ -27,8 +27,13 @@ pub struct MasterKey(Zeroizing<[u8; 32]>);
 /// A key derived from the master key for one purpose.
 pub(crate) struct DerivedKey(Zeroizing<[u8; 32]>);
 
+/// The key of secrets' digests in the tamper-evident history: with it, equal
+/// secrets cannot be found by hashing guesses.
+pub(crate) struct DigestKey(Zeroizing<[u8; 32]>);
+
 const ENCRYPTION_CONTEXT: &str = "valueset 2026-11-23 secret encryption key v1";
 const CHECK_CONTEXT: &str = "valueset 2026-11-23 master key check value v1";
+const DIGEST_CONTEXT: &str = "valueset 2026-11-23 secret digest key v1";
 const NONCE_LEN: usize = 24;
 
 impl MasterKey {
@@ -77,6 +82,14 @@ impl MasterKey {
     pub(crate) fn encryption_key(&self) -> DerivedKey {
         DerivedKey(Zeroizing::new(blake3::derive_key(
             ENCRYPTION_CONTEXT,
+            &self.0[..],
+        )))
+    }
+
+    /// The key of secrets' digests.
+    pub(crate) fn digest_key(&self) -> DigestKey {
+        DigestKey(Zeroizing::new(blake3::derive_key(
+            DIGEST_CONTEXT,
             &self.0[..],
         )))
     }
@@ -142,6 +155,40 @@ impl DerivedKey {
             .map(Zeroizing::new)
             .map_err(|_| SealError)
     }
+}
+
+impl DigestKey {
+    /// The digest key of a store without a master key (in memory): its
+    /// secrets never leave the process, so a fixed key is enough.
+    pub(crate) fn without_master_key() -> Self {
+        MasterKey::from_bytes([0; 32]).digest_key()
+    }
+
+    /// A secret's digest: keyed by this key.
+    pub(crate) fn secret(&self, plaintext: &str) -> [u8; 32] {
+        let mut h = blake3::Hasher::new_keyed(&self.0);
+        h.update(b"managed secret\0");
+        h.update(plaintext.as_bytes());
+        *h.finalize().as_bytes()
+    }
+}
+
+impl fmt::Debug for DigestKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DigestKey([redacted])")
+    }
+}
+
+/// An unkeyed digest of tagged parts (plain values, references, records).
+pub(crate) fn digest(tag: &str, parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
+    h.update(tag.as_bytes());
+    h.update(b"\0");
+    for part in parts {
+        h.update(&u64::try_from(part.len()).unwrap_or(u64::MAX).to_be_bytes());
+        h.update(part);
+    }
+    *h.finalize().as_bytes()
 }
 
 /// Encryption or decryption failed; no detail, by design.

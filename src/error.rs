@@ -113,6 +113,17 @@ pub enum Error {
         /// The format this version reads.
         supported: u8,
     },
+    /// The history does not verify: a record or a value was changed, added
+    /// or removed outside the library (SPEC 7).
+    #[error("the history of app `{app}` does not verify at version `{version}`: {what}")]
+    Tampered {
+        /// The App.
+        app: AppId,
+        /// The first version whose link is broken.
+        version: String,
+        /// What is wrong.
+        what: String,
+    },
     /// The master key is not the one the data was written with.
     #[error("wrong master key: it is not the key this store's secrets are encrypted with")]
     WrongMasterKey,
@@ -142,6 +153,7 @@ impl Error {
             Error::Backend(_) => "backend",
             Error::UnsupportedFormat { .. } => "unsupported_format",
             Error::WrongMasterKey => "wrong_master_key",
+            Error::Tampered { .. } => "tampered",
         }
     }
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::access::{self, Action};
 use crate::backend::{Backend, Batch, MemoryBackend, SledBackend};
 use crate::codec::{self, AppMeta, Entry, EnvMeta, State};
-use crate::crypto::{MasterKey, same_check};
+use crate::crypto::{DigestKey, MasterKey, same_check};
 use crate::error::{Error, InvalidInput, NotFound};
 use crate::history::write::{self, Commit, Ctx, Plan, Planned, SecretStores};
 use crate::history::{Reader, Scope};
@@ -63,6 +63,7 @@ pub struct Store {
 
 struct Inner {
     backend: Arc<dyn Backend>,
+    digest_key: DigestKey,
     builtin: Option<Arc<BuiltinSecretStore>>,
     clock: Arc<dyn Clock>,
     secrets: SecretStores,
@@ -149,6 +150,20 @@ pub struct ChangeSet {
     set: Vec<(Key, NewValue, Option<String>)>,
 }
 
+/// What [`Store::verify`] checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct VerifyReport {
+    /// Apps whose histories verify.
+    pub apps: usize,
+    /// Version records checked.
+    pub versions: usize,
+    /// Value entries checked.
+    pub entries: usize,
+    /// Secrets whose content was checked against its keyed digest.
+    pub secrets_checked: usize,
+}
+
 /// Which keys a restore puts back.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum RestoreKeys {
@@ -186,6 +201,45 @@ impl Store {
     /// [`Error::UnsupportedFormat`] for data of another format.
     pub fn open(dir: impl AsRef<std::path::Path>) -> Result<Store, Error> {
         Store::builder().open(dir)
+    }
+
+    /// Checks the whole history of every App the actor may read: each
+    /// version follows the one before it and holds the values it committed
+    /// to, each value matches its digest (secrets too, when the master key
+    /// is there), and purged values keep their digests (SPEC 7).
+    ///
+    /// ```
+    /// use valueset::{Actor, AppId, Key, Store};
+    /// use valueset::model::NewValue;
+    ///
+    /// let store = Store::in_memory();
+    /// let admin = Actor::admin("alice");
+    /// store.create_app(&admin, &AppId::new("shop")?)?;
+    /// store.set(&admin, &AppId::new("shop")?, &Key::new("A")?, NewValue::plain("1"), Default::default())?;
+    /// let report = store.verify(&admin)?;
+    /// assert_eq!((report.apps, report.versions), (1, 1));
+    /// # Ok::<(), valueset::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Tampered`] naming the App and the first broken version;
+    /// [`Error::Corrupted`] for records that do not decode.
+    pub fn verify(&self, actor: &Actor) -> Result<VerifyReport, Error> {
+        let mut report = VerifyReport::default();
+        for app in self.apps(actor)? {
+            let v = crate::history::verify::verify_app(
+                self.reader(),
+                &app,
+                &self.inner.digest_key,
+                &self.inner.secrets,
+            )?;
+            report.apps += 1;
+            report.versions += v.versions;
+            report.entries += v.entries;
+            report.secrets_checked += v.secrets_checked;
+        }
+        Ok(report)
     }
 
     /// Makes every change so far durable (sled also flushes on its own,
@@ -283,6 +337,7 @@ impl Store {
         Ctx {
             backend: &*self.inner.backend,
             secrets: &self.inner.secrets,
+            digest_key: &self.inner.digest_key,
             now: self.inner.clock.now(),
             actor: actor.name(),
         }
@@ -317,6 +372,7 @@ impl Store {
         let meta = AppMeta {
             created_at: self.inner.clock.now(),
             next_seq: 1,
+            last_hash: [0; 32],
         };
         let mut batch = Batch::new();
         batch.insert(codec::app_key(app), meta.encode());
@@ -396,6 +452,7 @@ impl Store {
         let meta = EnvMeta {
             created_at: self.inner.clock.now(),
             diverged_at: None,
+            last_hash: [0; 32],
         };
         let mut batch = Batch::new();
         batch.insert(codec::env_key(app, env), meta.encode());
@@ -1177,6 +1234,10 @@ impl StoreBuilder {
         Ok(Store {
             inner: Arc::new(Inner {
                 backend,
+                digest_key: self
+                    .master_key
+                    .as_ref()
+                    .map_or_else(DigestKey::without_master_key, MasterKey::digest_key),
                 builtin,
                 clock: self.clock,
                 secrets: SecretStores { managed, by_id },

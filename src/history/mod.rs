@@ -19,6 +19,7 @@
 //! one value with [`State::Purged`], which every version reading them, the
 //! bubbled ones included, then shows as purged.
 
+pub(crate) mod verify;
 pub(crate) mod write;
 
 use std::collections::BTreeMap;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::backend::{Backend, Batch};
 use crate::codec::{self, AppMeta, Entry, EnvMeta, State, VersionRecord};
+use crate::crypto::{self, DigestKey};
 use crate::error::{Error, NotFound, PurgeRefusal};
 use crate::id::{EnvId, Key};
 use crate::model::{Change, ChangeOp, ResultOf, Timestamp, VersionId, VersionInfo};
@@ -37,6 +38,7 @@ impl SecretStores {
 pub(crate) struct Ctx<'s> {
     pub(crate) backend: &'s dyn Backend,
     pub(crate) secrets: &'s SecretStores,
+    pub(crate) digest_key: &'s DigestKey,
     pub(crate) now: Timestamp,
     pub(crate) actor: &'s str,
 }
@@ -120,7 +122,7 @@ pub(crate) fn commit(
                 return Err(Error::NoBaseValue { key });
             }
         }
-        let (state, new_secret) = match planned.plan {
+        let (state, new_secret, value_digest) = match planned.plan {
             Plan::Delete => {
                 let Some(current) = current else { continue };
                 if env.is_none() {
@@ -146,28 +148,27 @@ pub(crate) fn commit(
                         updated_at: ctx.now,
                         introduced: seq,
                         secret_version: None,
+                        value_digest: [0; 32],
                     },
                 ));
                 continue;
             }
-            Plan::Plain(v) => (State::Plain(v), None),
+            Plan::Plain(v) => {
+                let digest = crypto::digest("plain", &[v.as_bytes()]);
+                (State::Plain(v), None, digest)
+            }
             Plan::Reference { store, reference } => {
                 ctx.secrets.get(&store)?;
-                (State::Reference { store, reference }, None)
+                let digest = reference_digest(&store, &reference);
+                (State::Reference { store, reference }, None, digest)
             }
-            Plan::Secret(secret) => match current_managed_equal(ctx, current.as_ref(), &secret)? {
-                Some(state) => (state, None),
-                None => (State::Purged, Some(secret)),
-            },
+            Plan::Secret(secret) => new_secret(ctx, current.as_ref(), secret)?,
             Plan::CopySecret { store, reference } => {
                 let secret = ctx.secrets.get(&store)?.get(&reference)?;
-                match current_managed_equal(ctx, current.as_ref(), &secret)? {
-                    Some(state) => (state, None),
-                    None => (State::Purged, Some(secret)),
-                }
+                new_secret(ctx, current.as_ref(), secret)?
             }
             Plan::Describe => match &current {
-                Some(c) => (c.state.clone(), None),
+                Some(c) => (c.state.clone(), None, c.value_digest),
                 None => {
                     return Err(NotFound::Key {
                         key,
@@ -221,6 +222,7 @@ pub(crate) fn commit(
                 current.as_ref().map_or(seq, |c| c.introduced)
             },
             secret_version,
+            value_digest,
         };
         if let Some(secret) = new_secret {
             puts.push((key.clone(), secret));
@@ -253,8 +255,12 @@ pub(crate) fn commit(
     }
 
     let index = codec::key_index_prefix(scope.app, env);
+    // What the version record commits to: every entry written at `seq`.
+    let mut committed: Vec<(Vec<u8>, [u8; 32])> = Vec::new();
     for (key, entry) in &entries {
-        batch.insert(codec::entry_key(&prefix, key, seq), entry.encode());
+        let entry_key = codec::entry_key(&prefix, key, seq);
+        committed.push((entry_key.clone(), commitment(&entry_key, entry)));
+        batch.insert(entry_key, entry.encode());
         let mut index_key = index.clone();
         index_key.extend_from_slice(key.as_str().as_bytes());
         batch.insert(index_key, Vec::new());
@@ -279,7 +285,11 @@ pub(crate) fn commit(
             updated_at: ctx.now,
             introduced: seq,
             secret_version: None,
+            value_digest: [0; 32],
         };
+        // Not in the App record's commitment: an Environment can be deleted
+        // with its entries. `verify` checks each such tombstone against the
+        // App record that removed the key.
         batch.insert(codec::entry_key(&env_prefix, key, seq), tombstone.encode());
         batch.remove(codec::override_index_key(scope.app, key, cascade_env));
     }
@@ -294,6 +304,8 @@ pub(crate) fn commit(
         result_of,
         change,
         source: commit.source,
+        parent: chain_head(scope, meta),
+        entries: entries_digest(committed),
     };
     let id = finish(&mut batch, scope, meta, seq, &record);
     if let Err(e) = ctx.backend.apply(batch) {
@@ -311,27 +323,42 @@ fn finish(
     seq: u64,
     record: &VersionRecord,
 ) -> VersionId {
-    let next = AppMeta {
-        created_at: meta.created_at,
-        next_seq: seq + 1,
-    };
-    batch.insert(codec::app_key(scope.app), next.encode());
+    let hash = record_hash(record);
     match scope.env {
         None => {
+            let next = AppMeta {
+                created_at: meta.created_at,
+                next_seq: seq + 1,
+                last_hash: hash,
+            };
+            batch.insert(codec::app_key(scope.app), next.encode());
             batch.insert(codec::version_key(scope.app, seq), record.encode());
             VersionId::app(seq)
         }
         Some((env, env_meta)) => {
-            if env_meta.diverged_at.is_none() {
-                let diverged = EnvMeta {
-                    created_at: env_meta.created_at,
-                    diverged_at: Some(seq),
-                };
-                batch.insert(codec::env_key(scope.app, env), diverged.encode());
-            }
+            let next = AppMeta {
+                created_at: meta.created_at,
+                next_seq: seq + 1,
+                last_hash: meta.last_hash,
+            };
+            batch.insert(codec::app_key(scope.app), next.encode());
+            let env_next = EnvMeta {
+                created_at: env_meta.created_at,
+                diverged_at: env_meta.diverged_at.or(Some(seq)),
+                last_hash: hash,
+            };
+            batch.insert(codec::env_key(scope.app, env), env_next.encode());
             batch.insert(codec::env_version_key(scope.app, env, seq), record.encode());
             VersionId::env(seq)
         }
+    }
+}
+
+/// The hash of the newest record of `scope`'s own chain.
+fn chain_head(scope: Scope<'_>, meta: &AppMeta) -> [u8; 32] {
+    match scope.env {
+        None => meta.last_hash,
+        Some((_, env_meta)) => env_meta.last_hash,
     }
 }
 
@@ -342,13 +369,68 @@ fn remove_puts(puts: &[Put]) {
     }
 }
 
+/// The hash of a version record: what the next record's `parent` is.
+pub(crate) fn record_hash(record: &VersionRecord) -> [u8; 32] {
+    crypto::digest("version record", &[&record.encode()])
+}
+
+/// What a version record commits to for one entry it wrote: everything but
+/// the content, which a purge may drop (the value's digest stands for it).
+pub(crate) fn commitment(entry_key: &[u8], entry: &Entry) -> [u8; 32] {
+    crypto::digest(
+        "entry",
+        &[
+            entry_key,
+            &[u8::from(entry.is_live())],
+            &entry.value_digest,
+            entry.description.as_bytes(),
+            &entry.secret_version.unwrap_or(0).to_be_bytes(),
+            &entry.introduced.to_be_bytes(),
+        ],
+    )
+}
+
+/// The digest of the entries a version wrote, in key order.
+pub(crate) fn entries_digest(mut committed: Vec<(Vec<u8>, [u8; 32])>) -> [u8; 32] {
+    committed.sort_by(|a, b| a.0.cmp(&b.0));
+    let parts: Vec<&[u8]> = committed.iter().map(|(_, c)| &c[..]).collect();
+    crypto::digest("entries", &parts)
+}
+
+/// The digest of a secret reference's location.
+pub(crate) fn reference_digest(store: &str, reference: &SecretRef) -> [u8; 32] {
+    crypto::digest(
+        "reference",
+        &[
+            store.as_bytes(),
+            reference.reference.as_bytes(),
+            reference.version.as_deref().unwrap_or("").as_bytes(),
+        ],
+    )
+}
+
+/// The state, the secret still to store, and the digest of a secret value:
+/// the current state when the current value is that same secret.
+fn new_secret(
+    ctx: Ctx<'_>,
+    current: Option<&Entry>,
+    secret: Secret,
+) -> Result<(State, Option<Secret>, [u8; 32]), Error> {
+    if let Some((state, digest)) = current_managed_equal(ctx, current, &secret)? {
+        return Ok((state, None, digest));
+    }
+    let digest = ctx.digest_key.secret(secret.expose_secret());
+    // The state is filled in once the secret is stored.
+    Ok((State::Purged, Some(secret), digest))
+}
+
 /// If the current value is a managed secret equal to `secret`, its state
-/// (the value does not change).
+/// and digest (the value does not change).
 fn current_managed_equal(
     ctx: Ctx<'_>,
     current: Option<&Entry>,
     secret: &Secret,
-) -> Result<Option<State>, Error> {
+) -> Result<Option<(State, [u8; 32])>, Error> {
     let Some(current) = current else {
         return Ok(None);
     };
@@ -356,7 +438,8 @@ fn current_managed_equal(
         return Ok(None);
     };
     let existing = ctx.secrets.get(store)?.get(reference)?;
-    Ok((existing.expose_secret() == secret.expose_secret()).then(|| current.state.clone()))
+    Ok((existing.expose_secret() == secret.expose_secret())
+        .then(|| (current.state.clone(), current.value_digest)))
 }
 
 fn result_of(env: bool, change: &[Change]) -> ResultOf {
@@ -488,9 +571,10 @@ pub(crate) fn purge(
     let mut batch = Batch::new();
     for (s, e) in &history {
         if e.introduced == seq && e.is_live() {
+            // The content goes; the digest and what the record committed
+            // to stay, so the history still verifies.
             let purged = Entry {
                 state: State::Purged,
-                description: String::new(),
                 ..e.clone()
             };
             batch.insert(codec::entry_key(&prefix, key, *s), purged.encode());
@@ -507,6 +591,8 @@ pub(crate) fn purge(
         },
         change: Vec::new(),
         source: Some(id),
+        parent: chain_head(scope, meta),
+        entries: entries_digest(Vec::new()),
     };
     let new_id = finish(&mut batch, scope, meta, meta.next_seq, &record);
     ctx.backend.apply(batch)?;

@@ -295,3 +295,88 @@ fn another_format_is_refused_before_anything_is_read() -> valueset::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn the_history_verifies_and_tampering_is_found() -> valueset::Result<()> {
+    let dir = TempDir::new("verify");
+    let ids = ids();
+    {
+        let store = Store::builder().master_key(key_a()).open(dir.path())?;
+        populate(&store, &ids)?;
+        // A purged history verifies, secrets checked against their digests.
+        let report = store.verify(&ids.admin)?;
+        assert_eq!(report.apps, 1);
+        assert!(
+            report.versions >= 4 && report.secrets_checked >= 1,
+            "{report:?}"
+        );
+        // Deleting an environment leaves a history that verifies.
+        let qa = EnvId::new("qa")?;
+        store.create_env(&ids.admin, &ids.app, &qa)?;
+        store.set(
+            &ids.admin,
+            &ids.app,
+            &Key::new("HOST")?,
+            NewValue::plain("qa"),
+            SetOptions {
+                env: Some(qa.clone()),
+                ..Default::default()
+            },
+        )?;
+        store.delete_env(&ids.admin, &ids.app, &qa)?;
+        store.verify(&ids.admin)?;
+        store.flush()?;
+    }
+    // Change a stored plain value behind the library's back.
+    {
+        let backend = SledBackend::open(dir.path())?;
+        let mut found = None;
+        backend.scan(b"H", b"I", false, &mut |k, v| {
+            if v.windows(6).any(|w| w == b"db.dev") {
+                found = Some((k.to_vec(), v.to_vec()));
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        })?;
+        let (k, v) = found.expect("the plain value is stored");
+        let pos = v.windows(6).position(|w| w == b"db.dev").unwrap();
+        let mut changed = v.clone();
+        changed[pos..pos + 6].copy_from_slice(b"db.evl");
+        let mut batch = Batch::new();
+        batch.insert(k, changed);
+        backend.apply(batch)?;
+        backend.flush()?;
+    }
+    {
+        let store = Store::builder().master_key(key_a()).open(dir.path())?;
+        let e = store.verify(&ids.admin).unwrap_err();
+        assert_eq!(e.code(), "tampered");
+        assert!(
+            e.to_string().contains("a value does not match its digest"),
+            "{e}"
+        );
+    }
+    // Remove a version record instead.
+    let dir = TempDir::new("verify2");
+    {
+        let store = Store::builder().master_key(key_a()).open(dir.path())?;
+        populate(&store, &ids)?;
+    }
+    {
+        let backend = SledBackend::open(dir.path())?;
+        let mut first = None;
+        backend.scan(b"V", b"W", false, &mut |k, _| {
+            first = Some(k.to_vec());
+            ControlFlow::Break(())
+        })?;
+        let mut batch = Batch::new();
+        batch.remove(first.unwrap());
+        backend.apply(batch)?;
+        backend.flush()?;
+    }
+    let store = Store::builder().master_key(key_a()).open(dir.path())?;
+    let e = store.verify(&ids.admin).unwrap_err();
+    assert_eq!(e.code(), "tampered");
+    assert!(e.to_string().contains("app `shop`"), "{e}");
+    Ok(())
+}

@@ -545,6 +545,10 @@ impl Harness {
     }
 
     fn check(&self) {
+        // The history verifies after every step, purges included.
+        self.store
+            .verify(&self.admin)
+            .expect("the history verifies");
         for env in [None, Some(0), Some(1)] {
             let env_id = env.map(|i| self.envs[i].clone());
             let history = self
