@@ -12,6 +12,7 @@
 mod access;
 mod common;
 mod concurrency;
+mod crash;
 mod durability;
 mod fuzz_regressions;
 mod hierarchy;
