@@ -16,8 +16,8 @@
 
 use std::hint::black_box;
 
-use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use criterion::{Criterion, criterion_group, criterion_main};
 use valueset::model::{NewValue, VersionSelector};
 use valueset::store::{ChangeSet, SetOptions, WriteOptions};
@@ -27,7 +27,8 @@ struct Dir(std::path::PathBuf);
 
 impl Dir {
     fn new(name: &str) -> Dir {
-        let dir = std::env::temp_dir().join(format!("valueset-bench-{}-{name}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("valueset-bench-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         Dir(dir)
     }
@@ -59,7 +60,14 @@ fn fixture(name: &str) -> Fixture {
     let env = EnvId::new("prod").expect("id");
     store.create_app(&admin, &app).expect("app");
     store.create_env(&admin, &app, &env).expect("env");
-    Fixture { dir, store, admin, app, env, n: 0 }
+    Fixture {
+        dir,
+        store,
+        admin,
+        app,
+        env,
+        n: 0,
+    }
 }
 
 impl Fixture {
@@ -67,7 +75,13 @@ impl Fixture {
         self.n += 1;
         let key = Key::new(format!("K{}", self.n % 100)).expect("key");
         self.store
-            .set(&self.admin, &self.app, &key, NewValue::plain(format!("value {}", self.n)), SetOptions::default())
+            .set(
+                &self.admin,
+                &self.app,
+                &key,
+                NewValue::plain(format!("value {}", self.n)),
+                SetOptions::default(),
+            )
             .expect("set");
     }
 }
@@ -132,7 +146,15 @@ fn secrets(c: &mut Criterion) {
         b.iter(|| {
             let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
             let aad = b"bench/_app/PW/1";
-            let sealed = cipher.encrypt(&nonce, Payload { msg: plaintext.as_bytes(), aad }).expect("seal");
+            let sealed = cipher
+                .encrypt(
+                    &nonce,
+                    Payload {
+                        msg: plaintext.as_bytes(),
+                        aad,
+                    },
+                )
+                .expect("seal");
             let mut record = nonce.to_vec();
             record.extend_from_slice(&sealed);
             tree.insert(b"S-bench", record).expect("insert");
@@ -153,10 +175,22 @@ fn secrets(c: &mut Criterion) {
             // A different value each time, so each put stores a new secret.
             let value = format!("{plaintext}{}", n % 10);
             f.store
-                .set(&f.admin, &f.app, &key, NewValue::secret(Secret::new(value)), SetOptions::default())
+                .set(
+                    &f.admin,
+                    &f.app,
+                    &key,
+                    NewValue::secret(Secret::new(value)),
+                    SetOptions::default(),
+                )
                 .expect("set");
-            let snapshot = f.store.snapshot(&f.admin, &f.app, &f.env, VersionSelector::Latest).expect("snapshot");
-            let out = snapshot.resolver().resolve_str("${values.PW}").expect("resolve");
+            let snapshot = f
+                .store
+                .snapshot(&f.admin, &f.app, &f.env, VersionSelector::Latest)
+                .expect("snapshot");
+            let out = snapshot
+                .resolver()
+                .resolve_str("${values.PW}")
+                .expect("resolve");
             assert!(out.is_secret());
             black_box(out);
         });
@@ -169,19 +203,33 @@ fn size(_: &mut Criterion) {
         return;
     }
     let f = fixture("size");
-    let keys: Vec<Key> = (0..10_000).map(|i| Key::new(format!("key.{i:05}")).expect("key")).collect();
-    let batch = keys.iter().fold(ChangeSet::new(), |b, k| b.set(k.clone(), NewValue::plain(format!("initial value of {k}"))));
-    f.store.apply(&f.admin, &f.app, batch, WriteOptions::default()).expect("batch");
+    let keys: Vec<Key> = (0..10_000)
+        .map(|i| Key::new(format!("key.{i:05}")).expect("key"))
+        .collect();
+    let batch = keys.iter().fold(ChangeSet::new(), |b, k| {
+        b.set(k.clone(), NewValue::plain(format!("initial value of {k}")))
+    });
+    f.store
+        .apply(&f.admin, &f.app, batch, WriteOptions::default())
+        .expect("batch");
     f.store.flush().expect("flush");
     let initial = dir_size(&f.dir.0);
     for i in 1..=100_000usize {
         f.store
-            .set(&f.admin, &f.app, &keys[i * 7919 % 10_000], NewValue::plain(format!("value number {i}")), SetOptions::default())
+            .set(
+                &f.admin,
+                &f.app,
+                &keys[i * 7919 % 10_000],
+                NewValue::plain(format!("value number {i}")),
+                SetOptions::default(),
+            )
             .expect("set");
     }
     f.store.flush().expect("flush");
     let total = dir_size(&f.dir.0);
-    println!("size: 10,000 keys then 100,000 one-key changes: {total} bytes on disk ({initial} after the keys)");
+    println!(
+        "size: 10,000 keys then 100,000 one-key changes: {total} bytes on disk ({initial} after the keys)"
+    );
 }
 
 fn dir_size(dir: &std::path::Path) -> u64 {

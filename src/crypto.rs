@@ -33,7 +33,9 @@ pub(crate) struct DigestKey(Zeroizing<[u8; 32]>);
 
 const ENCRYPTION_CONTEXT: &str = "valueset 2026-11-23 secret encryption key v1";
 const CHECK_CONTEXT: &str = "valueset 2026-11-23 master key check value v1";
-const DIGEST_CONTEXT: &str = "valueset 2026-11-23 secret digest key v1";
+const DIGEST_CONTEXT: &str = "valueset 2026-11-23 fixed digest key v1";
+/// Associated data of the sealed digest key.
+pub(crate) const DIGEST_KEY_AAD: &[u8] = b"valueset digest key";
 const NONCE_LEN: usize = 24;
 
 impl MasterKey {
@@ -82,14 +84,6 @@ impl MasterKey {
     pub(crate) fn encryption_key(&self) -> DerivedKey {
         DerivedKey(Zeroizing::new(blake3::derive_key(
             ENCRYPTION_CONTEXT,
-            &self.0[..],
-        )))
-    }
-
-    /// The key of secrets' digests.
-    pub(crate) fn digest_key(&self) -> DigestKey {
-        DigestKey(Zeroizing::new(blake3::derive_key(
-            DIGEST_CONTEXT,
             &self.0[..],
         )))
     }
@@ -161,7 +155,28 @@ impl DigestKey {
     /// The digest key of a store without a master key (in memory): its
     /// secrets never leave the process, so a fixed key is enough.
     pub(crate) fn without_master_key() -> Self {
-        MasterKey::from_bytes([0; 32]).digest_key()
+        DigestKey(Zeroizing::new(blake3::derive_key(DIGEST_CONTEXT, &[0; 32])))
+    }
+
+    /// A new random digest key. A store makes one once and keeps it sealed
+    /// under the master key, so rotating the master key keeps every digest.
+    pub(crate) fn generate() -> Self {
+        let key = XChaCha20Poly1305::generate_key(&mut OsRng);
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        bytes.copy_from_slice(&key);
+        DigestKey(bytes)
+    }
+
+    /// The key sealed under `key`, to store.
+    pub(crate) fn seal(&self, key: &DerivedKey) -> Result<Vec<u8>, SealError> {
+        key.seal(DIGEST_KEY_AAD, &self.0[..])
+    }
+
+    /// The key stored sealed under `key`.
+    pub(crate) fn open(key: &DerivedKey, sealed: &[u8]) -> Result<Self, SealError> {
+        let plain = key.open(DIGEST_KEY_AAD, sealed)?;
+        let bytes: [u8; 32] = plain.as_slice().try_into().map_err(|_| SealError)?;
+        Ok(DigestKey(Zeroizing::new(bytes)))
     }
 
     /// A secret's digest: keyed by this key.

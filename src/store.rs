@@ -271,6 +271,14 @@ impl Store {
         let _guard = self.lock();
         let mut batch = builtin.reseal_all(new)?;
         batch.insert(KEYCHECK_KEY.to_vec(), new.check_value().to_vec());
+        let sealed = self
+            .inner
+            .digest_key
+            .seal(&new.encryption_key())
+            .map_err(|_| Error::Corrupted {
+                what: "the digest key could not be sealed".to_owned(),
+            })?;
+        batch.insert(DIGEST_KEY_KEY.to_vec(), sealed);
         self.inner.backend.apply(batch)?;
         builtin.set_key(new);
         Ok(())
@@ -1209,15 +1217,23 @@ impl StoreBuilder {
             .backend
             .unwrap_or_else(|| Arc::new(MemoryBackend::new()));
         check_format(&*backend)?;
-        if let Some(key) = &self.master_key {
-            check_master_key(&*backend, key)?;
-        }
+        let digest_key = match &self.master_key {
+            Some(key) => {
+                check_master_key(&*backend, key)?;
+                load_digest_key(&*backend, key)?
+            }
+            None => DigestKey::without_master_key(),
+        };
         let builtin = (self.master_key.is_some() || self.durable).then(|| {
             Arc::new(BuiltinSecretStore::new(
                 Arc::clone(&backend),
                 self.master_key.as_ref(),
             ))
         });
+        let builtin_managed = match (&self.managed, &builtin) {
+            (None, Some(b)) => Some(Arc::clone(b)),
+            _ => None,
+        };
         let managed: Arc<dyn SecretStore> = match (self.managed, &builtin) {
             (Some(m), _) => m,
             (None, Some(b)) => Arc::clone(b) as Arc<dyn SecretStore>,
@@ -1234,13 +1250,14 @@ impl StoreBuilder {
         Ok(Store {
             inner: Arc::new(Inner {
                 backend,
-                digest_key: self
-                    .master_key
-                    .as_ref()
-                    .map_or_else(DigestKey::without_master_key, MasterKey::digest_key),
+                digest_key,
                 builtin,
                 clock: self.clock,
-                secrets: SecretStores { managed, by_id },
+                secrets: SecretStores {
+                    managed,
+                    builtin_managed,
+                    by_id,
+                },
                 max_value_len: self.max_value_len,
                 write: Mutex::new(()),
             }),
@@ -1278,6 +1295,27 @@ fn check_format(backend: &dyn Backend) -> Result<(), Error> {
     let mut batch = Batch::new();
     batch.insert(FORMAT_KEY.to_vec(), vec![codec::FORMAT]);
     Ok(backend.apply(batch)?)
+}
+
+/// Where the digest key is kept, sealed under the master key.
+const DIGEST_KEY_KEY: &[u8] = b"\xFFdigestkey";
+
+/// The store's digest key: made and sealed on first use, opened after.
+fn load_digest_key(backend: &dyn Backend, master: &MasterKey) -> Result<DigestKey, Error> {
+    let encryption = master.encryption_key();
+    if let Some(sealed) = backend.get(DIGEST_KEY_KEY)? {
+        return DigestKey::open(&encryption, &sealed).map_err(|_| Error::Corrupted {
+            what: "the sealed digest key does not open".to_owned(),
+        });
+    }
+    let key = DigestKey::generate();
+    let sealed = key.seal(&encryption).map_err(|_| Error::Corrupted {
+        what: "the digest key could not be sealed".to_owned(),
+    })?;
+    let mut batch = Batch::new();
+    batch.insert(DIGEST_KEY_KEY.to_vec(), sealed);
+    backend.apply(batch)?;
+    Ok(key)
 }
 
 /// Writes the key's check value on first use; refuses another key.

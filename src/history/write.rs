@@ -19,6 +19,8 @@ use super::{Reader, Scope, is_purged};
 #[derive(Debug)]
 pub(crate) struct SecretStores {
     pub(crate) managed: Arc<dyn SecretStore>,
+    /// The built-in store, when it is the managed one.
+    pub(crate) builtin_managed: Option<Arc<crate::secret::builtin::BuiltinSecretStore>>,
     pub(crate) by_id: BTreeMap<String, Arc<dyn SecretStore>>,
 }
 
@@ -162,10 +164,10 @@ pub(crate) fn commit(
                 let digest = reference_digest(&store, &reference);
                 (State::Reference { store, reference }, None, digest)
             }
-            Plan::Secret(secret) => new_secret(ctx, current.as_ref(), secret)?,
+            Plan::Secret(secret) => new_secret(ctx, current.as_ref(), secret),
             Plan::CopySecret { store, reference } => {
                 let secret = ctx.secrets.get(&store)?.get(&reference)?;
-                new_secret(ctx, current.as_ref(), secret)?
+                new_secret(ctx, current.as_ref(), secret)
             }
             Plan::Describe => match &current {
                 Some(c) => (c.state.clone(), None, c.value_digest),
@@ -235,17 +237,24 @@ pub(crate) fn commit(
     let scope_name = env.map_or("_app", EnvId::as_str);
     for (key, secret) in puts {
         let name = format!("{}/{}/{}/{}", scope.app, scope_name, key, seq);
-        let reference = match ctx.secrets.managed.put(&name, &secret) {
-            Ok(r) => r,
-            Err(e) => {
-                remove_puts(&stored);
-                return Err(e.into());
-            }
+        let reference = if let Some(builtin) = &ctx.secrets.builtin_managed {
+            // The library's own store: the ciphertext goes in the commit's
+            // batch, so it is written with the version or not at all.
+            builtin.seal_into(&mut batch, &name, &secret)?
+        } else {
+            let reference = match ctx.secrets.managed.put(&name, &secret) {
+                Ok(r) => r,
+                Err(e) => {
+                    remove_puts(&stored);
+                    return Err(e.into());
+                }
+            };
+            stored.push(Put {
+                store: Arc::clone(&ctx.secrets.managed),
+                reference: reference.clone(),
+            });
+            reference
         };
-        stored.push(Put {
-            store: Arc::clone(&ctx.secrets.managed),
-            reference: reference.clone(),
-        });
         if let Some((_, entry)) = entries.iter_mut().find(|(k, _)| *k == key) {
             entry.state = State::Managed {
                 store: ctx.secrets.managed.id().to_owned(),
@@ -415,13 +424,13 @@ fn new_secret(
     ctx: Ctx<'_>,
     current: Option<&Entry>,
     secret: Secret,
-) -> Result<(State, Option<Secret>, [u8; 32]), Error> {
-    if let Some((state, digest)) = current_managed_equal(ctx, current, &secret)? {
-        return Ok((state, None, digest));
+) -> (State, Option<Secret>, [u8; 32]) {
+    if let Some((state, digest)) = current_managed_equal(ctx, current, &secret) {
+        return (state, None, digest);
     }
     let digest = ctx.digest_key.secret(secret.expose_secret());
     // The state is filled in once the secret is stored.
-    Ok((State::Purged, Some(secret), digest))
+    (State::Purged, Some(secret), digest)
 }
 
 /// If the current value is a managed secret equal to `secret`, its state
@@ -430,16 +439,15 @@ fn current_managed_equal(
     ctx: Ctx<'_>,
     current: Option<&Entry>,
     secret: &Secret,
-) -> Result<Option<(State, [u8; 32])>, Error> {
-    let Some(current) = current else {
-        return Ok(None);
-    };
-    let State::Managed { store, reference } = &current.state else {
-        return Ok(None);
-    };
-    let existing = ctx.secrets.get(store)?.get(reference)?;
-    Ok((existing.expose_secret() == secret.expose_secret())
-        .then(|| (current.state.clone(), current.value_digest)))
+) -> Option<(State, [u8; 32])> {
+    let current = current?;
+    if !matches!(current.state, State::Managed { .. }) {
+        return None;
+    }
+    // The keyed digest tells equal secrets apart without reading the
+    // current one back.
+    let digest = ctx.digest_key.secret(secret.expose_secret());
+    (digest == current.value_digest).then(|| (current.state.clone(), current.value_digest))
 }
 
 fn result_of(env: bool, change: &[Change]) -> ResultOf {

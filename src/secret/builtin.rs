@@ -41,6 +41,26 @@ impl BuiltinSecretStore {
         *self.key.write().unwrap_or_else(PoisonError::into_inner) = Some(master.encryption_key());
     }
 
+    /// Seals `secret` as `name` into `batch` (the commit's own), instead of
+    /// writing it on its own as [`SecretStore::put`] does.
+    pub(crate) fn seal_into(
+        &self,
+        batch: &mut Batch,
+        name: &str,
+        secret: &Secret,
+    ) -> Result<SecretRef, SecretStoreError> {
+        let guard = self.key.read().unwrap_or_else(PoisonError::into_inner);
+        let key = guard.as_ref().ok_or_else(Self::locked)?;
+        let sealed = key
+            .seal(name.as_bytes(), secret.expose_secret().as_bytes())
+            .map_err(|_| SecretStoreError::Unavailable {
+                store: BUILTIN_ID.to_owned(),
+                message: "encryption failed".to_owned(),
+            })?;
+        batch.insert(record_key(name), sealed);
+        Ok(SecretRef::new(name))
+    }
+
     /// Every stored secret decrypted with the current key and sealed again
     /// under `new`, as one batch to apply.
     pub(crate) fn reseal_all(&self, new: &MasterKey) -> Result<Batch, SecretStoreError> {

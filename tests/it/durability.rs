@@ -213,6 +213,8 @@ fn rotation_re_encrypts_everything_atomically() -> valueset::Result<()> {
         );
         store.rotate_master_key(&ids.admin, &key_b())?;
         assert_eq!(observe(&store, &ids)?, before);
+        // Secret digests survive rotation: the history still verifies.
+        assert!(store.verify(&ids.admin)?.secrets_checked >= 1);
         store.flush()?;
         before
     };
@@ -226,6 +228,7 @@ fn rotation_re_encrypts_everything_atomically() -> valueset::Result<()> {
     );
     let store = Store::builder().master_key(key_b()).open(dir.path())?;
     assert_eq!(observe(&store, &ids)?, before);
+    store.verify(&ids.admin)?;
     Ok(())
 }
 
