@@ -1,28 +1,51 @@
 //! `valuesctl`: valueset from the command line (SPEC 8).
 //!
+//! Works on a sled directory (`--store DIR`, default `./valueset-data`).
+//! Secrets need the master key in `VALUESET_MASTER_KEY` (64 hex characters).
 //! Every command prints JSON on stdout (`--pretty` indents it for people) and
-//! exits non-zero with `{"error": CODE, "message": TEXT}` on stderr.
+//! exits 1 with `{"error": CODE, "message": TEXT}` on stderr.
 //!
 //! ```text
 //! cargo run --example valuesctl -- parse 'Hello ${values.NAME}!'
-//! cargo run --example valuesctl -- --pretty parse -- '-${values.A}'
+//! cargo run --example valuesctl -- app create shop
+//! cargo run --example valuesctl -- env create shop production
+//! cargo run --example valuesctl -- set shop db.host db.internal
+//! export VALUESET_MASTER_KEY=$(openssl rand -hex 32)
+//! echo -n 's3cr3t' | cargo run --example valuesctl -- set shop db.password - --secret
+//! cargo run --example valuesctl -- resolve shop production --template 'pg://${values.db.password}@${values.db.host}'
 //! ```
-//!
-//! Commands so far: `parse TEXT` prints a template's segments, or exits 1
-//! with every syntax error in it.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
 use serde_json::{Value, json};
-use valueset::Template;
+use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};
 use valueset::placeholder::Segment;
+use valueset::resolve::{Resolved, Workload};
+use valueset::secret::SecretRef;
+use valueset::store::{
+    ChangeSet, DeleteOptions, HistoryOptions, RestoreKeys, SetOptions, WriteOptions,
+};
+use valueset::{Actor, AppId, EnvId, Error, Key, MasterKey, Secret, Store, Template, VersionId};
 
 /// valueset from the command line: every command prints JSON.
 #[derive(Debug, Parser)]
 #[command(name = "valuesctl", version)]
 struct Cli {
+    /// The store's sled directory.
+    #[arg(long, global = true, default_value = "./valueset-data")]
+    store: PathBuf,
+    /// The actor's name, recorded on every change.
+    #[arg(long, global = true, default_value = "admin")]
+    actor: String,
+    /// The actor's role: admin, manager or member (org roles), or owner,
+    /// developer or viewer (that role on the App the command names).
+    #[arg(long, global = true, default_value = "admin")]
+    role: String,
     /// Print indented JSON for people.
     #[arg(long, global = true)]
     pretty: bool,
@@ -35,6 +58,139 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create, delete or list Apps.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Create, delete or list an App's Environments.
+    #[command(subcommand)]
+    Env(EnvCommand),
+    /// Set a value (an Environment override with --env). A VALUE of `-` is
+    /// read from standard input, to keep secrets out of shell history.
+    Set {
+        app: String,
+        key: String,
+        value: String,
+        #[command(flatten)]
+        scope: EnvArg,
+        /// Store the value as a secret (needs `VALUESET_MASTER_KEY`).
+        #[arg(long)]
+        secret: bool,
+        /// What the value is for.
+        #[arg(long)]
+        description: Option<String>,
+        /// The version's comment.
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Set a reference to a secret that lives in a registered secret store.
+    SetRef {
+        app: String,
+        key: String,
+        /// The secret store's id.
+        #[arg(long = "secret-store")]
+        secret_store: String,
+        /// The secret's reference in that store.
+        #[arg(long = "ref")]
+        reference: String,
+        /// A version of the secret in that store.
+        #[arg(long = "ref-version")]
+        ref_version: Option<String>,
+        #[command(flatten)]
+        scope: EnvArg,
+    },
+    /// Print a value (never a secret's content).
+    Get {
+        app: String,
+        key: String,
+        #[command(flatten)]
+        scope: EnvArg,
+    },
+    /// Print every effective value.
+    List {
+        app: String,
+        #[command(flatten)]
+        scope: EnvArg,
+    },
+    /// Delete a value (--cascade deletes Environment overrides too).
+    Delete {
+        app: String,
+        key: String,
+        #[command(flatten)]
+        scope: EnvArg,
+        /// Delete the overrides of an App value too.
+        #[arg(long)]
+        cascade: bool,
+    },
+    /// Apply a JSON batch as one version: `{"comment"?, "delete_all"?,
+    /// "delete"?: [KEY], "set"?: {KEY: {"value", "secret"?, "description"?}}}`.
+    Apply {
+        app: String,
+        file: PathBuf,
+        #[command(flatten)]
+        scope: EnvArg,
+    },
+    /// List versions, newest first.
+    History {
+        app: String,
+        #[command(flatten)]
+        scope: EnvArg,
+        /// Only versions that changed this key.
+        #[arg(long = "key-changed")]
+        key_changed: Option<String>,
+        /// At most this many versions.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Print a version with all its values ("latest" for the newest).
+    Show {
+        app: String,
+        version: String,
+        #[command(flatten)]
+        scope: EnvArg,
+    },
+    /// Put a version's values back as a new version.
+    Restore {
+        app: String,
+        version: String,
+        #[command(flatten)]
+        scope: EnvArg,
+        /// Restore only these keys (repeatable).
+        #[arg(long = "key")]
+        keys: Vec<String>,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Remove one value from history, for good.
+    Purge {
+        app: String,
+        version: String,
+        key: String,
+        #[command(flatten)]
+        scope: EnvArg,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Resolve a template or a workload file for a deployment.
+    Resolve {
+        app: String,
+        env: String,
+        /// A template to resolve.
+        #[arg(
+            long,
+            conflicts_with = "workload",
+            required_unless_present = "workload"
+        )]
+        template: Option<String>,
+        /// A workload JSON file to resolve.
+        #[arg(long)]
+        workload: Option<PathBuf>,
+        /// Resolve against this version instead of the latest.
+        #[arg(long)]
+        version: Option<String>,
+        /// Print secret results instead of null.
+        #[arg(long = "reveal-secrets")]
+        reveal_secrets: bool,
+    },
     /// Parse a template and print its segments, or exit 1 with its errors.
     ///
     /// Prints {"segments": [{"literal": TEXT} | {"path": [SEGMENT, ...],
@@ -46,6 +202,80 @@ enum Command {
         /// The template text.
         text: String,
     },
+    /// Check the whole history of every App (tamper evidence).
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum AppCommand {
+    /// Create an App.
+    Create { app: String },
+    /// Delete an App, its values, history and library-stored secrets.
+    Delete { app: String },
+    /// List Apps.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum EnvCommand {
+    /// Create an Environment.
+    Create { app: String, env: String },
+    /// Delete an Environment.
+    Delete { app: String, env: String },
+    /// List an App's Environments.
+    List { app: String },
+}
+
+#[derive(Debug, Args)]
+struct EnvArg {
+    /// Work on this Environment's overrides instead of the App's values.
+    #[arg(long)]
+    env: Option<String>,
+}
+
+/// The batch file of `apply`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchFile {
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    delete_all: bool,
+    #[serde(default)]
+    delete: Vec<String>,
+    #[serde(default)]
+    set: BTreeMap<String, BatchValue>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchValue {
+    value: String,
+    #[serde(default)]
+    secret: bool,
+    description: Option<String>,
+}
+
+/// A command failed: a code and a message for stderr.
+struct Failure {
+    code: String,
+    message: String,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure {
+            code: e.code().to_owned(),
+            message: e.to_string(),
+        }
+    }
+}
+
+fn fail(code: &str, message: impl Into<String>) -> Failure {
+    Failure {
+        code: code.to_owned(),
+        message: message.into(),
+    }
 }
 
 fn main() -> ExitCode {
@@ -54,23 +284,387 @@ fn main() -> ExitCode {
         Err(e) => {
             use clap::error::ErrorKind;
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                print!("{e}");
+                write_out(&e.to_string());
                 return ExitCode::SUCCESS;
             }
             let message = e.render().to_string();
-            return fail(false, "usage", message.trim(), 2);
+            print_error(false, "usage", message.trim());
+            return ExitCode::from(2);
         }
     };
-    let (doc, code) = run(&cli.command);
-    println!("{}", to_json(&doc, cli.pretty));
-    ExitCode::from(code)
+    match run(&cli) {
+        Ok((doc, code)) => {
+            write_out(&format!("{}\n", to_json(&doc, cli.pretty)));
+            ExitCode::from(code)
+        }
+        Err(f) => {
+            print_error(cli.pretty, &f.code, &f.message);
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// Runs a command: the document it prints on stdout, and the exit code.
-fn run(command: &Command) -> (Value, u8) {
-    match command {
-        Command::Parse { text } => parse(text),
+// One arm per command of SPEC 8, each a few lines: the match reads as the
+// command table, which splitting would scatter.
+#[allow(clippy::too_many_lines)]
+fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
+    if let Command::Parse { text } = &cli.command {
+        return Ok(parse(text));
     }
+    let store = open(cli)?;
+    let doc = match &cli.command {
+        Command::Parse { .. } => unreachable!("handled above"),
+        Command::App(cmd) => match cmd {
+            AppCommand::Create { app } => {
+                let app = AppId::new(app.as_str())?;
+                store.create_app(&actor(cli, Some(&app))?, &app)?;
+                json!({ "app": app, "created": true })
+            }
+            AppCommand::Delete { app } => {
+                let app = AppId::new(app.as_str())?;
+                store.delete_app(&actor(cli, Some(&app))?, &app)?;
+                json!({ "app": app, "deleted": true })
+            }
+            AppCommand::List => json!(store.apps(&actor(cli, None)?)?),
+        },
+        Command::Env(cmd) => match cmd {
+            EnvCommand::Create { app, env } => {
+                let (app, env) = (AppId::new(app.as_str())?, EnvId::new(env.as_str())?);
+                store.create_env(&actor(cli, Some(&app))?, &app, &env)?;
+                json!({ "app": app, "env": env, "created": true })
+            }
+            EnvCommand::Delete { app, env } => {
+                let (app, env) = (AppId::new(app.as_str())?, EnvId::new(env.as_str())?);
+                store.delete_env(&actor(cli, Some(&app))?, &app, &env)?;
+                json!({ "app": app, "env": env, "deleted": true })
+            }
+            EnvCommand::List { app } => {
+                let app = AppId::new(app.as_str())?;
+                json!(store.envs(&actor(cli, Some(&app))?, &app)?)
+            }
+        },
+        Command::Set {
+            app,
+            key,
+            value,
+            scope,
+            secret,
+            description,
+            comment,
+        } => {
+            let app = AppId::new(app.as_str())?;
+            let text = if value == "-" {
+                read_stdin()?
+            } else {
+                value.clone()
+            };
+            let value = if *secret {
+                NewValue::secret(Secret::new(text))
+            } else {
+                NewValue::plain(text)
+            };
+            let options = SetOptions {
+                env: env(scope)?,
+                description: description.clone(),
+                comment: comment.clone(),
+                ..SetOptions::default()
+            };
+            json!(store.set(
+                &actor(cli, Some(&app))?,
+                &app,
+                &Key::new(key.as_str())?,
+                value,
+                options
+            )?)
+        }
+        Command::SetRef {
+            app,
+            key,
+            secret_store,
+            reference,
+            ref_version,
+            scope,
+        } => {
+            let app = AppId::new(app.as_str())?;
+            let mut r = SecretRef::new(reference.as_str());
+            r.version.clone_from(ref_version);
+            let options = SetOptions {
+                env: env(scope)?,
+                ..SetOptions::default()
+            };
+            let value = NewValue::secret_ref(secret_store.as_str(), r);
+            json!(store.set(
+                &actor(cli, Some(&app))?,
+                &app,
+                &Key::new(key.as_str())?,
+                value,
+                options
+            )?)
+        }
+        Command::Get { app, key, scope } => {
+            let app = AppId::new(app.as_str())?;
+            let env = env(scope)?;
+            json!(store.get(
+                &actor(cli, Some(&app))?,
+                &app,
+                &Key::new(key.as_str())?,
+                env.as_ref()
+            )?)
+        }
+        Command::List { app, scope } => {
+            let app = AppId::new(app.as_str())?;
+            let env = env(scope)?;
+            json!(store.list(&actor(cli, Some(&app))?, &app, env.as_ref())?)
+        }
+        Command::Delete {
+            app,
+            key,
+            scope,
+            cascade,
+        } => {
+            let app = AppId::new(app.as_str())?;
+            let options = DeleteOptions {
+                env: env(scope)?,
+                cascade: *cascade,
+                ..DeleteOptions::default()
+            };
+            json!(store.delete(
+                &actor(cli, Some(&app))?,
+                &app,
+                &Key::new(key.as_str())?,
+                options
+            )?)
+        }
+        Command::Apply { app, file, scope } => {
+            let app = AppId::new(app.as_str())?;
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| fail("io", format!("could not read `{}`: {e}", file.display())))?;
+            let batch: BatchFile = serde_json::from_str(&text).map_err(|e| {
+                fail(
+                    "invalid_batch",
+                    format!("`{}` is not a valid batch: {e}", file.display()),
+                )
+            })?;
+            let mut changes = ChangeSet::new();
+            if batch.delete_all {
+                changes = changes.delete_all();
+            }
+            for key in &batch.delete {
+                changes = changes.delete(Key::new(key.as_str())?);
+            }
+            for (key, v) in batch.set {
+                let value = if v.secret {
+                    NewValue::secret(Secret::new(v.value))
+                } else {
+                    NewValue::plain(v.value)
+                };
+                changes = changes.set_described(Key::new(key)?, value, v.description);
+            }
+            let options = WriteOptions {
+                env: env(scope)?,
+                comment: batch.comment,
+                ..WriteOptions::default()
+            };
+            json!(store.apply(&actor(cli, Some(&app))?, &app, changes, options)?)
+        }
+        Command::History {
+            app,
+            scope,
+            key_changed,
+            limit,
+        } => {
+            let app = AppId::new(app.as_str())?;
+            let options = HistoryOptions {
+                env: env(scope)?,
+                key_changed: key_changed.as_deref().map(Key::new).transpose()?,
+                limit: *limit,
+                ..HistoryOptions::default()
+            };
+            json!(store.history(&actor(cli, Some(&app))?, &app, options)?)
+        }
+        Command::Show {
+            app,
+            version,
+            scope,
+        } => {
+            let app = AppId::new(app.as_str())?;
+            let env = env(scope)?;
+            let v = store.version(
+                &actor(cli, Some(&app))?,
+                &app,
+                version.parse()?,
+                env.as_ref(),
+            )?;
+            let mut doc = json!(v.info);
+            doc["values"] = json!(v.values);
+            doc
+        }
+        Command::Restore {
+            app,
+            version,
+            scope,
+            keys,
+            comment,
+        } => {
+            let app = AppId::new(app.as_str())?;
+            let keys = if keys.is_empty() {
+                RestoreKeys::All
+            } else {
+                RestoreKeys::Only(
+                    keys.iter()
+                        .map(|k| Key::new(k.as_str()))
+                        .collect::<Result<_, _>>()?,
+                )
+            };
+            let options = WriteOptions {
+                env: env(scope)?,
+                comment: comment.clone(),
+                ..WriteOptions::default()
+            };
+            json!(store.restore(
+                &actor(cli, Some(&app))?,
+                &app,
+                version.parse()?,
+                keys,
+                options
+            )?)
+        }
+        Command::Purge {
+            app,
+            version,
+            key,
+            scope,
+            comment,
+        } => {
+            let app = AppId::new(app.as_str())?;
+            let version: VersionId = version.parse()?;
+            let options = WriteOptions {
+                env: env(scope)?,
+                comment: comment.clone(),
+                ..WriteOptions::default()
+            };
+            json!(store.purge(
+                &actor(cli, Some(&app))?,
+                &app,
+                version,
+                &Key::new(key.as_str())?,
+                options
+            )?)
+        }
+        Command::Resolve {
+            app,
+            env,
+            template,
+            workload,
+            version,
+            reveal_secrets,
+        } => {
+            let app = AppId::new(app.as_str())?;
+            let env = EnvId::new(env.as_str())?;
+            let version = match version {
+                Some(v) => v.parse()?,
+                None => VersionSelector::Latest,
+            };
+            let snapshot = store.snapshot(&actor(cli, Some(&app))?, &app, &env, version)?;
+            let resolver = snapshot.resolver();
+            if let Some(text) = template {
+                shown(&resolver.resolve_str(text)?, *reveal_secrets)
+            } else {
+                let path = workload
+                    .as_ref()
+                    .ok_or_else(|| fail("usage", "give --template or --workload"))?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| fail("io", format!("could not read `{}`: {e}", path.display())))?;
+                let workload: Workload = serde_json::from_str(&text).map_err(|e| {
+                    fail(
+                        "invalid_workload",
+                        format!("`{}` is not a valid workload: {e}", path.display()),
+                    )
+                })?;
+                let out = resolver.resolve_workload(&workload).map_err(Error::from)?;
+                let reveal = *reveal_secrets;
+                let map = |m: &BTreeMap<String, Resolved<'_>>| -> Value {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), shown(v, reveal)))
+                        .collect::<serde_json::Map<_, _>>()
+                        .into()
+                };
+                json!({
+                    "variables": map(&out.variables),
+                    "files": out.files.iter().map(|(k, f)| {
+                        let mut v = shown(&f.content, reveal);
+                        v["mode"] = json!(f.mode);
+                        (k.clone(), v)
+                    }).collect::<serde_json::Map<_, _>>(),
+                    "labels": out.labels.iter().map(|(k, v)| (k.clone(), json!({ "value": v, "secret": false }))).collect::<serde_json::Map<_, _>>(),
+                    "webhooks": out.webhooks.iter().map(|(k, w)| (k.clone(), json!({
+                        "url": shown(&w.url, reveal),
+                        "headers": map(&w.headers),
+                    }))).collect::<serde_json::Map<_, _>>(),
+                })
+            }
+        }
+        Command::Verify => json!(store.verify(&actor(cli, None)?)?),
+    };
+    Ok((doc, 0))
+}
+
+/// `{"value", "secret"}`; a secret's value is null unless revealed.
+fn shown(r: &Resolved<'_>, reveal: bool) -> Value {
+    match r {
+        Resolved::Plain(text) => json!({ "value": text, "secret": false }),
+        Resolved::Secret(s) if reveal => json!({ "value": s.expose_secret(), "secret": true }),
+        Resolved::Secret(_) => json!({ "value": null, "secret": true }),
+    }
+}
+
+fn open(cli: &Cli) -> Result<Store, Failure> {
+    let mut builder = Store::builder();
+    if let Ok(hex) = std::env::var("VALUESET_MASTER_KEY") {
+        builder = builder.master_key(MasterKey::from_hex(&hex)?);
+    }
+    Ok(builder.open(&cli.store)?)
+}
+
+fn actor(cli: &Cli, app: Option<&AppId>) -> Result<Actor, Failure> {
+    let org = |role| Ok(Actor::new(cli.actor.as_str(), role));
+    let on_app = |role| {
+        let actor = Actor::new(cli.actor.as_str(), OrgRole::Member);
+        Ok(match app {
+            Some(app) => actor.with_app_role(app.clone(), role),
+            None => actor,
+        })
+    };
+    match cli.role.as_str() {
+        "admin" => org(OrgRole::Administrator),
+        "manager" => org(OrgRole::Manager),
+        "member" => org(OrgRole::Member),
+        "owner" => on_app(AppRole::Owner),
+        "developer" => on_app(AppRole::Developer),
+        "viewer" => on_app(AppRole::Viewer),
+        other => Err(fail(
+            "invalid_role",
+            format!(
+                "unknown role `{other}`: use admin, manager, member, owner, developer or viewer"
+            ),
+        )),
+    }
+}
+
+fn env(scope: &EnvArg) -> Result<Option<EnvId>, Failure> {
+    Ok(scope.env.as_deref().map(EnvId::new).transpose()?)
+}
+
+fn read_stdin() -> Result<String, Failure> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).map_err(|e| {
+        fail(
+            "io",
+            format!("could not read the value from standard input: {e}"),
+        )
+    })?;
+    Ok(text)
 }
 
 fn parse(text: &str) -> (Value, u8) {
@@ -123,11 +717,13 @@ fn to_json(doc: &Value, pretty: bool) -> String {
     printed.unwrap_or_else(|e| format!("{{\"error\":\"internal\",\"message\":\"{e}\"}}"))
 }
 
+/// Writes to stdout; a closed pipe (`valuesctl … | head`) is not an error.
+fn write_out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 /// Prints `{"error", "message"}` on stderr.
-fn fail(pretty: bool, code: &str, message: &str, exit: u8) -> ExitCode {
-    eprintln!(
-        "{}",
-        to_json(&json!({ "error": code, "message": message }), pretty)
-    );
-    ExitCode::from(exit)
+fn print_error(pretty: bool, code: &str, message: &str) {
+    let doc = to_json(&json!({ "error": code, "message": message }), pretty);
+    let _ = writeln!(std::io::stderr().lock(), "{doc}");
 }

@@ -109,3 +109,316 @@ fn usage_errors_are_json_on_stderr() {
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("Parse a template"));
 }
+
+/// A walkthrough of every command on a fresh store directory, with bad
+/// input: invalid keys, unknown versions, a purge of the current value, a
+/// missing master key, a malformed batch file.
+mod walkthrough {
+    use std::io::Write;
+    use std::process::{Command, Output, Stdio};
+
+    use serde_json::{Value, json};
+
+    use crate::common::TempDir;
+
+    const KEY: &str = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
+    const CANARY: &str = "CANARY-valuesctl-7c2d";
+
+    struct Ctl {
+        dir: TempDir,
+    }
+
+    impl Ctl {
+        fn run_with(&self, args: &[&str], key: Option<&str>, stdin: Option<&str>) -> Output {
+            let mut cmd = Command::new(super::valuesctl());
+            cmd.arg("--store").arg(self.dir.path()).args(args);
+            cmd.env_remove("VALUESET_MASTER_KEY");
+            if let Some(k) = key {
+                cmd.env("VALUESET_MASTER_KEY", k);
+            }
+            cmd.stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = cmd.spawn().unwrap();
+            if let Some(input) = stdin {
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(input.as_bytes())
+                    .unwrap();
+            }
+            drop(child.stdin.take());
+            child.wait_with_output().unwrap()
+        }
+
+        /// Runs a command that must succeed; its JSON.
+        fn ok(&self, args: &[&str]) -> Value {
+            let out = self.run_with(args, Some(KEY), None);
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let stdout = String::from_utf8(out.stdout).unwrap();
+            assert!(!stdout.contains(CANARY), "{args:?} printed a secret");
+            serde_json::from_str(&stdout).unwrap()
+        }
+
+        /// Runs a command that must fail with `code`.
+        fn err(&self, args: &[&str], key: Option<&str>, code: &str) {
+            let out = self.run_with(args, key, None);
+            assert_eq!(out.status.code(), Some(1), "{args:?}");
+            let e: Value = serde_json::from_slice(&out.stderr).unwrap();
+            assert_eq!(e["error"], code, "{args:?}: {e}");
+            assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+    }
+
+    // One walkthrough, in the order a newcomer would go.
+    #[allow(clippy::too_many_lines)]
+    #[test]
+    fn every_command() {
+        let c = Ctl {
+            dir: TempDir::new("valuesctl"),
+        };
+        assert_eq!(c.ok(&["app", "create", "shop"])["app"], "shop");
+        c.ok(&["env", "create", "shop", "prod"]);
+        assert_eq!(c.ok(&["app", "list"]), json!(["shop"]));
+        assert_eq!(c.ok(&["env", "list", "shop"]), json!(["prod"]));
+
+        let v = c.ok(&[
+            "set",
+            "shop",
+            "db.host",
+            "db.dev",
+            "--description",
+            "where the db is",
+        ]);
+        assert_eq!(
+            (v["id"].as_str(), v["result_of"].as_str()),
+            (Some("a1"), Some("app_value_create"))
+        );
+        assert_eq!(v["change"], json!([{"op": "add", "key": "db.host"}]));
+        let v = c.ok(&["set", "shop", "db.host", "db.prod", "--env", "prod"]);
+        assert_eq!(v["id"], "e2");
+        // A secret from standard input.
+        let out = c.run_with(
+            &["set", "shop", "db.pw", "-", "--secret"],
+            Some(KEY),
+            Some(CANARY),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let value = c.ok(&["get", "shop", "db.pw"]);
+        assert_eq!(value["is_secret"], true);
+        assert_eq!(value["secret_version"], 1);
+        assert!(value.get("value").is_none());
+        let get = c.ok(&["get", "shop", "db.host", "--env", "prod"]);
+        assert_eq!(
+            (get["value"].as_str(), get["source"].as_str()),
+            (Some("db.prod"), Some("env"))
+        );
+        assert_eq!(
+            c.ok(&["list", "shop", "--env", "prod"])
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+
+        // A batch file.
+        let batch = c.dir.path().join("batch.json");
+        std::fs::write(&batch, r#"{"comment": "two at once", "set": {"A": {"value": "1"}, "B": {"value": "2", "description": "b"}}}"#).unwrap();
+        let v = c.ok(&["apply", "shop", batch.to_str().unwrap()]);
+        assert_eq!(
+            (v["comment"].as_str(), v["change"].as_array().unwrap().len()),
+            (Some("two at once"), 2)
+        );
+        std::fs::write(&batch, r#"{"set": {"A": "not an object"}}"#).unwrap();
+        c.err(
+            &["apply", "shop", batch.to_str().unwrap()],
+            Some(KEY),
+            "invalid_batch",
+        );
+
+        // History, show, restore, purge.
+        let history = c.ok(&["history", "shop", "--env", "prod"]);
+        let ids: Vec<&str> = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["e4", "e3", "e2", "a1"]);
+        assert_eq!(history[0]["app_version"], "a4");
+        assert!(history[0].get("values").is_none());
+        let changed = c.ok(&["history", "shop", "--key-changed", "A", "--limit", "5"]);
+        assert_eq!(changed.as_array().unwrap().len(), 1);
+        let shown = c.ok(&["show", "shop", "latest"]);
+        assert_eq!(shown["values"]["A"]["value"], "1");
+        assert!(shown["values"]["db.pw"].get("value").is_none());
+        c.ok(&["set", "shop", "A", "10"]);
+        let restored = c.ok(&["restore", "shop", "a4", "--key", "A", "--comment", "back"]);
+        assert_eq!(
+            (
+                restored["source_version"].as_str(),
+                restored["result_of"].as_str()
+            ),
+            (Some("a4"), Some("app_value_set_version_restore"))
+        );
+        // The restore (a6) set A=1 anew: that is the current value; the A=1
+        // of a4 is an older value of the same text, and may be purged.
+        c.err(
+            &["purge", "shop", "a6", "A"],
+            Some(KEY),
+            "purge_current_value",
+        );
+        c.err(
+            &["purge", "shop", "a1", "A"],
+            Some(KEY),
+            "not_introduced_here",
+        );
+        let purged = c.ok(&["purge", "shop", "a4", "A"]);
+        assert_eq!(purged["result_of"], "app_value_set_version_purge");
+        assert_eq!(
+            c.ok(&["show", "shop", "a4"])["values"]["A"],
+            json!({"key": "A", "purged": true, "source": "app"})
+        );
+        assert_eq!(
+            c.ok(&["show", "shop", "latest"])["values"]["A"]["value"],
+            "1"
+        );
+
+        // Resolve a template and a workload.
+        let r = c.ok(&[
+            "resolve",
+            "shop",
+            "prod",
+            "--template",
+            "pg://${values.db.pw}@${values.db.host}",
+        ]);
+        assert_eq!(r, json!({"value": null, "secret": true}));
+        let out = c.run_with(
+            &[
+                "resolve",
+                "shop",
+                "prod",
+                "--template",
+                "${values.db.pw}",
+                "--reveal-secrets",
+            ],
+            Some(KEY),
+            None,
+        );
+        assert_eq!(
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()["value"],
+            CANARY
+        );
+        let r = c.ok(&[
+            "resolve",
+            "shop",
+            "prod",
+            "--template",
+            "${values.db.host}",
+            "--version",
+            "e2",
+        ]);
+        assert_eq!(r, json!({"value": "db.prod", "secret": false}));
+        let workload = c.dir.path().join("workload.json");
+        std::fs::write(&workload, r#"{"id": "api", "values": {"B": "w"}, "variables": {"URL": "${values.db.pw}@${values.db.host}", "B": "${values.B}"}, "files": {"/etc/db": {"mode": "0600", "value": "pw=${values.db.pw}"}}, "labels": {"app": "${context.workload.id}"}, "webhooks": {"hook": {"url": "https://${values.db.host}/h", "headers": {"Auth": "${values.db.pw}"}}}}"#).unwrap();
+        let r = c.ok(&[
+            "resolve",
+            "shop",
+            "prod",
+            "--workload",
+            workload.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            r["variables"]["URL"],
+            json!({"value": null, "secret": true})
+        );
+        assert_eq!(r["variables"]["B"], json!({"value": "w", "secret": false}));
+        assert_eq!(
+            r["files"]["/etc/db"],
+            json!({"value": null, "secret": true, "mode": "0600"})
+        );
+        assert_eq!(r["labels"]["app"], json!({"value": "api", "secret": false}));
+        assert_eq!(
+            r["webhooks"]["hook"]["url"],
+            json!({"value": "https://db.prod/h", "secret": false})
+        );
+        assert_eq!(r["webhooks"]["hook"]["headers"]["Auth"]["secret"], true);
+
+        let report = c.ok(&["verify"]);
+        assert!(report["versions"].as_u64().unwrap() >= 7);
+
+        // Bad input.
+        c.err(&["set", "shop", "bad key", "x"], Some(KEY), "invalid_key");
+        c.err(&["set", "Shop!", "K", "x"], Some(KEY), "invalid_id");
+        c.err(&["show", "shop", "a99"], Some(KEY), "unknown_version");
+        c.err(&["show", "shop", "v1"], Some(KEY), "invalid_version");
+        c.err(&["get", "nope", "K"], Some(KEY), "unknown_app");
+        c.err(
+            &["set", "shop", "ONLY", "x", "--env", "prod"],
+            Some(KEY),
+            "no_base_value",
+        );
+        c.err(
+            &["set", "shop", "S", "x", "--secret"],
+            None,
+            "missing_master_key",
+        );
+        c.err(
+            &["set", "shop", "S", "x", "--secret"],
+            Some(&"b".repeat(64)),
+            "wrong_master_key",
+        );
+        c.err(
+            &["set", "shop", "S", "x"],
+            Some("123"),
+            "invalid_master_key",
+        );
+        c.err(
+            &["--role", "viewer", "set", "shop", "K", "x"],
+            Some(KEY),
+            "forbidden",
+        );
+        c.err(
+            &["--role", "developer", "purge", "shop", "a1", "db.host"],
+            Some(KEY),
+            "forbidden",
+        );
+        c.err(
+            &["delete", "shop", "db.host"],
+            Some(KEY),
+            "overridden_in_envs",
+        );
+        let deleted = c.ok(&["delete", "shop", "db.host", "--cascade"]);
+        assert_eq!(deleted["result_of"], "app_value_delete");
+        c.ok(&["env", "delete", "shop", "prod"]);
+        c.ok(&["app", "delete", "shop"]);
+        assert_eq!(c.ok(&["app", "list"]), json!([]));
+
+        // The store's files never held the secret's plaintext.
+        let mut stack = vec![c.dir.path().to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_none_or(|e| e != "json") {
+                    let bytes = std::fs::read(&path).unwrap();
+                    assert!(
+                        !bytes.windows(CANARY.len()).any(|w| w == CANARY.as_bytes()),
+                        "{}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}
