@@ -87,6 +87,20 @@
 //! Every fallible function returns [`Error`], whose [`Error::code`] is a
 //! stable snake_case code. Bad input never panics.
 //!
+//! # Modules
+//!
+//! | module | what is in it |
+//! |---|---|
+//! | [`store`] | [`Store`], [`StoreBuilder`], the option structs, [`store::ChangeSet`], [`store::Snapshot`] |
+//! | [`model`] | read views ([`model::ValueView`]), versions, changes, [`Actor`] and roles, [`model::NewValue`] |
+//! | [`id`] | [`AppId`], [`EnvId`], [`Key`]: validated ids |
+//! | [`placeholder`] | [`Template`]: parsing `${…}` without copying |
+//! | [`resolve`] | [`resolve::Resolver`], [`Resolved`], workloads, namespaces |
+//! | [`secret`] | [`Secret`], the [`secret::SecretStore`] trait, [`secret::MemorySecretStore`] |
+//! | [`backend`] | the [`backend::Backend`] trait, [`backend::MemoryBackend`], [`backend::SledBackend`] |
+//! | [`access`] | who may do what (SPEC 6) |
+//! | [`error`] | [`Error`] and its stable codes |
+//!
 //! # Design documents
 //!
 //! [`_documentation::architecture`] is `ARCHITECTURE.md`: where everything

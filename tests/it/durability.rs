@@ -126,6 +126,46 @@ fn everything_survives_reopening() -> valueset::Result<()> {
     Ok(())
 }
 
+/// How many sealed secrets the database holds.
+fn ciphertexts(store: &Store) -> usize {
+    let mut n = 0;
+    store
+        .backend()
+        .scan(b"S", b"T", false, &mut |_, _| {
+            n += 1;
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    n
+}
+
+#[test]
+fn purge_and_deletion_remove_ciphertexts_from_the_database() -> valueset::Result<()> {
+    let dir = TempDir::new("lifecycle");
+    let ids = ids();
+    let store = Store::builder().master_key(key_a()).open(dir.path())?;
+    // `populate` sets two secrets and purges the first: one ciphertext left.
+    populate(&store, &ids)?;
+    assert_eq!(ciphertexts(&store), 1);
+    store.set(
+        &ids.admin,
+        &ids.app,
+        &Key::new("PW")?,
+        NewValue::secret(Secret::new("env".into())),
+        SetOptions {
+            env: Some(ids.prod.clone()),
+            ..Default::default()
+        },
+    )?;
+    assert_eq!(ciphertexts(&store), 2);
+    store.delete_env(&ids.admin, &ids.app, &ids.prod)?;
+    assert_eq!(ciphertexts(&store), 1);
+    store.delete_app(&ids.admin, &ids.app)?;
+    assert_eq!(ciphertexts(&store), 0);
+    store.verify(&ids.admin)?;
+    Ok(())
+}
+
 #[test]
 fn a_wrong_or_missing_master_key_is_a_clear_error() -> valueset::Result<()> {
     let dir = TempDir::new("keys");
