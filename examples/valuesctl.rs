@@ -438,8 +438,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
         }
         Command::Apply { app, file, scope } => {
             let app = AppId::new(app.as_str())?;
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| fail("io", format!("could not read `{}`: {e}", file.display())))?;
+            let text = read_file(file)?;
             let batch: BatchFile = serde_json::from_str(&text).map_err(|e| {
                 fail(
                     "invalid_batch",
@@ -574,8 +573,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 let path = workload
                     .as_ref()
                     .ok_or_else(|| fail("usage", "give --template or --workload"))?;
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| fail("io", format!("could not read `{}`: {e}", path.display())))?;
+                let text = read_file(path)?;
                 let workload: Workload = serde_json::from_str(&text).map_err(|e| {
                     fail(
                         "invalid_workload",
@@ -654,6 +652,11 @@ fn actor(cli: &Cli, app: Option<&AppId>) -> Result<Actor, Failure> {
 
 fn env(scope: &EnvArg) -> Result<Option<EnvId>, Failure> {
     Ok(scope.env.as_deref().map(EnvId::new).transpose()?)
+}
+
+fn read_file(path: &std::path::Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .map_err(|e| fail("io", format!("could not read `{}`: {e}", path.display())))
 }
 
 fn read_stdin() -> Result<String, Failure> {

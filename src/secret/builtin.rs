@@ -158,20 +158,12 @@ impl SecretStore for BuiltinSecretStore {
     }
 
     fn put(&self, name: &str, secret: &Secret) -> Result<SecretRef, SecretStoreError> {
-        let guard = self.key.read().unwrap_or_else(PoisonError::into_inner);
-        let key = guard.as_ref().ok_or_else(Self::locked)?;
-        let sealed = key
-            .seal(name.as_bytes(), secret.expose_secret().as_bytes())
-            .map_err(|_| SecretStoreError::Unavailable {
-                store: BUILTIN_ID.to_owned(),
-                message: "encryption failed".to_owned(),
-            })?;
         let mut batch = Batch::new();
-        batch.insert(record_key(name), sealed);
+        let reference = self.seal_into(&mut batch, name, secret)?;
         self.backend
             .apply(batch)
             .map_err(|e| Self::unavailable(&e))?;
-        Ok(SecretRef::new(name))
+        Ok(reference)
     }
 
     fn delete(&self, reference: &SecretRef) -> Result<(), SecretStoreError> {
