@@ -401,8 +401,8 @@ impl Store {
         self.delete_ranges(&codec::app_ranges(app))
     }
 
-    /// Removes every key in `ranges` in one batch, then the managed secrets
-    /// their entries held.
+    /// Removes every key in `ranges` in one batch, with the built-in store's
+    /// secrets their entries held; secrets in another managed store after.
     fn delete_ranges(&self, ranges: &[(Vec<u8>, Vec<u8>)]) -> Result<(), Error> {
         let mut batch = Batch::new();
         let mut managed = Vec::new();
@@ -415,7 +415,13 @@ impl Store {
             for (k, v) in keys {
                 if let Some(v) = v {
                     if let State::Managed { store, reference } = Entry::decode(&v)?.state {
-                        managed.push((store, reference));
+                        if !self
+                            .inner
+                            .secrets
+                            .remove_into(&mut batch, &store, &reference)
+                        {
+                            managed.push((store, reference));
+                        }
                     }
                 }
                 batch.remove(k);

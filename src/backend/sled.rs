@@ -24,14 +24,28 @@ impl SledBackend {
     ///
     /// [`BackendError`] when sled cannot open it (permissions, another
     /// process holding it, a damaged database).
+    ///
+    /// sled locks the directory; a handle dropped a moment ago may still hold
+    /// the lock while its background flusher ends, so opening waits for the
+    /// lock up to about two seconds before it gives up.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, BackendError> {
         let dir = dir.as_ref();
-        let db = sled::Config::new().path(dir).open().map_err(|e| {
-            BackendError::with_source(
-                format!("could not open the database in {}", dir.display()),
-                e,
-            )
-        })?;
+        let mut attempts = 0;
+        let db = loop {
+            match sled::Config::new().path(dir).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e)) if attempts < 40 && is_lock_held(&e) => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => {
+                    return Err(BackendError::with_source(
+                        format!("could not open the database in {}", dir.display()),
+                        e,
+                    ));
+                }
+            }
+        };
         Self::with_db(db, Some(dir.to_path_buf()))
     }
 
@@ -54,6 +68,12 @@ impl SledBackend {
             .map_err(|e| BackendError::with_source("could not open the database's tree", e))?;
         Ok(SledBackend { path, db, tree })
     }
+}
+
+/// Whether sled could not take the directory's lock (another handle, or one
+/// still closing, holds it).
+fn is_lock_held(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("acquire lock")
 }
 
 fn failed(what: &str, e: sled::Error) -> BackendError {

@@ -25,6 +25,24 @@ pub(crate) struct SecretStores {
 }
 
 impl SecretStores {
+    /// Removes a library-stored secret within `batch` when it lives in the
+    /// built-in store (so it goes with the change, or not at all); `false`
+    /// when it lives elsewhere and must be deleted after the batch.
+    pub(crate) fn remove_into(
+        &self,
+        batch: &mut Batch,
+        store: &str,
+        reference: &SecretRef,
+    ) -> bool {
+        match &self.builtin_managed {
+            Some(b) if b.id() == store => {
+                batch.remove(crate::secret::builtin::record_key(&reference.reference));
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn get(&self, id: &str) -> Result<&Arc<dyn SecretStore>, Error> {
         self.by_id.get(id).ok_or_else(|| {
             SecretStoreError::UnknownStore {
@@ -603,9 +621,12 @@ pub(crate) fn purge(
         entries: entries_digest(Vec::new()),
     };
     let new_id = finish(&mut batch, scope, meta, meta.next_seq, &record);
+    // The history no longer refers to the secret; it is the library's to
+    // delete: in the same batch when it is in the built-in store.
+    let after =
+        managed.filter(|(store, reference)| !ctx.secrets.remove_into(&mut batch, store, reference));
     ctx.backend.apply(batch)?;
-    if let Some((store, reference)) = managed {
-        // The history no longer refers to it; it is the library's to delete.
+    if let Some((store, reference)) = after {
         ctx.secrets.get(&store)?.delete(&reference)?;
     }
     Ok(super::info_from(new_id, record, None))
