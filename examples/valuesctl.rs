@@ -27,9 +27,7 @@ use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};
 use valueset::placeholder::Segment;
 use valueset::resolve::{Resolved, Workload};
 use valueset::secret::SecretRef;
-use valueset::store::{
-    ChangeSet, DeleteOptions, HistoryOptions, RestoreKeys, SetOptions, WriteOptions,
-};
+use valueset::store::{ChangeSet, HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Error, Key, MasterKey, Secret, Store, Template, VersionId};
 
 /// valueset from the command line: every command prints JSON.
@@ -424,10 +422,10 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             cascade,
         } => {
             let app = AppId::new(app.as_str())?;
-            let options = DeleteOptions {
+            let options = WriteOptions {
                 env: env(scope)?,
                 cascade: *cascade,
-                ..DeleteOptions::default()
+                ..WriteOptions::default()
             };
             json!(store.delete(
                 &actor(cli, Some(&app))?,

@@ -100,27 +100,14 @@ pub struct SetOptions {
     pub expect: Option<VersionId>,
 }
 
-/// Options of [`Store::delete`].
-#[derive(Clone, Debug, Default)]
-pub struct DeleteOptions {
-    /// Delete an Environment override instead of the App value.
-    pub env: Option<EnvId>,
-    /// Delete the Environment overrides of an App value too, in the same
-    /// version (SPEC 2).
-    pub cascade: bool,
-    /// The version's comment.
-    pub comment: String,
-    /// Refuse with [`Error::Conflict`] unless this is the current version.
-    pub expect: Option<VersionId>,
-}
-
-/// Options of [`Store::apply`], [`Store::restore`] and [`Store::purge`].
+/// Options of [`Store::delete`], [`Store::describe`], [`Store::apply`],
+/// [`Store::restore`] and [`Store::purge`].
 #[derive(Clone, Debug, Default)]
 pub struct WriteOptions {
     /// Change an Environment's overrides instead of the App values.
     pub env: Option<EnvId>,
-    /// For [`Store::apply`]: delete the Environment overrides of deleted App
-    /// values too.
+    /// For [`Store::delete`] and [`Store::apply`]: delete the Environment
+    /// overrides of deleted App values too, in the same version (SPEC 2).
     pub cascade: bool,
     /// The version's comment.
     pub comment: String,
@@ -581,19 +568,9 @@ impl Store {
         actor: &Actor,
         app: &AppId,
         key: &Key,
-        options: DeleteOptions,
+        options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
-        self.apply(
-            actor,
-            app,
-            ChangeSet::new().delete(key.clone()),
-            WriteOptions {
-                env: options.env,
-                cascade: options.cascade,
-                comment: options.comment,
-                expect: options.expect,
-            },
-        )
+        self.apply(actor, app, ChangeSet::new().delete(key.clone()), options)
     }
 
     /// Applies several changes as one version, all or nothing (SPEC 3.2).

@@ -51,13 +51,7 @@ impl BuiltinSecretStore {
     ) -> Result<SecretRef, SecretStoreError> {
         let guard = self.key.read().unwrap_or_else(PoisonError::into_inner);
         let key = guard.as_ref().ok_or_else(Self::locked)?;
-        let sealed = key
-            .seal(name.as_bytes(), secret.expose_secret().as_bytes())
-            .map_err(|_| SecretStoreError::Unavailable {
-                store: BUILTIN_ID.to_owned(),
-                message: "encryption failed".to_owned(),
-            })?;
-        batch.insert(record_key(name), sealed);
+        batch.insert(record_key(name), Self::seal_with(key, name, secret)?);
         Ok(SecretRef::new(name))
     }
 
@@ -82,12 +76,7 @@ impl BuiltinSecretStore {
                 }
             })?;
             let secret = Self::open_with(old, name, &sealed)?;
-            let resealed = new_key
-                .seal(name.as_bytes(), secret.expose_secret().as_bytes())
-                .map_err(|_| SecretStoreError::Unavailable {
-                    store: BUILTIN_ID.to_owned(),
-                    message: "encryption failed".to_owned(),
-                })?;
+            let resealed = Self::seal_with(&new_key, name, &secret)?;
             batch.insert(k, resealed);
         }
         Ok(batch)
@@ -104,6 +93,19 @@ impl BuiltinSecretStore {
             store: BUILTIN_ID.to_owned(),
             message: e.to_string(),
         }
+    }
+
+    /// Encrypts `secret` as the record for `name`.
+    fn seal_with(
+        key: &DerivedKey,
+        name: &str,
+        secret: &Secret,
+    ) -> Result<Vec<u8>, SecretStoreError> {
+        key.seal(name.as_bytes(), secret.expose_secret().as_bytes())
+            .map_err(|_| SecretStoreError::Unavailable {
+                store: BUILTIN_ID.to_owned(),
+                message: "encryption failed".to_owned(),
+            })
     }
 
     /// Decrypts the record stored for `name`.

@@ -1,7 +1,7 @@
 //! SPEC 6: who may do what; a refused action changes nothing.
 
 use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};
-use valueset::store::{DeleteOptions, SetOptions, WriteOptions};
+use valueset::store::{SetOptions, WriteOptions};
 use valueset::{Actor, EnvId};
 
 use crate::common::{World, id, key};
@@ -91,7 +91,7 @@ fn roles_allow_what_the_table_says() -> valueset::Result<()> {
     w.store.delete_env(&w.admin, &w.app, &qa)?;
     let del = w
         .store
-        .delete(&viewer, &w.app, &key("B"), DeleteOptions::default());
+        .delete(&viewer, &w.app, &key("B"), WriteOptions::default());
     assert_eq!(del.unwrap_err().code(), "forbidden");
     Ok(())
 }

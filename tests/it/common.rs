@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use valueset::model::{NewValue, Timestamp, VersionSelector};
-use valueset::store::{DeleteOptions, SetOptions, WriteOptions};
+use valueset::store::{SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, Store, VersionId};
 
 pub(crate) struct World {
@@ -98,7 +98,7 @@ impl World {
     pub(crate) fn delete(&self, k: &str) -> valueset::Result<VersionId> {
         Ok(self
             .store
-            .delete(&self.admin, &self.app, &key(k), DeleteOptions::default())?
+            .delete(&self.admin, &self.app, &key(k), WriteOptions::default())?
             .id)
     }
 

@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use valueset::model::{NewValue, VersionSelector};
-use valueset::store::{ChangeSet, DeleteOptions, SetOptions, WriteOptions};
+use valueset::store::{ChangeSet, SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, MasterKey, Secret, Store};
 
 use crate::common::TempDir;
@@ -80,7 +80,7 @@ fn crash_child() -> valueset::Result<()> {
                 &admin,
                 &app,
                 &k,
-                DeleteOptions {
+                WriteOptions {
                     cascade: true,
                     ..Default::default()
                 },

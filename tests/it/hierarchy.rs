@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use valueset::model::{NewValue, Source, VersionSelector};
 use valueset::resolve::Workload;
-use valueset::store::{DeleteOptions, SetOptions};
+use valueset::store::{SetOptions, WriteOptions};
 use valueset::{EnvId, Error, Key};
 
 use crate::common::{World, env_opts, key};
@@ -97,9 +97,9 @@ fn deleting_an_overridden_base_value_names_the_envs_or_cascades() -> valueset::R
         &w.admin,
         &w.app,
         &key("A"),
-        DeleteOptions {
+        WriteOptions {
             cascade: true,
-            ..DeleteOptions::default()
+            ..WriteOptions::default()
         },
     )?;
     assert_eq!(v.change.len(), 1);

@@ -11,9 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use valueset::model::{NewValue, VersionSelector};
-use valueset::store::{
-    ChangeSet, DeleteOptions, HistoryOptions, RestoreKeys, SetOptions, WriteOptions,
-};
+use valueset::store::{ChangeSet, HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, Store, VersionId};
 
 pub(crate) const KEYS: [&str; 3] = ["A", "B", "C"];
@@ -489,10 +487,10 @@ impl Harness {
                 &self.admin,
                 &self.app,
                 &key(*kk),
-                DeleteOptions {
+                WriteOptions {
                     env: self.env(*env),
                     cascade: *cascade,
-                    ..DeleteOptions::default()
+                    ..WriteOptions::default()
                 },
             ),
             Op::Batch { changes } => {

@@ -100,7 +100,7 @@ fn env_restore_refuses_an_override_without_base() -> valueset::Result<()> {
         &w.admin,
         &w.app,
         &key("A"),
-        valueset::store::DeleteOptions {
+        valueset::store::WriteOptions {
             cascade: true,
             ..Default::default()
         },
