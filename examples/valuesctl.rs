@@ -269,6 +269,18 @@ impl From<Error> for Failure {
     }
 }
 
+impl From<valueset::error::InvalidInput> for Failure {
+    fn from(e: valueset::error::InvalidInput) -> Self {
+        Error::from(e).into()
+    }
+}
+
+impl From<valueset::resolve::ResolveStrError> for Failure {
+    fn from(e: valueset::resolve::ResolveStrError) -> Self {
+        Error::from(e).into()
+    }
+}
+
 fn fail(code: &str, message: impl Into<String>) -> Failure {
     Failure {
         code: code.to_owned(),

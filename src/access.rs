@@ -2,9 +2,20 @@
 
 use std::fmt;
 
-use crate::error::Error;
 use crate::id::AppId;
 use crate::model::{Actor, AppRole, OrgRole};
+
+/// An action refused to an actor whose roles do not allow it. It converts
+/// into [`Forbidden`](crate::Error::Forbidden), with the same fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("forbidden: {action} needs {needs}")]
+#[non_exhaustive]
+pub struct Forbidden {
+    /// What was refused.
+    pub action: Action,
+    /// The roles that would allow it.
+    pub needs: &'static str,
+}
 
 /// An action that needs a role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,7 +75,7 @@ pub fn allows(actor: &Actor, action: Action, app: &AppId) -> bool {
     }
 }
 
-/// The roles that allow `action`, for [`Error::Forbidden`].
+/// The roles that allow `action`, for [`Forbidden`].
 pub fn needs(action: Action) -> &'static str {
     match action {
         Action::ReadValues => "a role on the app (Viewer, Developer or Owner) or org Administrator",
@@ -78,32 +89,32 @@ pub fn needs(action: Action) -> &'static str {
 }
 
 /// `Ok` if `actor` may do `action`, which concerns no App (such as
-/// [`Action::RotateMasterKey`]), else [`Error::Forbidden`].
+/// [`Action::RotateMasterKey`]), else [`Forbidden`].
 ///
 /// # Errors
 ///
-/// [`Error::Forbidden`] naming the action and the roles it needs.
-pub fn check_org(actor: &Actor, action: Action) -> Result<(), Error> {
+/// [`Forbidden`] naming the action and the roles it needs.
+pub fn check_org(actor: &Actor, action: Action) -> Result<(), Forbidden> {
     if actor.org_role() == OrgRole::Administrator {
         Ok(())
     } else {
-        Err(Error::Forbidden {
+        Err(Forbidden {
             action,
             needs: needs(action),
         })
     }
 }
 
-/// `Ok` if `actor` may do `action` on `app`, else [`Error::Forbidden`].
+/// `Ok` if `actor` may do `action` on `app`, else [`Forbidden`].
 ///
 /// # Errors
 ///
-/// [`Error::Forbidden`] naming the action and the roles it needs.
-pub fn check(actor: &Actor, action: Action, app: &AppId) -> Result<(), Error> {
+/// [`Forbidden`] naming the action and the roles it needs.
+pub fn check(actor: &Actor, action: Action, app: &AppId) -> Result<(), Forbidden> {
     if allows(actor, action, app) {
         Ok(())
     } else {
-        Err(Error::Forbidden {
+        Err(Forbidden {
             action,
             needs: needs(action),
         })

@@ -17,7 +17,6 @@
 //! | `K` app 0 1 key, `K` app 0 2 env 0 key | empty: key has entries at that level |
 #![warn(clippy::indexing_slicing)]
 
-use crate::error::Error;
 use crate::id::{AppId, EnvId, Key};
 use crate::model::{Change, ChangeOp, ResultOf, Timestamp, VersionId};
 use crate::secret::SecretRef;
@@ -149,7 +148,7 @@ pub(crate) fn apps_range() -> (Vec<u8>, Vec<u8>) {
     (vec![b'A'], vec![b'B'])
 }
 
-pub(crate) fn app_from_key(key: &[u8]) -> Result<AppId, Error> {
+pub(crate) fn app_from_key(key: &[u8]) -> Result<AppId, Corrupted> {
     let id = key.get(1..).and_then(|b| std::str::from_utf8(b).ok());
     id.and_then(|s| AppId::new(s).ok())
         .ok_or_else(|| corrupted("an app key"))
@@ -209,7 +208,7 @@ pub(crate) fn entry_key(prefix: &[u8], key: &Key, seq: u64) -> Vec<u8> {
 }
 
 /// Splits an entry key (under `prefix`) into its key and sequence number.
-pub(crate) fn split_entry_key(prefix: &[u8], full: &[u8]) -> Result<(Key, u64), Error> {
+pub(crate) fn split_entry_key(prefix: &[u8], full: &[u8]) -> Result<(Key, u64), Corrupted> {
     let rest = full
         .strip_prefix(prefix)
         .ok_or_else(|| corrupted("an entry key"))?;
@@ -300,7 +299,7 @@ pub(crate) fn successor(prefix: &[u8]) -> Vec<u8> {
     vec![u8::MAX; prefix.len() + 1]
 }
 
-pub(crate) fn seq_from(bytes: &[u8]) -> Result<u64, Error> {
+pub(crate) fn seq_from(bytes: &[u8]) -> Result<u64, Corrupted> {
     let array: [u8; 8] = bytes
         .try_into()
         .map_err(|_| corrupted("a sequence number"))?;
@@ -309,8 +308,26 @@ pub(crate) fn seq_from(bytes: &[u8]) -> Result<u64, Error> {
 
 // ---- records ----
 
-pub(crate) fn corrupted(what: &str) -> Error {
-    Error::Corrupted {
+/// A stored record or key that does not decode: the storage was damaged or
+/// written by an incompatible version. It converts into
+/// [`Error::Corrupted`](crate::Error::Corrupted), with the same message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("corrupted data: {what}")]
+pub struct Corrupted {
+    /// What could not be read.
+    pub(crate) what: String,
+}
+
+impl Corrupted {
+    /// The stable code, as [`Error::code`](crate::Error::code) gives it:
+    /// `corrupted`.
+    pub fn code(&self) -> &'static str {
+        "corrupted"
+    }
+}
+
+pub(crate) fn corrupted(what: &str) -> Corrupted {
+    Corrupted {
         what: format!("could not decode {what}"),
     }
 }
@@ -367,11 +384,11 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8], tag: u8, what: &'static str) -> Result<Self, Error> {
+    fn new(bytes: &'a [u8], tag: u8, what: &'static str) -> Result<Self, Corrupted> {
         let mut r = Reader { bytes, what };
         let format = r.u8()?;
         if format != FORMAT {
-            return Err(Error::Corrupted {
+            return Err(Corrupted {
                 what: format!("{what} has format {format}, this version reads format {FORMAT}"),
             });
         }
@@ -380,7 +397,7 @@ impl<'a> Reader<'a> {
         }
         Ok(r)
     }
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Corrupted> {
         if self.bytes.len() < n {
             return Err(corrupted(self.what));
         }
@@ -388,47 +405,47 @@ impl<'a> Reader<'a> {
         self.bytes = tail;
         Ok(head)
     }
-    fn u8(&mut self) -> Result<u8, Error> {
+    fn u8(&mut self) -> Result<u8, Corrupted> {
         Ok(self.take(1)?.first().copied().unwrap_or(0))
     }
-    fn u32(&mut self) -> Result<u32, Error> {
+    fn u32(&mut self) -> Result<u32, Corrupted> {
         let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| corrupted(self.what))?;
         Ok(u32::from_be_bytes(b))
     }
-    fn u64(&mut self) -> Result<u64, Error> {
+    fn u64(&mut self) -> Result<u64, Corrupted> {
         let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| corrupted(self.what))?;
         Ok(u64::from_be_bytes(b))
     }
-    fn i64(&mut self) -> Result<i64, Error> {
+    fn i64(&mut self) -> Result<i64, Corrupted> {
         let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| corrupted(self.what))?;
         Ok(i64::from_be_bytes(b))
     }
-    fn str(&mut self) -> Result<String, Error> {
+    fn str(&mut self) -> Result<String, Corrupted> {
         let len = usize::try_from(self.u32()?).map_err(|_| corrupted(self.what))?;
         let bytes = self.take(len)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| corrupted(self.what))
     }
-    fn opt_str(&mut self) -> Result<Option<String>, Error> {
+    fn opt_str(&mut self) -> Result<Option<String>, Corrupted> {
         match self.u8()? {
             0 => Ok(None),
             1 => self.str().map(Some),
             _ => Err(corrupted(self.what)),
         }
     }
-    fn bytes32(&mut self) -> Result<[u8; 32], Error> {
+    fn bytes32(&mut self) -> Result<[u8; 32], Corrupted> {
         self.take(32)?.try_into().map_err(|_| corrupted(self.what))
     }
-    fn opt_u64(&mut self) -> Result<Option<u64>, Error> {
+    fn opt_u64(&mut self) -> Result<Option<u64>, Corrupted> {
         match self.u8()? {
             0 => Ok(None),
             1 => self.u64().map(Some),
             _ => Err(corrupted(self.what)),
         }
     }
-    fn key(&mut self) -> Result<Key, Error> {
+    fn key(&mut self) -> Result<Key, Corrupted> {
         Key::new(self.str()?).map_err(|_| corrupted(self.what))
     }
-    fn end(self) -> Result<(), Error> {
+    fn end(self) -> Result<(), Corrupted> {
         if self.bytes.is_empty() {
             Ok(())
         } else {
@@ -461,7 +478,7 @@ impl AppMeta {
         w.0
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Corrupted> {
         let mut r = Reader::new(bytes, TAG_APP, "an app record")?;
         let meta = AppMeta {
             created_at: Timestamp::from_millis(r.i64()?),
@@ -482,7 +499,7 @@ impl EnvMeta {
         w.0
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Corrupted> {
         let mut r = Reader::new(bytes, TAG_ENV, "an environment record")?;
         let meta = EnvMeta {
             created_at: Timestamp::from_millis(r.i64()?),
@@ -527,7 +544,7 @@ impl VersionRecord {
         w.0
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Corrupted> {
         let mut r = Reader::new(bytes, TAG_VERSION, "a version record")?;
         let created_at = Timestamp::from_millis(r.i64()?);
         let created_by = r.str()?;
@@ -610,7 +627,7 @@ impl Entry {
         w.0
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Corrupted> {
         let mut r = Reader::new(bytes, TAG_ENTRY, "a value entry")?;
         let state = match r.u8()? {
             0 => State::Deleted,
@@ -650,7 +667,7 @@ impl Entry {
 
 /// Decodes any record by its tag, for the fuzz target: `Ok` names the kind.
 #[doc(hidden)]
-pub fn decode_any(bytes: &[u8]) -> Result<&'static str, Error> {
+pub fn decode_any(bytes: &[u8]) -> Result<&'static str, Corrupted> {
     match bytes.get(1) {
         Some(&TAG_APP) => AppMeta::decode(bytes).map(|_| "app"),
         Some(&TAG_ENV) => EnvMeta::decode(bytes).map(|_| "env"),

@@ -11,7 +11,7 @@ use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, InvalidInput};
+use crate::id::InvalidInput;
 
 /// The 32-byte key that every key of a store is derived from. Wiped on
 /// drop, never printed.
@@ -51,11 +51,11 @@ impl MasterKey {
     ///
     /// [`InvalidInput::MasterKey`] unless `hex` is exactly 64 hex
     /// characters. The message never shows the input.
-    pub fn from_hex(hex: &str) -> Result<Self, Error> {
+    pub fn from_hex(hex: &str) -> Result<Self, InvalidInput> {
         let hex = hex.trim();
         let mut key = Zeroizing::new([0u8; 32]);
         if hex.len() != 64 {
-            return Err(InvalidInput::MasterKey.into());
+            return Err(InvalidInput::MasterKey);
         }
         for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
             let digit = |c: u8| char::from(c).to_digit(16);
@@ -63,7 +63,7 @@ impl MasterKey {
                 pair.first().and_then(|c| digit(*c)),
                 pair.get(1).and_then(|c| digit(*c)),
             ) else {
-                return Err(InvalidInput::MasterKey.into());
+                return Err(InvalidInput::MasterKey);
             };
             if let Some(byte) = key.get_mut(i) {
                 *byte = u8::try_from(hi * 16 + lo).unwrap_or(0);

@@ -8,14 +8,14 @@
 //! Messages are written for people: lowercase, no trailing period, offending
 //! ids and keys in backticks, and never a value.
 
-use std::fmt;
-
-use crate::access::Action;
+use crate::access::{Action, Forbidden};
 use crate::backend::BackendError;
+use crate::codec::Corrupted;
 use crate::id::{AppId, EnvId, Key};
+pub use crate::id::{IdKind, InvalidInput};
 use crate::model::VersionId;
 use crate::placeholder::ParseErrors;
-use crate::resolve::ResolveErrors;
+use crate::resolve::{ResolveErrors, ResolveStrError};
 use crate::secret::SecretStoreError;
 
 /// Everything that can go wrong in `valueset`.
@@ -269,126 +269,26 @@ fn list(envs: &[EnvId]) -> String {
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Input that broke a rule. The message names the input and the rule.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum InvalidInput {
-    /// An App or Environment id does not match
-    /// `^[a-z0-9](?:-?[a-z0-9]+)+$` or is longer than 50 bytes.
-    #[error("invalid {kind} `{}`: {rule}", Shown(input))]
-    Id {
-        /// What kind of id it was.
-        kind: IdKind,
-        /// The rejected input.
-        input: String,
-        /// The rule it broke.
-        rule: &'static str,
-    },
-    /// A key does not match `^[A-Za-z0-9._-]+$` or is not 1..=256 bytes long.
-    #[error("invalid key `{}`: {rule}", Shown(input))]
-    Key {
-        /// The rejected input.
-        input: String,
-        /// The rule it broke.
-        rule: &'static str,
-    },
-    /// A version id that does not parse (ids look like `a12` or `e7`).
-    #[error(
-        "invalid version id `{}`: ids look like `a12` or `e7`, or use `latest`",
-        Shown(input)
-    )]
-    Version {
-        /// The rejected input.
-        input: String,
-    },
-    /// A master key that is not 64 hex characters. The message never shows
-    /// the input.
-    #[error("invalid master key: it must be 64 hex characters (32 bytes)")]
-    MasterKey,
-    /// A value longer than the store allows.
-    #[error("value of `{key}` is {len} bytes, more than the limit of {max}")]
-    ValueTooLong {
-        /// The key.
-        key: Key,
-        /// Its length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// A namespace name is reserved (`values`, `context`) or not a plain
-    /// token.
-    #[error("invalid namespace name `{}`: {rule}", Shown(name))]
-    Namespace {
-        /// The rejected name.
-        name: String,
-        /// The rule it broke.
-        rule: &'static str,
-    },
-}
-
-impl InvalidInput {
-    /// The stable code of this error: `invalid_id`, `invalid_key`,
-    /// `invalid_namespace`, `invalid_version` or `value_too_long`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            InvalidInput::Id { .. } => "invalid_id",
-            InvalidInput::Key { .. } => "invalid_key",
-            InvalidInput::Namespace { .. } => "invalid_namespace",
-            InvalidInput::Version { .. } => "invalid_version",
-            InvalidInput::ValueTooLong { .. } => "value_too_long",
-            InvalidInput::MasterKey => "invalid_master_key",
+impl From<Forbidden> for Error {
+    fn from(e: Forbidden) -> Self {
+        Error::Forbidden {
+            action: e.action,
+            needs: e.needs,
         }
     }
 }
 
-/// The kind of a validated id, for error messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum IdKind {
-    /// An [`AppId`].
-    App,
-    /// An [`EnvId`].
-    Env,
-}
-
-impl fmt::Display for IdKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            IdKind::App => "app id",
-            IdKind::Env => "environment id",
-        })
+impl From<Corrupted> for Error {
+    fn from(e: Corrupted) -> Self {
+        Error::Corrupted { what: e.what }
     }
 }
 
-/// Shows rejected input in a message: control characters escaped, and cut
-/// after 64 characters so that a value pasted by mistake is not echoed whole.
-pub(crate) struct Shown<'a>(pub(crate) &'a str);
-
-impl fmt::Display for Shown<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const MAX: usize = 64;
-        for (i, c) in self.0.chars().enumerate() {
-            if i == MAX {
-                return f.write_str("…");
-            }
-            if c.is_control() {
-                write!(f, "{}", c.escape_default())?;
-            } else {
-                fmt::Write::write_char(f, c)?;
-            }
+impl From<ResolveStrError> for Error {
+    fn from(e: ResolveStrError) -> Self {
+        match e {
+            ResolveStrError::Template(e) => Error::Template(e),
+            ResolveStrError::Unresolved(e) => Error::Unresolved(e),
         }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shown_cuts_and_escapes() {
-        assert_eq!(Shown("a\nb").to_string(), "a\\nb");
-        let long = "x".repeat(100);
-        assert_eq!(Shown(&long).to_string(), format!("{}…", "x".repeat(64)));
     }
 }

@@ -119,6 +119,7 @@ pub mod placeholder;
 pub mod resolve;
 pub mod secret;
 pub mod store;
+mod text;
 
 pub use crypto::MasterKey;
 pub use error::{Error, Result};

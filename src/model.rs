@@ -9,8 +9,7 @@ use std::str::FromStr;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::error::{Error, InvalidInput};
-use crate::id::{AppId, Key};
+use crate::id::{AppId, InvalidInput, Key};
 use crate::secret::{Secret, SecretRef};
 
 /// Milliseconds since the Unix epoch, UTC. Prints as RFC 3339
@@ -472,14 +471,12 @@ impl fmt::Debug for VersionId {
 }
 
 impl FromStr for VersionId {
-    type Err = Error;
+    type Err = InvalidInput;
 
     /// Parses an id as [`Display`](fmt::Display) prints it.
-    fn from_str(s: &str) -> Result<Self, Error> {
-        let bad = || {
-            Error::from(InvalidInput::Version {
-                input: s.to_owned(),
-            })
+    fn from_str(s: &str) -> Result<Self, InvalidInput> {
+        let bad = || InvalidInput::Version {
+            input: s.to_owned(),
         };
         let (env, digits) = match s.as_bytes().first() {
             Some(b'a') => (false, s.get(1..).unwrap_or("")),
@@ -504,10 +501,10 @@ impl Serialize for VersionId {
 }
 
 impl FromStr for VersionSelector {
-    type Err = Error;
+    type Err = InvalidInput;
 
     /// `latest`, or a version id.
-    fn from_str(s: &str) -> Result<Self, Error> {
+    fn from_str(s: &str) -> Result<Self, InvalidInput> {
         if s == "latest" {
             Ok(VersionSelector::Latest)
         } else {

@@ -19,14 +19,23 @@
 //! one value with [`State::Purged`], which every version reading them, the
 //! bubbled ones included, then shows as purged.
 
+mod chain;
+mod commit;
+mod purge;
+mod restore;
+mod stores;
 pub(crate) mod verify;
-pub(crate) mod write;
+
+pub(crate) use commit::{Commit, Ctx, Plan, Planned, commit};
+pub(crate) use purge::purge;
+pub(crate) use restore::plan_restore;
+pub(crate) use stores::SecretStores;
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use crate::backend::Backend;
-use crate::codec::{self, AppMeta, Entry, EnvMeta, State, VersionRecord};
+use crate::codec::{self, AppMeta, Corrupted, Entry, EnvMeta, State, VersionRecord};
 use crate::error::{Error, NotFound};
 use crate::id::{AppId, EnvId, Key};
 use crate::model::{Change, ChangeOp, VersionId, VersionInfo, VersionSelector};
@@ -74,9 +83,9 @@ impl Reader<'_> {
     fn get<T>(
         &self,
         key: &[u8],
-        decode: fn(&[u8]) -> Result<T, Error>,
+        decode: fn(&[u8]) -> Result<T, Corrupted>,
     ) -> Result<Option<T>, Error> {
-        self.backend.get(key)?.map(|b| decode(&b)).transpose()
+        Ok(self.backend.get(key)?.map(|b| decode(&b)).transpose()?)
     }
 
     pub(crate) fn app_meta(&self, app: &AppId) -> Result<Option<AppMeta>, Error> {
@@ -94,7 +103,10 @@ impl Reader<'_> {
             keys.push(k.to_vec());
             ControlFlow::Continue(())
         })?;
-        keys.iter().map(|k| codec::app_from_key(k)).collect()
+        Ok(keys
+            .iter()
+            .map(|k| codec::app_from_key(k))
+            .collect::<Result<_, _>>()?)
     }
 
     pub(crate) fn envs(&self, app: &AppId) -> Result<Vec<(EnvId, EnvMeta)>, Error> {
@@ -210,7 +222,7 @@ impl Reader<'_> {
     /// Sequence numbers of versions in `start..end` of one version table,
     /// newest first, at most `limit`.
     fn version_seqs(&self, first: &[u8], below: &[u8], limit: usize) -> Result<Vec<u64>, Error> {
-        let mut seqs: Vec<Option<Result<u64, Error>>> = Vec::new();
+        let mut seqs: Vec<Option<Result<u64, Corrupted>>> = Vec::new();
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -223,9 +235,10 @@ impl Reader<'_> {
                 ControlFlow::Continue(())
             }
         })?;
-        seqs.into_iter()
+        Ok(seqs
+            .into_iter()
             .map(|s| s.unwrap_or_else(|| Err(codec::corrupted("a version key"))))
-            .collect::<Result<Vec<u64>, Error>>()
+            .collect::<Result<Vec<u64>, Corrupted>>()?)
     }
 
     /// Sequence numbers of the versions of `scope` below `before`, newest
@@ -397,7 +410,7 @@ impl Reader<'_> {
                 std::str::from_utf8(&b)
                     .ok()
                     .and_then(|s| EnvId::new(s).ok())
-                    .ok_or_else(|| codec::corrupted("an override index key"))
+                    .ok_or_else(|| Error::from(codec::corrupted("an override index key")))
             })
             .collect()
     }

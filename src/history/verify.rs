@@ -20,7 +20,8 @@ use crate::model::{ChangeOp, VersionId};
 use crate::secret::SecretStoreError;
 
 use super::Reader;
-use super::write::{SecretStores, commitment, entries_digest, record_hash, reference_digest};
+use super::chain::{commitment, entries_digest, record_hash, reference_digest};
+use super::stores::SecretStores;
 
 /// What a verification looked at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

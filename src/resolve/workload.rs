@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::error::Shown;
 use crate::id::check_key;
 use crate::placeholder::Template;
+use crate::text::Shown;
+
+use super::render::{Render, Rendered};
 
 use super::{
-    LookupError, Render, ResolveError, ResolveErrorKind, ResolveErrors, Resolved, Resolver, Value,
+    Context, LookupError, ResolveError, ResolveErrorKind, ResolveErrors, Resolved, Resolver, Value,
     Values,
 };
 
@@ -143,16 +145,6 @@ impl Resolver<'_> {
         &self,
         workload: &'w Workload,
     ) -> Result<ResolvedWorkload<'w>, ResolveErrors> {
-        let mut errors = Vec::new();
-        for key in workload.values.keys() {
-            if let Err(e) = check_key(key) {
-                errors.push(ResolveError {
-                    item: Some(format!("values.{}", Shown(key))),
-                    span: None,
-                    kind: ResolveErrorKind::InvalidKey(e),
-                });
-            }
-        }
         let values = Layered {
             top: &workload.values,
             base: self.values,
@@ -161,54 +153,113 @@ impl Resolver<'_> {
         if context.workload.is_none() {
             context.workload = Some(workload.id.clone());
         }
-        let one = |item: String, text: &'w str, errors: &mut Vec<ResolveError>| {
-            let mut render = Render::new(self, &values, &context, Some(&item), text);
-            if let Err(parse_errors) = Template::scan(text, |segment| render.segment(&segment)) {
-                errors.extend(parse_errors.into_iter().map(|e| ResolveError {
+        let mut items = Items {
+            resolver: self,
+            values: &values,
+            context: &context,
+            errors: invalid_value_keys(workload),
+        };
+        let out = ResolvedWorkload {
+            variables: items.variables(&workload.variables),
+            files: items.files(&workload.files),
+            labels: items.labels(&workload.labels),
+            webhooks: items.webhooks(&workload.webhooks),
+        };
+        if items.errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(ResolveErrors(items.errors))
+        }
+    }
+}
+
+/// The workload's `values` whose keys break the key rule.
+fn invalid_value_keys(workload: &Workload) -> Vec<ResolveError> {
+    workload
+        .values
+        .keys()
+        .filter_map(|key| {
+            check_key(key).err().map(|e| ResolveError {
+                item: Some(format!("values.{}", Shown(key))),
+                span: None,
+                kind: ResolveErrorKind::InvalidKey(e),
+            })
+        })
+        .collect()
+}
+
+/// Resolves a workload's items one by one, collecting every error.
+struct Items<'s, 'r> {
+    resolver: &'s Resolver<'r>,
+    values: &'s dyn Values,
+    context: &'s Context,
+    errors: Vec<ResolveError>,
+}
+
+impl<'s, 'r: 's> Items<'s, 'r> {
+    /// Resolves one item's template; `None` (with the errors kept) when it
+    /// fails.
+    fn one<'w>(&mut self, item: String, text: &'w str) -> Option<(String, Rendered<'w>)> {
+        let mut render = Render::new(self.resolver, self.values, self.context, Some(&item), text);
+        if let Err(parse_errors) = Template::scan(text, |segment| render.segment(&segment)) {
+            self.errors
+                .extend(parse_errors.into_iter().map(|e| ResolveError {
                     item: Some(item.clone()),
                     span: Some(e.span()),
                     kind: ResolveErrorKind::Syntax(e.kind().clone()),
                 }));
-                return None;
+            return None;
+        }
+        match render.finish() {
+            Ok(r) => Some((item, r)),
+            Err(e) => {
+                self.errors.extend(e);
+                None
             }
-            match render.finish() {
-                Ok(r) => Some((item, r)),
-                Err(e) => {
-                    errors.extend(e);
-                    None
-                }
-            }
-        };
+        }
+    }
 
-        let mut out = ResolvedWorkload {
-            variables: BTreeMap::new(),
-            files: BTreeMap::new(),
-            labels: BTreeMap::new(),
-            webhooks: BTreeMap::new(),
-        };
-        for (name, text) in &workload.variables {
-            if let Some((_, r)) = one(format!("variables.{name}"), text, &mut errors) {
-                out.variables.insert(name.clone(), r.resolved);
+    fn variables<'w>(
+        &mut self,
+        variables: &'w BTreeMap<String, String>,
+    ) -> BTreeMap<String, Resolved<'w>> {
+        let mut out = BTreeMap::new();
+        for (name, text) in variables {
+            if let Some((_, r)) = self.one(format!("variables.{name}"), text) {
+                out.insert(name.clone(), r.resolved);
             }
         }
-        for (path, file) in &workload.files {
-            if let Some((_, r)) = one(format!("files.{path}"), &file.value, &mut errors) {
-                out.files.insert(
-                    path.clone(),
-                    ResolvedFile {
-                        mode: file.mode.clone(),
-                        content: r.resolved,
-                    },
-                );
+        out
+    }
+
+    fn files<'w>(
+        &mut self,
+        files: &'w BTreeMap<String, FileTemplate>,
+    ) -> BTreeMap<String, ResolvedFile<'w>> {
+        let mut out = BTreeMap::new();
+        for (path, file) in files {
+            if let Some((_, r)) = self.one(format!("files.{path}"), &file.value) {
+                let content = r.resolved;
+                let mode = file.mode.clone();
+                out.insert(path.clone(), ResolvedFile { mode, content });
             }
         }
-        for (name, text) in &workload.labels {
-            if let Some((item, r)) = one(format!("labels.{name}"), text, &mut errors) {
+        out
+    }
+
+    /// Labels are never secret: one that would be is an error.
+    fn labels<'w>(
+        &mut self,
+        labels: &'w BTreeMap<String, String>,
+    ) -> BTreeMap<String, Cow<'w, str>> {
+        let mut out = BTreeMap::new();
+        for (name, text) in labels {
+            if let Some((item, r)) = self.one(format!("labels.{name}"), text) {
                 match r.resolved {
                     Resolved::Plain(text) => {
-                        out.labels.insert(name.clone(), text);
+                        out.insert(name.clone(), text);
                     }
-                    Resolved::Secret(_) => errors.push(ResolveError {
+                    Resolved::Secret(_) => self.errors.push(ResolveError {
                         item: Some(item),
                         span: r.first_secret,
                         kind: ResolveErrorKind::SecretInLabel,
@@ -216,29 +267,28 @@ impl Resolver<'_> {
                 }
             }
         }
-        for (name, hook) in &workload.webhooks {
-            let url = one(format!("webhooks.{name}.url"), &hook.url, &mut errors);
+        out
+    }
+
+    fn webhooks<'w>(
+        &mut self,
+        webhooks: &'w BTreeMap<String, WebhookTemplate>,
+    ) -> BTreeMap<String, ResolvedWebhook<'w>> {
+        let mut out = BTreeMap::new();
+        for (name, hook) in webhooks {
+            let url = self.one(format!("webhooks.{name}.url"), &hook.url);
             let mut headers = BTreeMap::new();
             for (header, text) in &hook.headers {
                 let item = format!("webhooks.{name}.headers.{header}");
-                if let Some((_, r)) = one(item, text, &mut errors) {
+                if let Some((_, r)) = self.one(item, text) {
                     headers.insert(header.clone(), r.resolved);
                 }
             }
             if let Some((_, url)) = url {
-                out.webhooks.insert(
-                    name.clone(),
-                    ResolvedWebhook {
-                        url: url.resolved,
-                        headers,
-                    },
-                );
+                let url = url.resolved;
+                out.insert(name.clone(), ResolvedWebhook { url, headers });
             }
         }
-        if errors.is_empty() {
-            Ok(out)
-        } else {
-            Err(ResolveErrors(errors))
-        }
+        out
     }
 }

@@ -12,7 +12,7 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::error::Shown;
+use crate::text::Shown;
 
 pub use memory::MemorySecretStore;
 

@@ -105,7 +105,7 @@ pub(crate) fn check_resolve(data: &[u8]) {
 
     let Ok(template) = Template::parse(input) else {
         assert!(matches!(
-            resolver.resolve_str(input),
+            resolver.resolve_str(input).map_err(Error::from),
             Err(Error::Template(_))
         ));
         return;

@@ -86,7 +86,7 @@ fn secret_taints_the_whole_string() -> valueset::Result<()> {
 fn every_unresolved_placeholder_is_reported_with_its_span() {
     let v = values();
     let text = "${values.NOPE} ${values.OLD} ${nope.x} ${values} ${values['a b']} ${context.app.id} ${context.foo}";
-    let e = Resolver::new(&v).resolve_str(text).unwrap_err();
+    let e = Error::from(Resolver::new(&v).resolve_str(text).unwrap_err());
     assert_eq!(
         codes(&e),
         [
@@ -124,9 +124,11 @@ fn every_unresolved_placeholder_is_reported_with_its_span() {
 #[test]
 fn syntax_errors_come_first_as_template_errors() {
     let v = values();
-    let e = Resolver::new(&v)
-        .resolve_str("${values.HOST ${}")
-        .unwrap_err();
+    let e = Error::from(
+        Resolver::new(&v)
+            .resolve_str("${values.HOST ${}")
+            .unwrap_err(),
+    );
     assert_eq!(codes(&e), ["unterminated", "empty_placeholder"]);
 }
 
@@ -187,13 +189,15 @@ fn namespaces_resolve_and_taint() -> valueset::Result<()> {
         r.resolve_str("https://${resources.dns.public}")?.as_plain(),
         Some("https://example.com")
     );
-    let e = r
-        .resolve_str("${resources.dns.public}:${values.PASSWORD}")
-        .unwrap_err();
+    let e = Error::from(
+        r.resolve_str("${resources.dns.public}:${values.PASSWORD}")
+            .unwrap_err(),
+    );
     assert_eq!(codes(&e), ["secret_not_allowed"]);
-    let e = r
-        .resolve_str("${resources.broken} ${resources.x}")
-        .unwrap_err();
+    let e = Error::from(
+        r.resolve_str("${resources.broken} ${resources.x}")
+            .unwrap_err(),
+    );
     assert_eq!(codes(&e), ["namespace_failed", "unknown_path"]);
     assert!(
         e.to_string()

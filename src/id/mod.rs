@@ -11,7 +11,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, IdKind, InvalidInput};
+mod invalid;
+
+pub use invalid::{IdKind, InvalidInput};
 
 /// The longest App or Environment id, in bytes.
 pub const MAX_ID_LEN: usize = 50;
@@ -30,8 +32,8 @@ macro_rules! string_newtype {
             ///
             /// # Errors
             ///
-            /// [`Error::Invalid`] naming the input and the rule it broke.
-            pub fn new(s: impl Into<String>) -> Result<Self, Error> {
+            /// [`InvalidInput`] naming the input and the rule it broke.
+            pub fn new(s: impl Into<String>) -> Result<Self, InvalidInput> {
                 let s = s.into();
                 $check(&s)?;
                 Ok(Self(s))
@@ -62,22 +64,22 @@ macro_rules! string_newtype {
         }
 
         impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self, Error> {
+            type Err = InvalidInput;
+            fn from_str(s: &str) -> Result<Self, InvalidInput> {
                 Self::new(s)
             }
         }
 
         impl TryFrom<String> for $name {
-            type Error = Error;
-            fn try_from(s: String) -> Result<Self, Error> {
+            type Error = InvalidInput;
+            fn try_from(s: String) -> Result<Self, InvalidInput> {
                 Self::new(s)
             }
         }
 
         impl TryFrom<&str> for $name {
-            type Error = Error;
-            fn try_from(s: &str) -> Result<Self, Error> {
+            type Error = InvalidInput;
+            fn try_from(s: &str) -> Result<Self, InvalidInput> {
                 Self::new(s)
             }
         }

@@ -1,0 +1,99 @@
+//! [`InvalidInput`]: the error of input that breaks a rule, raised by every
+//! validating constructor, below the crate's [`Error`](crate::Error).
+
+use std::fmt;
+
+use crate::text::Shown;
+
+use super::Key;
+
+/// Input that broke a rule. The message names the input and the rule.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidInput {
+    /// An App or Environment id does not match
+    /// `^[a-z0-9](?:-?[a-z0-9]+)+$` or is longer than 50 bytes.
+    #[error("invalid {kind} `{}`: {rule}", Shown(input))]
+    Id {
+        /// What kind of id it was.
+        kind: IdKind,
+        /// The rejected input.
+        input: String,
+        /// The rule it broke.
+        rule: &'static str,
+    },
+    /// A key does not match `^[A-Za-z0-9._-]+$` or is not 1..=256 bytes long.
+    #[error("invalid key `{}`: {rule}", Shown(input))]
+    Key {
+        /// The rejected input.
+        input: String,
+        /// The rule it broke.
+        rule: &'static str,
+    },
+    /// A version id that does not parse (ids look like `a12` or `e7`).
+    #[error(
+        "invalid version id `{}`: ids look like `a12` or `e7`, or use `latest`",
+        Shown(input)
+    )]
+    Version {
+        /// The rejected input.
+        input: String,
+    },
+    /// A master key that is not 64 hex characters. The message never shows
+    /// the input.
+    #[error("invalid master key: it must be 64 hex characters (32 bytes)")]
+    MasterKey,
+    /// A value longer than the store allows.
+    #[error("value of `{key}` is {len} bytes, more than the limit of {max}")]
+    ValueTooLong {
+        /// The key.
+        key: Key,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A namespace name is reserved (`values`, `context`) or not a plain
+    /// token.
+    #[error("invalid namespace name `{}`: {rule}", Shown(name))]
+    Namespace {
+        /// The rejected name.
+        name: String,
+        /// The rule it broke.
+        rule: &'static str,
+    },
+}
+
+impl InvalidInput {
+    /// The stable code of this error: `invalid_id`, `invalid_key`,
+    /// `invalid_namespace`, `invalid_version` or `value_too_long`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InvalidInput::Id { .. } => "invalid_id",
+            InvalidInput::Key { .. } => "invalid_key",
+            InvalidInput::Namespace { .. } => "invalid_namespace",
+            InvalidInput::Version { .. } => "invalid_version",
+            InvalidInput::ValueTooLong { .. } => "value_too_long",
+            InvalidInput::MasterKey => "invalid_master_key",
+        }
+    }
+}
+
+/// The kind of a validated id, for error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IdKind {
+    /// An [`AppId`](crate::AppId).
+    App,
+    /// An [`EnvId`](crate::EnvId).
+    Env,
+}
+
+impl fmt::Display for IdKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IdKind::App => "app id",
+            IdKind::Env => "environment id",
+        })
+    }
+}

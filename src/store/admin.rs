@@ -1,0 +1,162 @@
+//! Apps and Environments: creating, listing and deleting them. Deleting one
+//! deletes its values, its history and the secrets the library stored for
+//! it, never those behind secret references.
+
+use std::ops::ControlFlow;
+
+use crate::access::{self, Action};
+use crate::backend::Batch;
+use crate::codec::{self, AppMeta, Entry, EnvMeta, State};
+use crate::error::Error;
+use crate::id::{AppId, EnvId};
+use crate::model::{Actor, OrgRole};
+
+use super::Store;
+
+impl Store {
+    /// Creates an App.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] unless org Administrator or Manager;
+    /// [`Error::AlreadyExists`].
+    pub fn create_app(&self, actor: &Actor, app: &AppId) -> Result<(), Error> {
+        access::check(actor, Action::CreateApp, app)?;
+        let _guard = self.lock();
+        if self.reader().app_meta(app)?.is_some() {
+            return Err(Error::AlreadyExists {
+                what: format!("app `{app}`"),
+            });
+        }
+        let meta = AppMeta {
+            created_at: self.inner.clock.now(),
+            next_seq: 1,
+            last_hash: [0; 32],
+        };
+        let mut batch = Batch::new();
+        batch.insert(codec::app_key(app), meta.encode());
+        Ok(self.inner.backend.apply(batch)?)
+    }
+
+    /// Deletes an App: its values, Environments, histories and the secrets
+    /// the library stored for it; never secrets behind references (SPEC 2,
+    /// 4.5).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] unless org Administrator; [`NotFound::App`](crate::error::NotFound::App).
+    pub fn delete_app(&self, actor: &Actor, app: &AppId) -> Result<(), Error> {
+        access::check(actor, Action::DeleteApp, app)?;
+        let _guard = self.lock();
+        self.app_meta(app)?;
+        self.delete_ranges(&codec::app_ranges(app))
+    }
+
+    /// Removes every key in `ranges` in one batch, with the built-in store's
+    /// secrets their entries held; secrets in another managed store after.
+    fn delete_ranges(&self, ranges: &[(Vec<u8>, Vec<u8>)]) -> Result<(), Error> {
+        let mut batch = Batch::new();
+        let mut managed = Vec::new();
+        for (start, end) in ranges {
+            let mut keys = Vec::new();
+            self.inner.backend.scan(start, end, false, &mut |k, v| {
+                keys.push((k.to_vec(), (k.first() == Some(&b'H')).then(|| v.to_vec())));
+                ControlFlow::Continue(())
+            })?;
+            for (k, v) in keys {
+                if let Some(v) = v {
+                    if let State::Managed { store, reference } = Entry::decode(&v)?.state {
+                        if !self
+                            .inner
+                            .secrets
+                            .remove_into(&mut batch, &store, &reference)
+                        {
+                            managed.push((store, reference));
+                        }
+                    }
+                }
+                batch.remove(k);
+            }
+        }
+        self.inner.backend.apply(batch)?;
+        for (store, reference) in managed {
+            self.inner.secrets.get(&store)?.delete(&reference)?;
+        }
+        Ok(())
+    }
+
+    /// The Apps the actor may read, in id order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] or [`Error::Corrupted`] when storage fails.
+    pub fn apps(&self, actor: &Actor) -> Result<Vec<AppId>, Error> {
+        let mut apps = self.reader().apps()?;
+        apps.retain(|a| {
+            access::allows(actor, Action::ReadValues, a) || actor.org_role() == OrgRole::Manager
+        });
+        Ok(apps)
+    }
+
+    /// Creates an Environment of an App. It has the App's history until its
+    /// first override.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] unless org Administrator or Manager;
+    /// [`NotFound::App`](crate::error::NotFound::App); [`Error::AlreadyExists`].
+    pub fn create_env(&self, actor: &Actor, app: &AppId, env: &EnvId) -> Result<(), Error> {
+        access::check(actor, Action::CreateEnv, app)?;
+        let _guard = self.lock();
+        self.app_meta(app)?;
+        if self.reader().env_meta(app, env)?.is_some() {
+            return Err(Error::AlreadyExists {
+                what: format!("environment `{env}` of app `{app}`"),
+            });
+        }
+        let meta = EnvMeta {
+            created_at: self.inner.clock.now(),
+            diverged_at: None,
+            last_hash: [0; 32],
+        };
+        let mut batch = Batch::new();
+        batch.insert(codec::env_key(app, env), meta.encode());
+        Ok(self.inner.backend.apply(batch)?)
+    }
+
+    /// Deletes an Environment: its overrides, its history and the secrets the
+    /// library stored for it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] unless org Administrator; [`NotFound::App`](crate::error::NotFound::App),
+    /// [`NotFound::Env`](crate::error::NotFound::Env).
+    pub fn delete_env(&self, actor: &Actor, app: &AppId, env: &EnvId) -> Result<(), Error> {
+        access::check(actor, Action::DeleteEnv, app)?;
+        let _guard = self.lock();
+        self.app_meta(app)?;
+        self.env_meta(app, env)?;
+        let mut ranges = codec::env_ranges(app, env);
+        for (key, _) in self.reader().entries_at(app, Some(env), u64::MAX)? {
+            let index = codec::override_index_key(app, &key, env);
+            let end = codec::successor(&index);
+            ranges.push((index, end));
+        }
+        self.delete_ranges(&ranges)
+    }
+
+    /// The Environments of an App, in id order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] without a role on the App; [`NotFound::App`](crate::error::NotFound::App).
+    pub fn envs(&self, actor: &Actor, app: &AppId) -> Result<Vec<EnvId>, Error> {
+        self.open_scope(actor, Action::ReadValues, app, None)?;
+        Ok(self
+            .reader()
+            .envs(app)?
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect())
+    }
+}

@@ -1,0 +1,255 @@
+//! [`StoreBuilder`]: how a [`Store`] is put together, and the checks made
+//! when it opens (the data's format, the master key).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex};
+
+use crate::backend::{Backend, Batch, MemoryBackend, SledBackend};
+use crate::codec;
+use crate::crypto::{DigestKey, MasterKey, same_check};
+use crate::error::Error;
+use crate::history::SecretStores;
+use crate::model::{Clock, SystemClock};
+use crate::secret::builtin::BuiltinSecretStore;
+use crate::secret::{MemorySecretStore, SecretStore};
+
+use super::{DEFAULT_MAX_VALUE_LEN, Inner, Store};
+
+/// Builds a [`Store`]. Defaults: an in-memory backend, the system clock,
+/// values up to [`DEFAULT_MAX_VALUE_LEN`], and for submitted secrets: with a
+/// [`master_key`](Self::master_key) or a durable backend, the built-in store
+/// (id `builtin`: encrypted at rest in the store's own database), otherwise a
+/// [`MemorySecretStore`] with id `memory`.
+#[must_use]
+pub struct StoreBuilder {
+    backend: Option<Arc<dyn Backend>>,
+    durable: bool,
+    master_key: Option<MasterKey>,
+    clock: Arc<dyn Clock>,
+    managed: Option<Arc<dyn SecretStore>>,
+    references: Vec<Arc<dyn SecretStore>>,
+    max_value_len: usize,
+}
+
+impl Store {
+    /// A builder, for a backend, a clock or secret stores of your own.
+    pub fn builder() -> StoreBuilder {
+        StoreBuilder {
+            backend: None,
+            durable: false,
+            master_key: None,
+            clock: Arc::new(SystemClock),
+            managed: None,
+            references: Vec::new(),
+            max_value_len: DEFAULT_MAX_VALUE_LEN,
+        }
+    }
+}
+
+impl StoreBuilder {
+    /// Stores data in `backend`.
+    pub fn backend(mut self, backend: impl Backend) -> Self {
+        self.backend = Some(Arc::new(backend));
+        self.durable = true;
+        self
+    }
+
+    /// The master key that submitted secrets are encrypted under (SPEC 4.4).
+    /// A store remembers a check value of its key: opening it with another
+    /// key is [`Error::WrongMasterKey`].
+    pub fn master_key(mut self, key: MasterKey) -> Self {
+        self.master_key = Some(key);
+        self
+    }
+
+    /// Takes the time of changes from `clock` (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Keeps submitted secrets in `store`, which must be writable (default: a
+    /// [`MemorySecretStore`] with id `memory`). References may name it too.
+    pub fn secret_store(mut self, store: impl SecretStore) -> Self {
+        self.managed = Some(Arc::new(store));
+        self
+    }
+
+    /// Registers a store that secret references may name (read at resolve
+    /// time only; never written or deleted by the library).
+    pub fn reference_store(mut self, store: impl SecretStore) -> Self {
+        self.references.push(Arc::new(store));
+        self
+    }
+
+    /// Refuses values longer than `max` bytes (default
+    /// [`DEFAULT_MAX_VALUE_LEN`]).
+    pub fn max_value_len(mut self, max: usize) -> Self {
+        self.max_value_len = max;
+        self
+    }
+
+    /// Builds a store in memory (ignoring any backend given).
+    ///
+    /// # Panics
+    ///
+    /// Never: an empty in-memory backend has no format or key to refuse, and
+    /// its writes cannot fail.
+    pub fn in_memory(mut self) -> Store {
+        self.backend = Some(Arc::new(MemoryBackend::new()));
+        self.durable = false;
+        self.build().expect(
+            "an empty in-memory backend has no format or key to refuse, and its writes cannot fail",
+        )
+    }
+
+    /// Opens (or creates) a durable store in the sled directory `dir`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the database cannot be opened;
+    /// [`Error::UnsupportedFormat`] for data of another format;
+    /// [`Error::WrongMasterKey`].
+    pub fn open(mut self, dir: impl AsRef<std::path::Path>) -> Result<Store, Error> {
+        self.backend = Some(Arc::new(SledBackend::open(dir)?));
+        self.durable = true;
+        self.build()
+    }
+
+    /// Builds the store over the backend given (in memory if none), checking
+    /// the data's format and the master key.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnsupportedFormat`]; [`Error::WrongMasterKey`];
+    /// [`Error::Backend`].
+    pub fn build(self) -> Result<Store, Error> {
+        let backend = self
+            .backend
+            .unwrap_or_else(|| Arc::new(MemoryBackend::new()));
+        check_format(&*backend)?;
+        let digest_key = match &self.master_key {
+            Some(key) => {
+                check_master_key(&*backend, key)?;
+                load_digest_key(&*backend, key)?
+            }
+            None => DigestKey::without_master_key(),
+        };
+        let builtin = (self.master_key.is_some() || self.durable).then(|| {
+            Arc::new(BuiltinSecretStore::new(
+                Arc::clone(&backend),
+                self.master_key.as_ref(),
+            ))
+        });
+        let builtin_managed = match (&self.managed, &builtin) {
+            (None, Some(b)) => Some(Arc::clone(b)),
+            _ => None,
+        };
+        let managed: Arc<dyn SecretStore> = match (self.managed, &builtin) {
+            (Some(m), _) => m,
+            (None, Some(b)) => Arc::clone(b) as Arc<dyn SecretStore>,
+            (None, None) => Arc::new(MemorySecretStore::new("memory")),
+        };
+        let mut by_id = BTreeMap::new();
+        for store in self.references {
+            by_id.insert(store.id().to_owned(), store);
+        }
+        if let Some(b) = &builtin {
+            by_id.insert(b.id().to_owned(), Arc::clone(b) as Arc<dyn SecretStore>);
+        }
+        by_id.insert(managed.id().to_owned(), Arc::clone(&managed));
+        Ok(Store {
+            inner: Arc::new(Inner {
+                backend,
+                digest_key,
+                builtin,
+                clock: self.clock,
+                secrets: SecretStores {
+                    managed,
+                    builtin_managed,
+                    by_id,
+                },
+                max_value_len: self.max_value_len,
+                write: Mutex::new(()),
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for StoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreBuilder")
+            .field("max_value_len", &self.max_value_len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the data's format is kept.
+const FORMAT_KEY: &[u8] = b"\xFFformat";
+
+/// Where the master key's check value is kept.
+pub(super) const KEYCHECK_KEY: &[u8] = b"\xFFkeycheck";
+
+/// Writes the format on first use; refuses data of another format.
+fn check_format(backend: &dyn Backend) -> Result<(), Error> {
+    if let Some(v) = backend.get(FORMAT_KEY)? {
+        return match v.as_slice() {
+            [f] if *f == codec::FORMAT => Ok(()),
+            [f] => Err(Error::UnsupportedFormat {
+                found: *f,
+                supported: codec::FORMAT,
+            }),
+            _ => Err(codec::corrupted("the format marker").into()),
+        };
+    }
+    let mut any = false;
+    backend.scan(&[], &[0xFF; 8], false, &mut |_, _| {
+        any = true;
+        ControlFlow::Break(())
+    })?;
+    if any {
+        return Err(Error::Corrupted {
+            what: "the database holds data but no format marker".to_owned(),
+        });
+    }
+    let mut batch = Batch::new();
+    batch.insert(FORMAT_KEY.to_vec(), vec![codec::FORMAT]);
+    Ok(backend.apply(batch)?)
+}
+
+/// Where the digest key is kept, sealed under the master key.
+pub(super) const DIGEST_KEY_KEY: &[u8] = b"\xFFdigestkey";
+
+/// The store's digest key: made and sealed on first use, opened after.
+fn load_digest_key(backend: &dyn Backend, master: &MasterKey) -> Result<DigestKey, Error> {
+    let encryption = master.encryption_key();
+    if let Some(sealed) = backend.get(DIGEST_KEY_KEY)? {
+        return DigestKey::open(&encryption, &sealed).map_err(|_| Error::Corrupted {
+            what: "the sealed digest key does not open".to_owned(),
+        });
+    }
+    let key = DigestKey::generate();
+    let sealed = key.seal(&encryption).map_err(|_| Error::Corrupted {
+        what: "the digest key could not be sealed".to_owned(),
+    })?;
+    let mut batch = Batch::new();
+    batch.insert(DIGEST_KEY_KEY.to_vec(), sealed);
+    backend.apply(batch)?;
+    Ok(key)
+}
+
+/// Writes the key's check value on first use; refuses another key.
+fn check_master_key(backend: &dyn Backend, key: &MasterKey) -> Result<(), Error> {
+    let check = key.check_value();
+    match backend.get(KEYCHECK_KEY)? {
+        Some(stored) if same_check(&stored, &check) => Ok(()),
+        Some(_) => Err(Error::WrongMasterKey),
+        None => {
+            let mut batch = Batch::new();
+            batch.insert(KEYCHECK_KEY.to_vec(), check.to_vec());
+            Ok(backend.apply(batch)?)
+        }
+    }
+}

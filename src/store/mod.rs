@@ -1,0 +1,184 @@
+//! [`Store`]: the versioned value store (SPEC 1–4, 6, 7), and its builder.
+//!
+//! Every operation checks the actor's permission first and changes nothing
+//! when refused. Writes to the store are serialized by one lock; reads take
+//! no lock, because a version, once written, never changes (except that a
+//! purge drops content).
+
+mod admin;
+mod builder;
+mod maintenance;
+mod options;
+mod read;
+mod restore_purge;
+mod snapshot;
+mod write;
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::access::{self, Action};
+use crate::backend::Backend;
+use crate::codec::{AppMeta, EnvMeta};
+use crate::crypto::DigestKey;
+use crate::error::{Error, NotFound};
+use crate::history::{Ctx, Reader, Scope, SecretStores};
+use crate::id::{AppId, EnvId};
+use crate::model::{Actor, Clock, VersionId};
+use crate::secret::builtin::BuiltinSecretStore;
+
+pub use builder::StoreBuilder;
+pub use maintenance::VerifyReport;
+pub use options::{HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
+pub use snapshot::Snapshot;
+pub use write::ChangeSet;
+
+/// The default limit on a value's size: 1 MiB.
+pub const DEFAULT_MAX_VALUE_LEN: usize = 1 << 20;
+
+/// The default number of versions [`Store::history`] returns.
+pub const DEFAULT_HISTORY_LIMIT: usize = 50;
+
+/// A versioned, hierarchical store of values and secrets.
+///
+/// Cheap to clone (clones share the store) and safe to share between
+/// threads.
+///
+/// ```
+/// use valueset::{Actor, AppId, EnvId, Key, Secret, Store};
+/// use valueset::model::NewValue;
+/// use valueset::store::SetOptions;
+///
+/// let store = Store::in_memory();
+/// let admin = Actor::admin("alice");
+/// let app = AppId::new("shop")?;
+/// let prod = EnvId::new("production")?;
+/// store.create_app(&admin, &app)?;
+/// store.create_env(&admin, &app, &prod)?;
+///
+/// let host = Key::new("db.host")?;
+/// store.set(&admin, &app, &host, NewValue::plain("db.dev"), SetOptions::default())?;
+/// store.set(&admin, &app, &host, NewValue::plain("db.prod"), SetOptions { env: Some(prod.clone()), ..SetOptions::default() })?;
+/// assert_eq!(store.get(&admin, &app, &host, Some(&prod))?.plain(), Some("db.prod"));
+/// assert_eq!(store.get(&admin, &app, &host, None)?.plain(), Some("db.dev"));
+/// # Ok::<(), valueset::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Arc<dyn Backend>,
+    digest_key: DigestKey,
+    builtin: Option<Arc<BuiltinSecretStore>>,
+    clock: Arc<dyn Clock>,
+    secrets: SecretStores,
+    max_value_len: usize,
+    write: Mutex<()>,
+}
+
+impl Store {
+    /// An empty store in memory, with the defaults of [`StoreBuilder`].
+    pub fn in_memory() -> Store {
+        Store::builder().in_memory()
+    }
+
+    /// Opens (or creates) a durable store in the sled directory `dir`,
+    /// without a master key: plain values work, secrets need
+    /// [`StoreBuilder::master_key`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the database cannot be opened;
+    /// [`Error::UnsupportedFormat`] for data of another format.
+    pub fn open(dir: impl AsRef<std::path::Path>) -> Result<Store, Error> {
+        Store::builder().open(dir)
+    }
+
+    fn reader(&self) -> Reader<'_> {
+        Reader {
+            backend: &*self.inner.backend,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ()> {
+        self.inner
+            .write
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn app_meta(&self, app: &AppId) -> Result<AppMeta, Error> {
+        self.reader()
+            .app_meta(app)?
+            .ok_or_else(|| NotFound::App { app: app.clone() }.into())
+    }
+
+    fn env_meta(&self, app: &AppId, env: &EnvId) -> Result<EnvMeta, Error> {
+        self.reader().env_meta(app, env)?.ok_or_else(|| {
+            NotFound::Env {
+                app: app.clone(),
+                env: env.clone(),
+            }
+            .into()
+        })
+    }
+
+    /// Checks `action`, then the App (and Environment) exist: what every
+    /// operation on values does first.
+    fn open_scope(
+        &self,
+        actor: &Actor,
+        action: Action,
+        app: &AppId,
+        env: Option<&EnvId>,
+    ) -> Result<(AppMeta, Option<EnvMeta>), Error> {
+        access::check(actor, action, app)?;
+        let meta = self.app_meta(app)?;
+        let env_meta = env.map(|e| self.env_meta(app, e)).transpose()?;
+        Ok((meta, env_meta))
+    }
+
+    fn ctx<'s>(&'s self, actor: &'s Actor) -> Ctx<'s> {
+        Ctx {
+            backend: &*self.inner.backend,
+            secrets: &self.inner.secrets,
+            digest_key: &self.inner.digest_key,
+            now: self.inner.clock.now(),
+            actor: actor.name(),
+        }
+    }
+
+    fn check_expect(&self, scope: Scope<'_>, expect: Option<VersionId>) -> Result<(), Error> {
+        if let Some(expected) = expect {
+            let current = self.reader().latest(scope)?.map(|s| scope.id_for(s));
+            if current != Some(expected) {
+                return Err(Error::Conflict { current });
+            }
+        }
+        Ok(())
+    }
+
+    /// The backend, for callers that flush or inspect it.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.inner.backend
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.inner.backend)
+            .field("secret_store", &self.inner.secrets.managed.id())
+            .field("max_value_len", &self.inner.max_value_len)
+            .finish_non_exhaustive()
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Store>();
+    is::<Snapshot>();
+}

@@ -1,0 +1,109 @@
+//! Taking values back: [`Store::restore`] puts a version's values back as a
+//! new version; [`Store::purge`] removes one value from history for good.
+
+use crate::access::Action;
+use crate::error::Error;
+use crate::history::{self, Scope};
+use crate::id::{AppId, Key};
+use crate::model::{Actor, ResultOf, VersionId, VersionInfo, VersionSelector};
+
+use super::{RestoreKeys, Store, WriteOptions};
+
+impl Store {
+    /// Puts the values of `version` back as one new version (SPEC 3.3).
+    /// History is never rewritten. In an Environment, acts on its overrides
+    /// only.
+    ///
+    /// # Errors
+    ///
+    /// [`NotFound::Version`](crate::error::NotFound::Version); [`Error::Purged`] naming a purged key in the
+    /// restored set; [`Error::NoBaseValue`] for an override whose App value is
+    /// gone; [`Error::OverriddenInEnvs`] when the restore would delete an App
+    /// value that Environments override; the errors of [`set`](Self::set).
+    pub fn restore(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        version: VersionSelector,
+        keys: RestoreKeys,
+        options: WriteOptions,
+    ) -> Result<VersionInfo, Error> {
+        let (meta, env_meta) =
+            self.open_scope(actor, Action::WriteValues, app, options.env.as_ref())?;
+        let _guard = self.lock();
+        let env_meta = match &options.env {
+            Some(env) => Some(self.env_meta(app, env)?),
+            None => env_meta,
+        };
+        let scope = Scope {
+            app,
+            env: options.env.as_ref().zip(env_meta.as_ref()),
+        };
+        let reader = self.reader();
+        let target = reader.resolve(scope, version)?;
+        let target_id = scope.id_for(target);
+        let keys = match keys {
+            RestoreKeys::All => None,
+            RestoreKeys::Only(keys) => Some(keys),
+        };
+        let planned = history::plan_restore(reader, scope, target, target_id, keys.as_deref())?;
+        let result_of = if options.env.is_some() {
+            ResultOf::EnvValueSetVersionRestore
+        } else {
+            ResultOf::AppValueSetVersionRestore
+        };
+        self.commit_locked(
+            actor,
+            app,
+            &meta,
+            env_meta.as_ref(),
+            planned,
+            false,
+            Some(result_of),
+            Some(target_id),
+            options,
+        )
+    }
+
+    /// Removes one value from history, for good (SPEC 3.4). `version` must be
+    /// the version whose change introduced the value, and the value must not
+    /// be the key's current one. The purge is recorded as a version.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] unless app Owner or org Administrator;
+    /// [`NotFound::Version`](crate::error::NotFound::Version); [`Error::PurgeRefused`] with the constraint
+    /// that failed.
+    pub fn purge(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        version: VersionId,
+        key: &Key,
+        options: WriteOptions,
+    ) -> Result<VersionInfo, Error> {
+        self.open_scope(actor, Action::Purge, app, options.env.as_ref())?;
+        let _guard = self.lock();
+        let meta = self.app_meta(app)?;
+        let env_meta = options
+            .env
+            .as_ref()
+            .map(|e| self.env_meta(app, e))
+            .transpose()?;
+        let scope = Scope {
+            app,
+            env: options.env.as_ref().zip(env_meta.as_ref()),
+        };
+        self.check_expect(scope, options.expect)?;
+        let seq = self.reader().resolve(scope, VersionSelector::Id(version))?;
+        history::purge(
+            self.ctx(actor),
+            scope,
+            &meta,
+            seq,
+            version,
+            key,
+            options.comment,
+        )
+    }
+}

@@ -1,0 +1,132 @@
+//! [`Snapshot`]: one Environment's values at one version, for resolving a
+//! deployment's templates. Secrets are read from their stores only when a
+//! placeholder needs them, and only for callers allowed to deploy.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::access::{self, Action};
+use crate::codec::{Entry, State};
+use crate::error::Error;
+use crate::history::Scope;
+use crate::id::{AppId, EnvId, Key};
+use crate::model::{Actor, VersionId, VersionSelector};
+use crate::resolve::{Context, LookupError, Resolver, Value, Values};
+
+use super::{Inner, Store};
+
+/// The values of one Environment at one version, for resolving templates
+/// (SPEC 5.4). Implements [`Values`]; secrets are read from their stores only
+/// when a placeholder needs them.
+pub struct Snapshot {
+    store: Arc<Inner>,
+    version: VersionId,
+    values: BTreeMap<Key, Entry>,
+    secrets_allowed: bool,
+    context: Context,
+}
+
+impl Store {
+    /// The values of `env` at `version`, for resolving templates of a
+    /// deployment (SPEC 5.4). A caller who may not resolve secrets (an app
+    /// Viewer) gets a snapshot in which every secret is refused.
+    ///
+    /// ```
+    /// use valueset::{Actor, AppId, EnvId, Key, Secret, Store};
+    /// use valueset::model::{NewValue, VersionSelector};
+    /// use valueset::store::SetOptions;
+    ///
+    /// let store = Store::in_memory();
+    /// let admin = Actor::admin("alice");
+    /// let (app, prod) = (AppId::new("shop")?, EnvId::new("prod")?);
+    /// store.create_app(&admin, &app)?;
+    /// store.create_env(&admin, &app, &prod)?;
+    /// store.set(&admin, &app, &Key::new("PW")?, NewValue::secret(Secret::new("s3cr3t".into())), SetOptions::default())?;
+    /// let snapshot = store.snapshot(&admin, &app, &prod, VersionSelector::Latest)?;
+    /// let url = snapshot.resolver().resolve_str("pg://app:${values.PW}@${context.env.id}")?;
+    /// assert_eq!(url.as_secret().map(Secret::expose_secret), Some("pg://app:s3cr3t@prod"));
+    /// # Ok::<(), valueset::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`version`](Self::version).
+    pub fn snapshot(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        env: &EnvId,
+        version: VersionSelector,
+    ) -> Result<Snapshot, Error> {
+        let (_, env_meta) = self.open_scope(actor, Action::ReadValues, app, Some(env))?;
+        let scope = Scope {
+            app,
+            env: Some(env).zip(env_meta.as_ref()),
+        };
+        let reader = self.reader();
+        let seq = reader.resolve(scope, version)?;
+        let values = reader
+            .snapshot(scope, seq)?
+            .into_iter()
+            .map(|(k, (_, _, e))| (k, e))
+            .collect();
+        Ok(Snapshot {
+            store: Arc::clone(&self.inner),
+            version: scope.id_for(seq),
+            values,
+            secrets_allowed: access::allows(actor, Action::ResolveSecrets, app),
+            context: Context {
+                app: Some(app.to_string()),
+                env: Some(env.to_string()),
+                ..Context::default()
+            },
+        })
+    }
+}
+
+impl Snapshot {
+    /// The version the values are from.
+    pub fn version(&self) -> VersionId {
+        self.version
+    }
+
+    /// A resolver over these values, with `context.app.id` and
+    /// `context.env.id` set.
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver::new(self).with_context(self.context.clone())
+    }
+}
+
+impl Values for Snapshot {
+    fn value(&self, key: &str) -> Result<Option<Value<'_>>, LookupError> {
+        let Some(entry) = self.values.get(key) else {
+            return Ok(None);
+        };
+        match &entry.state {
+            State::Deleted => Ok(None),
+            State::Plain(v) => Ok(Some(Value::Plain(std::borrow::Cow::Borrowed(v)))),
+            State::Purged => Err(LookupError::Purged),
+            State::Managed { store, reference } | State::Reference { store, reference } => {
+                if !self.secrets_allowed {
+                    return Err(LookupError::Forbidden);
+                }
+                let store = self.store.secrets.by_id.get(store).ok_or_else(|| {
+                    crate::secret::SecretStoreError::UnknownStore {
+                        store: store.clone(),
+                    }
+                })?;
+                Ok(Some(Value::OwnedSecret(store.get(reference)?)))
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("version", &self.version)
+            .field("keys", &self.values.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
