@@ -96,32 +96,43 @@ pub(crate) fn verify_app(
                 format!("the newest version of environment `{env}` is missing"),
             ));
         }
-        // What is left are cascade tombstones: each where the App removed
-        // the key.
-        let prefix = codec::history_prefix(app, Some(&env));
-        for (seq, list) in entries {
-            for (entry_key, _) in list {
-                let (key, _) = codec::split_entry_key(&prefix, &entry_key)?;
-                let removed = app_records.get(&seq).is_some_and(|r| {
-                    r.change
-                        .iter()
-                        .any(|c| c.op == ChangeOp::Remove && c.key == key)
-                });
-                let entry = reader.entry_at(&prefix, &key, seq)?;
-                let deleted = entry.is_some_and(|(s, e)| s == seq && !e.is_live());
-                if !removed || !deleted {
-                    return Err(tampered(
-                        app,
-                        VersionId::env(seq),
-                        format!(
-                            "an override of `{key}` in environment `{env}` was written without a version"
-                        ),
-                    ));
-                }
+        check_tombstones(reader, app, &env, &app_records, entries)?;
+    }
+    Ok(stats)
+}
+
+/// Checks the entries of `env` that no record of its own committed to:
+/// each must be a cascade tombstone, where the App's record removed the key.
+fn check_tombstones(
+    reader: Reader<'_>,
+    app: &AppId,
+    env: &EnvId,
+    app_records: &BTreeMap<u64, VersionRecord>,
+    left: Committed,
+) -> Result<(), Error> {
+    let prefix = codec::history_prefix(app, Some(env));
+    for (seq, list) in left {
+        for (entry_key, _) in list {
+            let (key, _) = codec::split_entry_key(&prefix, &entry_key)?;
+            let removed = app_records.get(&seq).is_some_and(|r| {
+                r.change
+                    .iter()
+                    .any(|c| c.op == ChangeOp::Remove && c.key == key)
+            });
+            let entry = reader.entry_at(&prefix, &key, seq)?;
+            let deleted = entry.is_some_and(|(s, e)| s == seq && !e.is_live());
+            if !removed || !deleted {
+                return Err(tampered(
+                    app,
+                    VersionId::env(seq),
+                    format!(
+                        "an override of `{key}` in environment `{env}` was written without a version"
+                    ),
+                ));
             }
         }
     }
-    Ok(stats)
+    Ok(())
 }
 
 /// Follows one chain, matching each record with the entries of its

@@ -1,25 +1,16 @@
-//! Stored records and keys, with a format tag (SPEC 7: bad bytes get a typed
-//! error, never a panic).
-//!
-//! Keys are laid out so that the backend's key order is the order the engine
-//! reads in. Ids and keys never contain `0x00`, so it separates parts;
-//! sequence numbers are big-endian.
-//!
-//! | key | value |
-//! |---|---|
-//! | `A` app | `AppMeta` |
-//! | `N` app 0 env | `EnvMeta` |
-//! | `V` app 0 seq | `VersionRecord` of an App version |
-//! | `W` app 0 env 0 seq | `VersionRecord` of an Environment's own version |
-//! | `H` app 0 1 key 0 seq | `Entry`: the App value of key from seq on |
-//! | `H` app 0 2 env 0 key 0 seq | `Entry`: the override of key from seq on |
-//! | `O` app 0 key 0 env | empty: env overrides key now |
-//! | `K` app 0 1 key, `K` app 0 2 env 0 key | empty: key has entries at that level |
+//! Stored records, with a format tag: bad bytes get a typed error,
+//! [`Corrupted`], never a panic. [`keys`] lays out where each record lives;
+//! [`wire`] encodes fields.
 #![warn(clippy::indexing_slicing)]
 
-use crate::id::{AppId, EnvId, Key};
+mod keys;
+mod wire;
+
 use crate::model::{Change, ChangeOp, ResultOf, Timestamp, VersionId};
 use crate::secret::SecretRef;
+
+pub(crate) use keys::*;
+use wire::{Reader, Writer};
 
 /// The format of every record: bumped when a record's layout changes.
 pub(crate) const FORMAT: u8 = 1;
@@ -126,188 +117,6 @@ impl std::fmt::Debug for Entry {
     }
 }
 
-// ---- keys ----
-
-fn key_with(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len() + 1).sum::<usize>());
-    k.push(tag);
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            k.push(0);
-        }
-        k.extend_from_slice(p);
-    }
-    k
-}
-
-pub(crate) fn app_key(app: &AppId) -> Vec<u8> {
-    key_with(b'A', &[app.as_str().as_bytes()])
-}
-
-pub(crate) fn apps_range() -> (Vec<u8>, Vec<u8>) {
-    (vec![b'A'], vec![b'B'])
-}
-
-pub(crate) fn app_from_key(key: &[u8]) -> Result<AppId, Corrupted> {
-    let id = key.get(1..).and_then(|b| std::str::from_utf8(b).ok());
-    id.and_then(|s| AppId::new(s).ok())
-        .ok_or_else(|| corrupted("an app key"))
-}
-
-pub(crate) fn env_key(app: &AppId, env: &EnvId) -> Vec<u8> {
-    key_with(b'N', &[app.as_str().as_bytes(), env.as_str().as_bytes()])
-}
-
-/// All Environment keys of `app`, and where the env id starts in each.
-pub(crate) fn envs_range(app: &AppId) -> (Vec<u8>, Vec<u8>, usize) {
-    let mut start = key_with(b'N', &[app.as_str().as_bytes()]);
-    start.push(0);
-    let end = successor(&start);
-    let skip = start.len();
-    (start, end, skip)
-}
-
-pub(crate) fn version_key(app: &AppId, seq: u64) -> Vec<u8> {
-    let mut k = key_with(b'V', &[app.as_str().as_bytes()]);
-    k.push(0);
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
-}
-
-pub(crate) fn env_version_key(app: &AppId, env: &EnvId, seq: u64) -> Vec<u8> {
-    let mut k = key_with(b'W', &[app.as_str().as_bytes(), env.as_str().as_bytes()]);
-    k.push(0);
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
-}
-
-/// The prefix of the value history of one level: the App (`env == None`) or
-/// one Environment's overrides.
-pub(crate) fn history_prefix(app: &AppId, env: Option<&EnvId>) -> Vec<u8> {
-    let mut k = key_with(b'H', &[app.as_str().as_bytes()]);
-    k.push(0);
-    match env {
-        None => k.push(1),
-        Some(env) => {
-            k.push(2);
-            k.extend_from_slice(env.as_str().as_bytes());
-            k.push(0);
-        }
-    }
-    k
-}
-
-/// `prefix` key 0 seq.
-pub(crate) fn entry_key(prefix: &[u8], key: &Key, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(prefix.len() + key.as_str().len() + 9);
-    k.extend_from_slice(prefix);
-    k.extend_from_slice(key.as_str().as_bytes());
-    k.push(0);
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
-}
-
-/// Splits an entry key (under `prefix`) into its key and sequence number.
-pub(crate) fn split_entry_key(prefix: &[u8], full: &[u8]) -> Result<(Key, u64), Corrupted> {
-    let rest = full
-        .strip_prefix(prefix)
-        .ok_or_else(|| corrupted("an entry key"))?;
-    let split = rest
-        .len()
-        .checked_sub(9)
-        .ok_or_else(|| corrupted("an entry key"))?;
-    let (key, tail) = rest.split_at(split);
-    let (sep, seq) = tail
-        .split_first()
-        .ok_or_else(|| corrupted("an entry key"))?;
-    if *sep != 0 {
-        return Err(corrupted("an entry key"));
-    }
-    let key = std::str::from_utf8(key)
-        .ok()
-        .and_then(|s| Key::new(s).ok())
-        .ok_or_else(|| corrupted("an entry key"))?;
-    Ok((key, seq_from(seq)?))
-}
-
-/// The prefix of the key index of one level (every key that has entries
-/// there), so a full read scans the index once and seeks once per key.
-pub(crate) fn key_index_prefix(app: &AppId, env: Option<&EnvId>) -> Vec<u8> {
-    let mut k = history_prefix(app, env);
-    if let Some(first) = k.first_mut() {
-        *first = b'K';
-    }
-    k
-}
-
-pub(crate) fn override_index_key(app: &AppId, key: &Key, env: &EnvId) -> Vec<u8> {
-    key_with(
-        b'O',
-        &[
-            app.as_str().as_bytes(),
-            key.as_str().as_bytes(),
-            env.as_str().as_bytes(),
-        ],
-    )
-}
-
-/// All index keys for `key` in `app`, and where the env id starts.
-pub(crate) fn override_index_range(app: &AppId, key: &Key) -> (Vec<u8>, Vec<u8>, usize) {
-    let mut start = key_with(b'O', &[app.as_str().as_bytes(), key.as_str().as_bytes()]);
-    start.push(0);
-    let end = successor(&start);
-    let skip = start.len();
-    (start, end, skip)
-}
-
-/// Every key of `app`, of any table.
-pub(crate) fn app_ranges(app: &AppId) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let mut ranges = vec![(app_key(app), successor(&app_key(app)))];
-    for tag in [b'N', b'V', b'W', b'H', b'O', b'K'] {
-        let mut start = key_with(tag, &[app.as_str().as_bytes()]);
-        start.push(0);
-        let end = successor(&start);
-        ranges.push((start, end));
-    }
-    ranges
-}
-
-/// Every key of one Environment: its meta, own versions and overrides.
-pub(crate) fn env_ranges(app: &AppId, env: &EnvId) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let meta = env_key(app, env);
-    let mut versions = key_with(b'W', &[app.as_str().as_bytes(), env.as_str().as_bytes()]);
-    versions.push(0);
-    let history = history_prefix(app, Some(env));
-    let index = key_index_prefix(app, Some(env));
-    vec![
-        (meta.clone(), successor(&meta)),
-        (versions.clone(), successor(&versions)),
-        (history.clone(), successor(&history)),
-        (index.clone(), successor(&index)),
-    ]
-}
-
-/// The smallest key greater than every key that starts with `prefix`.
-pub(crate) fn successor(prefix: &[u8]) -> Vec<u8> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < u8::MAX {
-            end.push(last + 1);
-            return end;
-        }
-    }
-    vec![u8::MAX; prefix.len() + 1]
-}
-
-pub(crate) fn seq_from(bytes: &[u8]) -> Result<u64, Corrupted> {
-    let array: [u8; 8] = bytes
-        .try_into()
-        .map_err(|_| corrupted("a sequence number"))?;
-    Ok(u64::from_be_bytes(array))
-}
-
-// ---- records ----
-
 /// A stored record or key that does not decode: the storage was damaged or
 /// written by an incompatible version. It converts into
 /// [`Error::Corrupted`](crate::Error::Corrupted), with the same message.
@@ -331,129 +140,6 @@ pub(crate) fn corrupted(what: &str) -> Corrupted {
         what: format!("could not decode {what}"),
     }
 }
-
-struct Writer(Vec<u8>);
-
-impl Writer {
-    fn new(tag: u8) -> Self {
-        Writer(vec![FORMAT, tag])
-    }
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn i64(&mut self, v: i64) {
-        self.0.extend_from_slice(&v.to_be_bytes());
-    }
-    fn str(&mut self, s: &str) {
-        let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
-        self.u32(len);
-        self.0.extend_from_slice(s.as_bytes());
-    }
-    fn opt_str(&mut self, s: Option<&str>) {
-        match s {
-            None => self.u8(0),
-            Some(s) => {
-                self.u8(1);
-                self.str(s);
-            }
-        }
-    }
-    fn bytes32(&mut self, v: &[u8; 32]) {
-        self.0.extend_from_slice(v);
-    }
-    fn opt_u64(&mut self, v: Option<u64>) {
-        match v {
-            None => self.u8(0),
-            Some(v) => {
-                self.u8(1);
-                self.u64(v);
-            }
-        }
-    }
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    what: &'static str,
-}
-
-impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8], tag: u8, what: &'static str) -> Result<Self, Corrupted> {
-        let mut r = Reader { bytes, what };
-        let format = r.u8()?;
-        if format != FORMAT {
-            return Err(Corrupted {
-                what: format!("{what} has format {format}, this version reads format {FORMAT}"),
-            });
-        }
-        if r.u8()? != tag {
-            return Err(corrupted(what));
-        }
-        Ok(r)
-    }
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Corrupted> {
-        if self.bytes.len() < n {
-            return Err(corrupted(self.what));
-        }
-        let (head, tail) = self.bytes.split_at(n);
-        self.bytes = tail;
-        Ok(head)
-    }
-    fn u8(&mut self) -> Result<u8, Corrupted> {
-        Ok(self.take(1)?.first().copied().unwrap_or(0))
-    }
-    fn u32(&mut self) -> Result<u32, Corrupted> {
-        let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| corrupted(self.what))?;
-        Ok(u32::from_be_bytes(b))
-    }
-    fn u64(&mut self) -> Result<u64, Corrupted> {
-        let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| corrupted(self.what))?;
-        Ok(u64::from_be_bytes(b))
-    }
-    fn i64(&mut self) -> Result<i64, Corrupted> {
-        let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| corrupted(self.what))?;
-        Ok(i64::from_be_bytes(b))
-    }
-    fn str(&mut self) -> Result<String, Corrupted> {
-        let len = usize::try_from(self.u32()?).map_err(|_| corrupted(self.what))?;
-        let bytes = self.take(len)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| corrupted(self.what))
-    }
-    fn opt_str(&mut self) -> Result<Option<String>, Corrupted> {
-        match self.u8()? {
-            0 => Ok(None),
-            1 => self.str().map(Some),
-            _ => Err(corrupted(self.what)),
-        }
-    }
-    fn bytes32(&mut self) -> Result<[u8; 32], Corrupted> {
-        self.take(32)?.try_into().map_err(|_| corrupted(self.what))
-    }
-    fn opt_u64(&mut self) -> Result<Option<u64>, Corrupted> {
-        match self.u8()? {
-            0 => Ok(None),
-            1 => self.u64().map(Some),
-            _ => Err(corrupted(self.what)),
-        }
-    }
-    fn key(&mut self) -> Result<Key, Corrupted> {
-        Key::new(self.str()?).map_err(|_| corrupted(self.what))
-    }
-    fn end(self) -> Result<(), Corrupted> {
-        if self.bytes.is_empty() {
-            Ok(())
-        } else {
-            Err(corrupted(self.what))
-        }
-    }
-}
-
 const RESULTS: [ResultOf; 12] = [
     ResultOf::AppValueCreate,
     ResultOf::AppValueUpdate,
@@ -475,7 +161,7 @@ impl AppMeta {
         w.i64(self.created_at.as_millis());
         w.u64(self.next_seq);
         w.bytes32(&self.last_hash);
-        w.0
+        w.finish()
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Corrupted> {
@@ -496,7 +182,7 @@ impl EnvMeta {
         w.i64(self.created_at.as_millis());
         w.opt_u64(self.diverged_at);
         w.bytes32(&self.last_hash);
-        w.0
+        w.finish()
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Corrupted> {
@@ -541,7 +227,7 @@ impl VersionRecord {
         }
         w.bytes32(&self.parent);
         w.bytes32(&self.entries);
-        w.0
+        w.finish()
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Corrupted> {
@@ -624,7 +310,7 @@ impl Entry {
         w.u64(self.introduced);
         w.opt_u64(self.secret_version.map(u64::from));
         w.bytes32(&self.value_digest);
-        w.0
+        w.finish()
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Corrupted> {
@@ -681,6 +367,7 @@ pub fn decode_any(bytes: &[u8]) -> Result<&'static str, Corrupted> {
 #[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::id::{AppId, EnvId, Key};
 
     #[test]
     fn records_round_trip() {

@@ -1,0 +1,106 @@
+//! Who does things: an [`Actor`] with an org role and roles on Apps. What
+//! each role allows is in [`access`](crate::access).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::id::AppId;
+
+/// Who makes a change: a name, an org role and roles on Apps (SPEC 6).
+///
+/// ```
+/// use valueset::{Actor, AppId};
+/// use valueset::model::{AppRole, OrgRole};
+///
+/// let admin = Actor::admin("alice");
+/// let dev = Actor::new("bob", OrgRole::Member).with_app_role(AppId::new("shop")?, AppRole::Developer);
+/// # Ok::<(), valueset::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    name: String,
+    org_role: OrgRole,
+    app_roles: BTreeMap<AppId, AppRole>,
+}
+
+/// An organization role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OrgRole {
+    /// May do everything.
+    Administrator,
+    /// May create Apps and Environments; otherwise as a Member.
+    Manager,
+    /// May do what their App roles allow.
+    Member,
+}
+
+/// A role on one App.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AppRole {
+    /// Read, write, restore, purge, resolve with secrets.
+    Owner,
+    /// Read, write, restore, resolve with secrets; not purge.
+    Developer,
+    /// Read only.
+    Viewer,
+}
+
+impl Actor {
+    /// An actor with an org role and no App roles.
+    pub fn new(name: impl Into<String>, org_role: OrgRole) -> Self {
+        Actor {
+            name: name.into(),
+            org_role,
+            app_roles: BTreeMap::new(),
+        }
+    }
+
+    /// An org Administrator.
+    pub fn admin(name: impl Into<String>) -> Self {
+        Actor::new(name, OrgRole::Administrator)
+    }
+
+    /// The same actor with `role` on `app`.
+    #[must_use]
+    pub fn with_app_role(mut self, app: AppId, role: AppRole) -> Self {
+        self.app_roles.insert(app, role);
+        self
+    }
+
+    /// The actor's name, as versions record it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The org role.
+    pub fn org_role(&self) -> OrgRole {
+        self.org_role
+    }
+
+    /// The role on `app`, if any.
+    pub fn app_role(&self, app: &AppId) -> Option<AppRole> {
+        self.app_roles.get(app).copied()
+    }
+}
+
+impl fmt::Display for OrgRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OrgRole::Administrator => "org Administrator",
+            OrgRole::Manager => "org Manager",
+            OrgRole::Member => "org Member",
+        })
+    }
+}
+
+impl fmt::Display for AppRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AppRole::Owner => "app Owner",
+            AppRole::Developer => "app Developer",
+            AppRole::Viewer => "app Viewer",
+        })
+    }
+}
