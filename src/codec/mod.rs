@@ -1,6 +1,6 @@
 //! Stored records, with a format tag: bad bytes get a typed error,
-//! [`Corrupted`], never a panic. [`keys`] lays out where each record lives;
-//! [`wire`] encodes fields.
+//! [`Corrupted`], never a panic. `keys` lays out where each record lives;
+//! `wire` encodes fields.
 #![warn(clippy::indexing_slicing)]
 
 mod keys;
