@@ -1,4 +1,4 @@
-//! Parse and resolve speed against baselines in the same run (SPEC 5.2).
+//! Parse and resolve speed against baselines in the same run (docs/guide.md #zero-copy).
 //!
 //! Cases, each in its own group with every implementation:
 //! - `small_values`: 10,000 values of 20–200 bytes with 0–3 placeholders;

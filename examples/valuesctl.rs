@@ -1,4 +1,4 @@
-//! `valuesctl`: valueset from the command line (SPEC 8).
+//! `valuesctl`: valueset from the command line (docs/guide.md #valuesctl).
 //!
 //! Works on a sled directory (`--store DIR`, default `./valueset-data`).
 //! Secrets need the master key in `VALUESET_MASTER_KEY` (64 hex characters).
@@ -315,7 +315,7 @@ fn main() -> ExitCode {
 }
 
 /// Runs a command: the document it prints on stdout, and the exit code.
-// One arm per command of SPEC 8, each a few lines: the match reads as the
+// One arm per command of docs/guide.md #valuesctl, each a few lines: the match reads as the
 // command table, which splitting would scatter.
 #[allow(clippy::too_many_lines)]
 fn run(cli: &Cli) -> Result<(Value, u8), Failure> {

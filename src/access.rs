@@ -1,4 +1,4 @@
-//! Who may do what (SPEC 6): pure functions over an [`Actor`]'s roles.
+//! Who may do what (guide: [Who may do what](crate::_documentation::guide#who-may-do-what)): pure functions over an [`Actor`]'s roles.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! Keys and encryption at rest (SPEC 4.4): the master key, keys derived from
+//! Keys and encryption at rest (guide: [Secret stores](crate::_documentation::guide#secret-stores)): the master key, keys derived from
 //! it with blake3 `derive_key`, and XChaCha20-Poly1305 with a random nonce
 //! per value and associated data that binds a ciphertext to where it
 //! belongs.

@@ -22,14 +22,14 @@ use crate::secret::SecretStoreError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An id, key, value or name broke its rule (SPEC 1). Nothing was changed.
+    /// An id, key, value or name broke its rule (guide: [Objects and identifiers](crate::_documentation::guide#objects-and-identifiers)). Nothing was changed.
     #[error(transparent)]
     Invalid(#[from] InvalidInput),
-    /// A template has syntax errors; every error in it is listed (SPEC 5.1).
+    /// A template has syntax errors; every error in it is listed (guide: [Syntax](crate::_documentation::guide#syntax)).
     #[error(transparent)]
     Template(#[from] ParseErrors),
     /// Placeholders could not be resolved; every failing placeholder is
-    /// listed, with its span (SPEC 5.1, 5.4).
+    /// listed, with its span (guide: [Syntax](crate::_documentation::guide#syntax), [What can be resolved](crate::_documentation::guide#what-can-be-resolved)).
     #[error(transparent)]
     Unresolved(#[from] ResolveErrors),
     /// A [`SecretStore`](crate::secret::SecretStore) failed.
@@ -45,13 +45,13 @@ pub enum Error {
         what: String,
     },
     /// The caller expected another version to be current (optimistic
-    /// concurrency, SPEC 7). Nothing was changed.
+    /// concurrency, guide: [Durability, concurrency and bad input](crate::_documentation::guide#durability-concurrency-and-bad-input)). Nothing was changed.
     #[error("conflict: the current version is {}", current.map_or_else(|| "none (empty history)".to_owned(), |v| format!("`{v}`")))]
     Conflict {
         /// The version that is current.
         current: Option<VersionId>,
     },
-    /// The actor's roles do not allow the action (SPEC 6). Nothing was
+    /// The actor's roles do not allow the action (guide: [Who may do what](crate::_documentation::guide#who-may-do-what)). Nothing was
     /// changed.
     #[error("forbidden: {action} needs {needs}")]
     Forbidden {
@@ -60,7 +60,7 @@ pub enum Error {
         /// The roles that would allow it.
         needs: &'static str,
     },
-    /// An Environment override of a key with no App base value (SPEC 2).
+    /// An Environment override of a key with no App base value (guide: [The hierarchy](crate::_documentation::guide#the-hierarchy)).
     #[error(
         "no base value: key `{key}` has no App value, so it cannot be overridden in an environment; set the App value first"
     )]
@@ -69,7 +69,7 @@ pub enum Error {
         key: Key,
     },
     /// Deleting an App value that Environments override, without asking to
-    /// cascade (SPEC 2).
+    /// cascade (guide: [The hierarchy](crate::_documentation::guide#the-hierarchy)).
     #[error(
         "key `{key}` is overridden in environments {}: delete with cascade to delete the overrides too",
         list(envs)
@@ -80,10 +80,10 @@ pub enum Error {
         /// The Environments that override it.
         envs: Vec<EnvId>,
     },
-    /// A purge was refused (SPEC 3.4). Nothing was changed.
+    /// A purge was refused (guide: [Purge](crate::_documentation::guide#purge)). Nothing was changed.
     #[error(transparent)]
     PurgeRefused(#[from] PurgeRefusal),
-    /// A restore would bring back a value that was purged (SPEC 3.3); restore
+    /// A restore would bring back a value that was purged (guide: [Restore](crate::_documentation::guide#restore)); restore
     /// a subset without the key.
     #[error(
         "the value of `{key}` in version `{version}` was purged and cannot be restored; restore the other keys only"
@@ -114,7 +114,7 @@ pub enum Error {
         supported: u8,
     },
     /// The history does not verify: a record or a value was changed, added
-    /// or removed outside the library (SPEC 7).
+    /// or removed outside the library (guide: [Durability, concurrency and bad input](crate::_documentation::guide#durability-concurrency-and-bad-input)).
     #[error("the history of app `{app}` does not verify at version `{version}`: {what}")]
     Tampered {
         /// The App.
@@ -208,7 +208,7 @@ impl NotFound {
     }
 }
 
-/// Why a purge was refused (SPEC 3.4).
+/// Why a purge was refused (guide: [Purge](crate::_documentation::guide#purge)).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PurgeRefusal {

@@ -47,7 +47,7 @@
 //!   ([`model::VersionInfo::app_version`]).
 //! - [`Store::restore`] puts a version's values back as a new version;
 //!   [`Store::purge`] removes one value from history for good, under the
-//!   constraints of SPEC 3.4.
+//!   constraints of the [purge rules](crate::_documentation::guide#purge).
 //! - [`Actor`]s have org and App roles; every operation checks them first
 //!   ([`access`]).
 //!
@@ -98,13 +98,16 @@
 //! | [`resolve`] | [`resolve::Resolver`], [`Resolved`], workloads, namespaces |
 //! | [`secret`] | [`Secret`], the [`secret::SecretStore`] trait, [`secret::MemorySecretStore`] |
 //! | [`backend`] | the [`backend::Backend`] trait, [`backend::MemoryBackend`], [`backend::SledBackend`] |
-//! | [`access`] | who may do what (SPEC 6) |
+//! | [`access`] | who may do what (guide: [Who may do what](crate::_documentation::guide#who-may-do-what)) |
 //! | [`error`] | [`Error`] and its stable codes |
 //!
-//! # Design documents
+//! # Guide and design documents
 //!
-//! [`_documentation::architecture`] is `ARCHITECTURE.md`: where everything
-//! is, and why.
+//! [`_documentation::guide`] states every rule the library keeps: the
+//! hierarchy, versions and bubbling, restore and purge, secrets,
+//! placeholders, roles and `valuesctl`'s JSON. The API docs link to its
+//! sections. [`_documentation::architecture`] is `ARCHITECTURE.md`: where
+//! everything is, and why.
 
 pub mod access;
 pub mod backend;
@@ -131,7 +134,10 @@ pub use secret::Secret;
 pub use store::{Store, StoreBuilder};
 
 pub mod _documentation {
-    //! Design documents, rendered with the API docs.
+    //! The guide and the design documents, rendered with the API docs.
+
+    #[doc = include_str!("../docs/guide.md")]
+    pub mod guide {}
 
     #[doc = include_str!("../ARCHITECTURE.md")]
     pub mod architecture {}

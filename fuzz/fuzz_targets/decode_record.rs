@@ -1,5 +1,5 @@
 //! Arbitrary bytes given to the stored-record decoders: each is a record or
-//! a typed `corrupted` error, never a panic (SPEC 7).
+//! a typed `corrupted` error, never a panic (docs/guide.md #durability-concurrency-and-bad-input).
 //!
 //! Run: `RUSTC_BOOTSTRAP=1 cargo fuzz run decode_record -s none` from the
 //! repository root.

@@ -1,4 +1,4 @@
-//! The history engine: value set versions over a [`Backend`] (SPEC 3).
+//! The history engine: value set versions over a [`Backend`] (guide: [Value set versions](crate::_documentation::guide#value-set-versions)).
 //!
 //! Every change takes the next sequence number of its App (one counter for
 //! the App and all its Environments) and writes:

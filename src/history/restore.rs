@@ -14,7 +14,7 @@ use super::commit::{Plan, Planned};
 use super::{Reader, Scope};
 
 /// Plans a restore of `keys` (all when `None`) of `scope` to the version at
-/// `target` (SPEC 3.3).
+/// `target` (guide: [Restore](crate::_documentation::guide#restore)).
 pub(crate) fn plan_restore(
     reader: Reader<'_>,
     scope: Scope<'_>,

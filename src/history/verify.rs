@@ -1,4 +1,4 @@
-//! Checking the tamper-evident history (SPEC 7).
+//! Checking the tamper-evident history (guide: [Durability, concurrency and bad input](crate::_documentation::guide#durability-concurrency-and-bad-input)).
 //!
 //! Each level (the App, each Environment) has a chain: every version record
 //! commits to the hash of the record before it and to the digest of every

@@ -1,4 +1,4 @@
-//! Validated identifiers: [`AppId`], [`EnvId`] and [`Key`] (SPEC 1).
+//! Validated identifiers: [`AppId`], [`EnvId`] and [`Key`] (guide: [Objects and identifiers](crate::_documentation::guide#objects-and-identifiers)).
 //!
 //! Each is a newtype over `String` that can only be built through
 //! validation: [`Key::new`], [`FromStr`], `TryFrom<String>`, `TryFrom<&str>`

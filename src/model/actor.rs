@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::id::AppId;
 
-/// Who makes a change: a name, an org role and roles on Apps (SPEC 6).
+/// Who makes a change: a name, an org role and roles on Apps (guide: [Who may do what](crate::_documentation::guide#who-may-do-what)).
 ///
 /// ```
 /// use valueset::{Actor, AppId};

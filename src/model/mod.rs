@@ -1,4 +1,4 @@
-//! The objects of SPEC 1–3 as callers see them: read views, versions,
+//! The objects of the [guide](crate::_documentation::guide) as callers see them: read views, versions,
 //! changes, actors and roles. None of them holds secret content, so their
 //! `Debug` and serde output are safe to print.
 
@@ -16,7 +16,7 @@ pub use actor::{Actor, AppRole, OrgRole};
 pub use time::{Clock, SystemClock, Timestamp};
 pub use version::{Change, ChangeOp, ResultOf, Version, VersionId, VersionInfo, VersionSelector};
 
-/// Which level a value comes from (SPEC 2).
+/// Which level a value comes from (guide: [The hierarchy](crate::_documentation::guide#the-hierarchy)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
@@ -54,7 +54,7 @@ pub enum Content {
     Secret(SecretInfo),
 }
 
-/// Where a secret is, and its version (SPEC 4.3). No content.
+/// Where a secret is, and its version (guide: [Secret versions](crate::_documentation::guide#secret-versions)). No content.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct SecretInfo {
@@ -75,7 +75,7 @@ pub struct SecretInfo {
 pub enum SnapshotValue {
     /// The value as it stood.
     Value(ValueView),
-    /// The value was purged from this version (SPEC 3.4).
+    /// The value was purged from this version (guide: [Purge](crate::_documentation::guide#purge)).
     Purged {
         /// The key.
         key: Key,
@@ -125,7 +125,7 @@ impl ValueView {
     }
 }
 
-/// The JSON shape of SPEC 8: `{"key", "value" (absent for secrets),
+/// The JSON shape `valuesctl` prints ([guide](crate::_documentation::guide#valuesctl)): `{"key", "value" (absent for secrets),
 /// "description", "is_secret", "secret_version", "secret_store_id" (secrets
 /// only), "source", "created_at", "updated_at"}`.
 impl Serialize for ValueView {

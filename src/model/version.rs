@@ -30,7 +30,7 @@ pub enum VersionSelector {
     Id(VersionId),
 }
 
-/// What made a version (SPEC 3).
+/// What made a version (guide: [Value set versions](crate::_documentation::guide#value-set-versions)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -189,7 +189,7 @@ impl From<VersionId> for VersionSelector {
 }
 
 impl ResultOf {
-    /// The snake_case name, as SPEC 3 spells it.
+    /// The snake_case name, as the [guide](crate::_documentation::guide#value-set-versions) spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             ResultOf::AppValueCreate => "app_value_create",

@@ -1,4 +1,4 @@
-//! Templates with `${…}` placeholders, parsed without copying (SPEC 5.1, 5.2).
+//! Templates with `${…}` placeholders, parsed without copying (guide: [Syntax](crate::_documentation::guide#syntax), [Zero copy](crate::_documentation::guide#zero-copy)).
 //!
 //! [`Template::parse`] borrows its input: a parsed template is a list of
 //! [`Segment`]s, literal `&str` runs and [`Placeholder`]s, pointing into the

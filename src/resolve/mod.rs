@@ -1,4 +1,4 @@
-//! Resolving templates for a deployment (SPEC 4.2, 5.3, 5.4).
+//! Resolving templates for a deployment (guide: [Resolution is the only way out](crate::_documentation::guide#resolution-is-the-only-way-out), [Single pass](crate::_documentation::guide#single-pass), [What can be resolved](crate::_documentation::guide#what-can-be-resolved)).
 //!
 //! A [`Resolver`] looks `${values.KEY}` up through a [`Values`]
 //! implementation (the versioned store, a plain map, [`MapValues`]),

@@ -45,7 +45,7 @@ pub enum LookupError {
     /// A secret could not be read from its store.
     #[error(transparent)]
     SecretStore(#[from] SecretStoreError),
-    /// The caller may not resolve secrets (an app Viewer, SPEC 6).
+    /// The caller may not resolve secrets (an app Viewer, guide: [Who may do what](crate::_documentation::guide#who-may-do-what)).
     #[error("resolving secrets is not allowed for this caller")]
     Forbidden,
 }

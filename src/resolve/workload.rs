@@ -1,4 +1,4 @@
-//! Resolving a whole workload (SPEC 5.4): variables, files, labels and
+//! Resolving a whole workload (guide: [What can be resolved](crate::_documentation::guide#what-can-be-resolved)): variables, files, labels and
 //! webhooks, with the workload's own values on top.
 
 use std::borrow::Cow;
@@ -28,7 +28,7 @@ pub struct Workload {
     /// one.
     pub id: String,
     /// Workload-level values: they override Environment and App values for
-    /// this workload (SPEC 2). Not versioned.
+    /// this workload (guide: [The hierarchy](crate::_documentation::guide#the-hierarchy)). Not versioned.
     #[serde(default)]
     pub values: BTreeMap<String, String>,
     /// Environment variables: name to template.

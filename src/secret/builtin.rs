@@ -1,5 +1,5 @@
 //! The built-in secret store: secrets encrypted at rest in the Store's own
-//! backend (SPEC 4.4).
+//! backend (guide: [Secret stores](crate::_documentation::guide#secret-stores)).
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};

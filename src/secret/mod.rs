@@ -1,4 +1,4 @@
-//! Secrets: the [`Secret`] type and the pluggable [`SecretStore`] (SPEC 4).
+//! Secrets: the [`Secret`] type and the pluggable [`SecretStore`] (guide: [Secrets](crate::_documentation::guide#secrets)).
 //!
 //! Secret plaintext exists in memory only inside a [`Secret`]: it wipes its
 //! buffer on drop, prints as `Secret([redacted])`, has no `Display`, no serde

@@ -39,7 +39,7 @@ impl Store {
     }
 
     /// Deletes an App: its values, Environments, histories and the secrets
-    /// the library stored for it; never secrets behind references (SPEC 2,
+    /// the library stored for it; never secrets behind references (guide: [The hierarchy](crate::_documentation::guide#the-hierarchy),
     /// 4.5).
     ///
     /// # Errors

@@ -56,7 +56,7 @@ impl StoreBuilder {
         self
     }
 
-    /// The master key that submitted secrets are encrypted under (SPEC 4.4).
+    /// The master key that submitted secrets are encrypted under (guide: [Secret stores](crate::_documentation::guide#secret-stores)).
     /// A store remembers a check value of its key: opening it with another
     /// key is [`Error::WrongMasterKey`].
     pub fn master_key(mut self, key: MasterKey) -> Self {

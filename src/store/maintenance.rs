@@ -29,7 +29,7 @@ impl Store {
     /// Checks the whole history of every App the actor may read: each
     /// version follows the one before it and holds the values it committed
     /// to, each value matches its digest (secrets too, when the master key
-    /// is there), and purged values keep their digests (SPEC 7).
+    /// is there), and purged values keep their digests (guide: [Durability, concurrency and bad input](crate::_documentation::guide#durability-concurrency-and-bad-input)).
     ///
     /// ```
     /// use valueset::{Actor, AppId, Key, Store};

@@ -1,4 +1,4 @@
-//! [`Store`]: the versioned value store (SPEC 1–4, 6, 7), and its builder.
+//! [`Store`]: the versioned value store (the [guide](crate::_documentation::guide)), and its builder.
 //!
 //! Every operation checks the actor's permission first and changes nothing
 //! when refused. Writes to the store are serialized by one lock; reads take

@@ -25,7 +25,7 @@ pub struct WriteOptions {
     /// Change an Environment's overrides instead of the App values.
     pub env: Option<EnvId>,
     /// For [`Store::delete`](crate::Store::delete) and [`Store::apply`](crate::Store::apply): delete the Environment
-    /// overrides of deleted App values too, in the same version (SPEC 2).
+    /// overrides of deleted App values too, in the same version (guide: [The hierarchy](crate::_documentation::guide#the-hierarchy)).
     pub cascade: bool,
     /// The version's comment.
     pub comment: String,

@@ -85,7 +85,7 @@ impl Store {
             .collect())
     }
 
-    /// A version with every value as it stood (a snapshot, SPEC 3).
+    /// A version with every value as it stood (a snapshot, guide: [Value set versions](crate::_documentation::guide#value-set-versions)).
     ///
     /// # Errors
     ///
@@ -127,7 +127,7 @@ impl Store {
         Ok(Version { info, values })
     }
 
-    /// The history, newest first (SPEC 3.5).
+    /// The history, newest first (guide: [Listing history](crate::_documentation::guide#listing-history)).
     ///
     /// # Errors
     ///

@@ -10,7 +10,7 @@ use crate::model::{Actor, ResultOf, VersionId, VersionInfo, VersionSelector};
 use super::{RestoreKeys, Store, WriteOptions};
 
 impl Store {
-    /// Puts the values of `version` back as one new version (SPEC 3.3).
+    /// Puts the values of `version` back as one new version (guide: [Restore](crate::_documentation::guide#restore)).
     /// History is never rewritten. In an Environment, acts on its overrides
     /// only.
     ///
@@ -65,7 +65,7 @@ impl Store {
         )
     }
 
-    /// Removes one value from history, for good (SPEC 3.4). `version` must be
+    /// Removes one value from history, for good (guide: [Purge](crate::_documentation::guide#purge)). `version` must be
     /// the version whose change introduced the value, and the value must not
     /// be the key's current one. The purge is recorded as a version.
     ///

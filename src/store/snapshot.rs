@@ -17,7 +17,7 @@ use crate::resolve::{Context, LookupError, Resolver, Value, Values};
 use super::{Inner, Store};
 
 /// The values of one Environment at one version, for resolving templates
-/// (SPEC 5.4). Implements [`Values`]; secrets are read from their stores only
+/// (guide: [What can be resolved](crate::_documentation::guide#what-can-be-resolved)). Implements [`Values`]; secrets are read from their stores only
 /// when a placeholder needs them.
 pub struct Snapshot {
     store: Arc<Inner>,
@@ -29,7 +29,7 @@ pub struct Snapshot {
 
 impl Store {
     /// The values of `env` at `version`, for resolving templates of a
-    /// deployment (SPEC 5.4). A caller who may not resolve secrets (an app
+    /// deployment (guide: [What can be resolved](crate::_documentation::guide#what-can-be-resolved)). A caller who may not resolve secrets (an app
     /// Viewer) gets a snapshot in which every secret is refused.
     ///
     /// ```

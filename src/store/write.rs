@@ -13,7 +13,7 @@ use crate::model::{Actor, NewValue, ResultOf, VersionId, VersionInfo};
 
 use super::{SetOptions, Store, WriteOptions};
 
-/// Several changes made as one version (SPEC 3.2), applied in order: delete
+/// Several changes made as one version (guide: [Bulk changes](crate::_documentation::guide#bulk-changes)), applied in order: delete
 /// all, delete, set.
 #[derive(Debug, Default)]
 pub struct ChangeSet {
@@ -98,7 +98,7 @@ impl Store {
         self.apply(actor, app, ChangeSet::new().delete(key.clone()), options)
     }
 
-    /// Applies several changes as one version, all or nothing (SPEC 3.2).
+    /// Applies several changes as one version, all or nothing (guide: [Bulk changes](crate::_documentation::guide#bulk-changes)).
     ///
     /// ```
     /// use valueset::{Actor, AppId, Key, Store};

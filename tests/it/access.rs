@@ -1,4 +1,4 @@
-//! SPEC 6: who may do what; a refused action changes nothing.
+//! docs/guide.md #who-may-do-what: who may do what; a refused action changes nothing.
 
 use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};
 use valueset::store::{SetOptions, WriteOptions};

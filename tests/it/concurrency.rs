@@ -1,4 +1,4 @@
-//! SPEC 7: the Store is shared between threads; concurrent writers are
+//! docs/guide.md #durability-concurrency-and-bad-input: the Store is shared between threads; concurrent writers are
 //! serialized, never interleaved into a broken history.
 
 use std::thread;

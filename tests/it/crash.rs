@@ -1,4 +1,4 @@
-//! SPEC 7: after a crash at any instant, reopening shows each change whole
+//! docs/guide.md #durability-concurrency-and-bad-input: after a crash at any instant, reopening shows each change whole
 //! or not at all, the history verifies, and every acknowledged change is
 //! there.
 //!

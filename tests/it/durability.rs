@@ -1,4 +1,4 @@
-//! SPEC 4.4, 7: the durable store: everything survives reopening; secrets
+//! docs/guide.md #secret-stores, #durability-concurrency-and-bad-input: the durable store: everything survives reopening; secrets
 //! are encrypted at rest and never in the files; a wrong key, a damaged
 //! record or another format is a typed error.
 

@@ -1,4 +1,4 @@
-//! SPEC 2: App base values, Environment overrides, workload values, cascade.
+//! docs/guide.md #the-hierarchy: App base values, Environment overrides, workload values, cascade.
 
 use std::collections::BTreeMap;
 

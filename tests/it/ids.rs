@@ -1,4 +1,4 @@
-//! SPEC 1: ids and keys are only built through validation.
+//! docs/guide.md #objects-and-identifiers: ids and keys are only built through validation.
 
 use valueset::{AppId, EnvId, Key};
 

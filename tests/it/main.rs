@@ -1,6 +1,6 @@
 //! Integration tests for `valueset`, through the public API only.
 //!
-//! One binary (one link on a small machine); one module per SPEC section.
+//! One binary (one link on a small machine); one module per behaviour (the sections of `docs/guide.md`).
 
 // Test helpers unwrap: a failure there is a test failure, with its location.
 #![allow(clippy::unwrap_used)]

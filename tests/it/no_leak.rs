@@ -1,4 +1,4 @@
-//! SPEC 4.1: a secret's value never appears in `Debug`, `Display`, errors or
+//! docs/guide.md #never-returned: a secret's value never appears in `Debug`, `Display`, errors or
 //! serde output. Every public type that can come near a secret is printed
 //! here with a canary inside, and the output is searched for it.
 

@@ -1,4 +1,4 @@
-//! SPEC 5.1 and 5.2: the template grammar, its errors, zero copy.
+//! docs/guide.md #syntax, #zero-copy: the template grammar, its errors, zero copy.
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! SPEC 3.4: purge, its three constraints and its effect.
+//! docs/guide.md #purge: purge, its three constraints and its effect.
 
 use valueset::Error;
 use valueset::error::PurgeRefusal;
@@ -7,7 +7,7 @@ use valueset::store::WriteOptions;
 
 use crate::common::{World, at, key, pairs};
 
-/// The worked example of SPEC 3.4, App scope.
+/// The worked example of docs/guide.md #purge, App scope.
 #[test]
 fn the_worked_example() -> valueset::Result<()> {
     let w = World::new();

@@ -5,7 +5,7 @@
 //!
 //! The model is meant to be obviously right, not fast: it keeps every
 //! version's whole set of values and works purges out by walking versions,
-//! as SPEC 3.4 words it. It uses only `std` and `valueset`'s public API, so
+//! as docs/guide.md #purge words it. It uses only `std` and `valueset`'s public API, so
 //! the `history_ops` fuzz target includes this file too.
 
 use std::collections::{BTreeMap, BTreeSet};

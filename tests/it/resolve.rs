@@ -1,4 +1,4 @@
-//! SPEC 4.2, 5.3, 5.4: resolution, taint, workloads.
+//! docs/guide.md #resolution-is-the-only-way-out, #single-pass, #what-can-be-resolved: resolution, taint, workloads.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};

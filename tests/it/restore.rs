@@ -1,4 +1,4 @@
-//! SPEC 3.3: restore the whole set or a subset, at App and Environment
+//! docs/guide.md #restore: restore the whole set or a subset, at App and Environment
 //! level; secrets restored unseen; purged values refused.
 
 use valueset::model::{NewValue, ResultOf, VersionSelector};

@@ -1,4 +1,4 @@
-//! SPEC 4.1 and 4.4: the secret type and secret stores.
+//! docs/guide.md #never-returned, #secret-stores: the secret type and secret stores.
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! SPEC 4: secrets in the store: never returned by reads, resolved only for
+//! docs/guide.md #secrets: secrets in the store: never returned by reads, resolved only for
 //! callers allowed to, references never written, lifecycle.
 
 use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};

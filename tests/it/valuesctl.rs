@@ -1,4 +1,4 @@
-//! SPEC 8: the `valuesctl` example, driven as a built binary.
+//! docs/guide.md #valuesctl: the `valuesctl` example, driven as a built binary.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

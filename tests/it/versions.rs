@@ -1,4 +1,4 @@
-//! SPEC 3, 3.1, 3.2, 3.5: versions, branching and bubbling, batches,
+//! docs/guide.md #value-set-versions, #branching-and-bubbling, #bulk-changes, #listing-history: versions, branching and bubbling, batches,
 //! listing.
 
 use valueset::model::{ChangeOp, NewValue, ResultOf, VersionSelector};
