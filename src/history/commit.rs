@@ -319,7 +319,8 @@ impl Planner<'_> {
                 secret: None,
             },
             Plan::Reference { store, reference } => {
-                ctx.secrets.get(&store)?;
+                ctx.secrets
+                    .check_reference(self.scope.app, &store, &reference)?;
                 NewState {
                     digest: reference_digest(&store, &reference),
                     state: State::Reference { store, reference },
@@ -328,7 +329,7 @@ impl Planner<'_> {
             }
             Plan::Secret(secret) => new_secret(ctx, current, secret),
             Plan::CopySecret { store, reference } => {
-                let secret = ctx.secrets.get(&store)?.get(&reference)?;
+                let secret = ctx.secrets.read(self.scope.app, &store, &reference, true)?;
                 new_secret(ctx, current, secret)
             }
             Plan::Describe => match current {

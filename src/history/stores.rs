@@ -7,17 +7,27 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::backend::Batch;
-use crate::error::Error;
+use crate::id::AppId;
 use crate::secret::builtin::{self, BuiltinSecretStore};
-use crate::secret::{SecretRef, SecretStore, SecretStoreError};
+use crate::secret::{Secret, SecretRef, SecretStore, SecretStoreError};
 
 /// The secret stores a Store knows: the one it writes submitted secrets to,
 /// and every store references may name (that one included).
+///
+/// The library names each secret it stores `app/level/key/seq`. In the
+/// stores it writes to (the managed one and the built-in one) a secret
+/// therefore belongs to the App its name begins with, and an App may only
+/// reach its own: [`check_reference`](Self::check_reference) refuses a
+/// reference to another App's secret when it is set, and
+/// [`read`](Self::read) refuses it again when it would be read, so a record
+/// forged past the first check does not open either.
 #[derive(Debug)]
 pub(crate) struct SecretStores {
     pub(crate) managed: Arc<dyn SecretStore>,
     /// The built-in store, when it is the managed one.
     pub(crate) builtin_managed: Option<Arc<BuiltinSecretStore>>,
+    /// The built-in store, when the Store has one (managed or not).
+    pub(crate) builtin: Option<Arc<BuiltinSecretStore>>,
     pub(crate) by_id: BTreeMap<String, Arc<dyn SecretStore>>,
 }
 
@@ -40,13 +50,74 @@ impl SecretStores {
         }
     }
 
-    pub(crate) fn get(&self, id: &str) -> Result<&Arc<dyn SecretStore>, Error> {
-        self.by_id.get(id).ok_or_else(|| {
-            SecretStoreError::UnknownStore {
+    /// The store with this id.
+    pub(crate) fn get(&self, id: &str) -> Result<&Arc<dyn SecretStore>, SecretStoreError> {
+        self.by_id
+            .get(id)
+            .ok_or_else(|| SecretStoreError::UnknownStore {
                 store: id.to_owned(),
-            }
-            .into()
-        })
+            })
+    }
+
+    /// Checks a secret reference about to be set in `app`: its store is
+    /// known; in a store the library writes to, it names a secret of `app`;
+    /// in the built-in store, a record that exists.
+    pub(crate) fn check_reference(
+        &self,
+        app: &AppId,
+        store: &str,
+        reference: &SecretRef,
+    ) -> Result<(), SecretStoreError> {
+        self.get(store)?;
+        self.check_owner(app, store, reference)?;
+        match self.builtin_with_id(store) {
+            Some(b) if !b.contains(reference)? => Err(SecretStoreError::NotFound {
+                store: store.to_owned(),
+                reference: reference.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads a secret for `app`. `managed` says whether the library stored
+    /// it (a submitted secret) rather than a reference naming it; only a
+    /// managed secret in a store other than the built-in one may carry a
+    /// reference the library did not name (the store's own), so it is the
+    /// one read without the owner check.
+    pub(crate) fn read(
+        &self,
+        app: &AppId,
+        store: &str,
+        reference: &SecretRef,
+        managed: bool,
+    ) -> Result<Secret, SecretStoreError> {
+        if !managed || self.builtin_with_id(store).is_some() {
+            self.check_owner(app, store, reference)?;
+        }
+        self.get(store)?.get(reference)
+    }
+
+    /// Refuses a reference into a store the library writes to that names a
+    /// secret of another App.
+    fn check_owner(
+        &self,
+        app: &AppId,
+        store: &str,
+        reference: &SecretRef,
+    ) -> Result<(), SecretStoreError> {
+        let library_store = store == self.managed.id() || self.builtin_with_id(store).is_some();
+        let owner = reference.reference.split('/').next().unwrap_or_default();
+        if library_store && owner != app.as_str() {
+            return Err(SecretStoreError::OtherApp {
+                store: store.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The built-in store, if `id` names it.
+    fn builtin_with_id(&self, id: &str) -> Option<&BuiltinSecretStore> {
+        self.builtin.as_deref().filter(|b| b.id() == id)
     }
 }
 

@@ -213,7 +213,7 @@ fn level_entries(
         } else {
             VersionId::app(seq)
         };
-        if !value_matches(&entry, digest_key, secrets, stats)? {
+        if !value_matches(app, &entry, digest_key, secrets, stats)? {
             return Err(tampered(app, id, "a value does not match its digest"));
         }
         stats.entries += 1;
@@ -227,6 +227,7 @@ fn level_entries(
 /// Whether the entry's content matches its digest. A purged entry has no
 /// content to check; a secret is checked when its store can read it.
 fn value_matches(
+    app: &AppId,
     entry: &Entry,
     key: &DigestKey,
     secrets: &SecretStores,
@@ -239,15 +240,17 @@ fn value_matches(
         State::Reference { store, reference } => {
             reference_digest(store, reference) == entry.value_digest
         }
-        State::Managed { store, reference } => match secrets.get(store)?.get(reference) {
+        State::Managed { store, reference } => match secrets.read(app, store, reference, true) {
             Ok(secret) => {
                 stats.secrets_checked += 1;
                 key.secret(secret.expose_secret()) == entry.value_digest
             }
             Err(SecretStoreError::MissingMasterKey { .. }) => true,
-            Err(SecretStoreError::DecryptionFailed { .. } | SecretStoreError::NotFound { .. }) => {
-                false
-            }
+            Err(
+                SecretStoreError::DecryptionFailed { .. }
+                | SecretStoreError::NotFound { .. }
+                | SecretStoreError::OtherApp { .. },
+            ) => false,
             Err(e) => return Err(e.into()),
         },
     })

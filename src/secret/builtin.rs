@@ -82,6 +82,14 @@ impl BuiltinSecretStore {
         Ok(batch)
     }
 
+    /// Whether a record is stored at `reference`, without opening it.
+    pub(crate) fn contains(&self, reference: &SecretRef) -> Result<bool, SecretStoreError> {
+        self.backend
+            .get(&record_key(&reference.reference))
+            .map(|v| v.is_some())
+            .map_err(|e| Self::unavailable(&e))
+    }
+
     fn locked() -> SecretStoreError {
         SecretStoreError::MissingMasterKey {
             store: BUILTIN_ID.to_owned(),

@@ -197,6 +197,18 @@ pub enum SecretStoreError {
         /// The store's id.
         store: String,
     },
+    /// The reference names a secret that the library stored for another
+    /// App. In the stores the library writes to (the built-in one, and the
+    /// one submitted secrets go to), an App's references may only name its
+    /// own secrets; this is refused when the reference is set, and again
+    /// when it would be read.
+    #[error(
+        "secret store `{store}` keeps this secret for another app: a reference may only name its own app's secrets there"
+    )]
+    OtherApp {
+        /// The store's id.
+        store: String,
+    },
     /// The store could not answer (network, permissions, I/O). The message
     /// is the store's own and must not contain secret content.
     #[error("secret store `{store}` is unavailable: {message}")]
@@ -210,8 +222,9 @@ pub enum SecretStoreError {
 
 impl SecretStoreError {
     /// The stable code: `secret_not_found`, `secret_store_read_only`,
-    /// `unknown_secret_store`, `missing_master_key`, `decrypt_failed` or
-    /// `secret_store_unavailable`.
+    /// `unknown_secret_store`, `missing_master_key`, `decrypt_failed`,
+    /// `secret_store_unavailable`, or `forbidden` for
+    /// [`SecretStoreError::OtherApp`].
     pub fn code(&self) -> &'static str {
         match self {
             SecretStoreError::NotFound { .. } => "secret_not_found",
@@ -220,6 +233,7 @@ impl SecretStoreError {
             SecretStoreError::Unavailable { .. } => "secret_store_unavailable",
             SecretStoreError::MissingMasterKey { .. } => "missing_master_key",
             SecretStoreError::DecryptionFailed { .. } => "decrypt_failed",
+            SecretStoreError::OtherApp { .. } => "forbidden",
         }
     }
 }

@@ -71,7 +71,8 @@ impl StoreBuilder {
     }
 
     /// Keeps submitted secrets in `store`, which must be writable (default: a
-    /// [`MemorySecretStore`] with id `memory`). References may name it too.
+    /// [`MemorySecretStore`] with id `memory`). References may name it too, but
+    /// only secrets of their own App ([guide](crate::_documentation::guide#secret-stores)).
     pub fn secret_store(mut self, store: impl SecretStore) -> Self {
         self.managed = Some(Arc::new(store));
         self
@@ -164,11 +165,11 @@ impl StoreBuilder {
             inner: Arc::new(Inner {
                 backend,
                 digest_key,
-                builtin,
                 clock: self.clock,
                 secrets: SecretStores {
                     managed,
                     builtin_managed,
+                    builtin,
                     by_id,
                 },
                 max_value_len: self.max_value_len,

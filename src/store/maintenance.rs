@@ -86,7 +86,7 @@ impl Store {
     /// secret does not open.
     pub fn rotate_master_key(&self, actor: &Actor, new: &MasterKey) -> Result<(), Error> {
         access::check_org(actor, Action::RotateMasterKey)?;
-        let builtin = self.inner.builtin.as_ref().ok_or_else(|| {
+        let builtin = self.inner.secrets.builtin.as_ref().ok_or_else(|| {
             Error::from(crate::secret::SecretStoreError::MissingMasterKey {
                 store: "builtin".to_owned(),
             })

@@ -25,7 +25,6 @@ use crate::error::{Error, NotFound};
 use crate::history::{Ctx, Reader, Scope, SecretStores};
 use crate::id::{AppId, EnvId};
 use crate::model::{Actor, Clock, VersionId};
-use crate::secret::builtin::BuiltinSecretStore;
 
 pub use builder::StoreBuilder;
 pub use maintenance::VerifyReport;
@@ -71,7 +70,6 @@ pub struct Store {
 struct Inner {
     backend: Arc<dyn Backend>,
     digest_key: DigestKey,
-    builtin: Option<Arc<BuiltinSecretStore>>,
     clock: Arc<dyn Clock>,
     secrets: SecretStores,
     max_value_len: usize,

@@ -21,6 +21,7 @@ use super::{Inner, Store};
 /// when a placeholder needs them.
 pub struct Snapshot {
     store: Arc<Inner>,
+    app: AppId,
     version: VersionId,
     values: BTreeMap<Key, Entry>,
     secrets_allowed: bool,
@@ -73,6 +74,7 @@ impl Store {
             .collect();
         Ok(Snapshot {
             store: Arc::clone(&self.inner),
+            app: app.clone(),
             version: scope.id_for(seq),
             values,
             secrets_allowed: access::allows(actor, Action::ResolveSecrets, app),
@@ -111,12 +113,12 @@ impl Values for Snapshot {
                 if !self.secrets_allowed {
                     return Err(LookupError::Forbidden);
                 }
-                let store = self.store.secrets.by_id.get(store).ok_or_else(|| {
-                    crate::secret::SecretStoreError::UnknownStore {
-                        store: store.clone(),
-                    }
-                })?;
-                Ok(Some(Value::OwnedSecret(store.get(reference)?)))
+                let managed = matches!(entry.state, State::Managed { .. });
+                let secret = self
+                    .store
+                    .secrets
+                    .read(&self.app, store, reference, managed)?;
+                Ok(Some(Value::OwnedSecret(secret)))
             }
         }
     }

@@ -17,6 +17,7 @@ mod durability;
 mod fuzz_regressions;
 mod hierarchy;
 mod ids;
+mod isolation;
 mod model;
 mod no_leak;
 mod placeholders;

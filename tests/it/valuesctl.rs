@@ -421,4 +421,56 @@ mod walkthrough {
             }
         }
     }
+
+    /// The attack of the cross-App regression (see `isolation.rs`), as a
+    /// Developer of `shop` would run it: refused when set, nothing written,
+    /// and nothing to resolve.
+    #[test]
+    fn a_developer_cannot_reference_another_apps_secret() {
+        let c = Ctl {
+            dir: TempDir::new("valuesctl-isolation"),
+        };
+        for app in ["shop", "payroll"] {
+            c.ok(&["app", "create", app]);
+            c.ok(&["env", "create", app, "prod"]);
+        }
+        let out = c.run_with(
+            &["set", "payroll", "bank.token", "-", "--secret"],
+            Some(KEY),
+            Some(CANARY),
+        );
+        assert!(out.status.success());
+        c.ok(&["set", "shop", "HOST", "db.internal"]);
+        let dev = ["--actor", "mallory", "--role", "developer"];
+        let attack = [
+            "set-ref",
+            "shop",
+            "stolen",
+            "--secret-store",
+            "builtin",
+            "--ref",
+            "payroll/_app/bank.token/1",
+        ];
+        let out = c.run_with(&[&dev[..], &attack[..]].concat(), Some(KEY), None);
+        assert_eq!(out.status.code(), Some(1));
+        let e: Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(e["error"], "forbidden", "{e}");
+        let history = c.ok(&["history", "shop"]);
+        assert_eq!(history.as_array().map(Vec::len), Some(1), "{history}");
+        let resolve = [
+            "resolve",
+            "shop",
+            "prod",
+            "--template",
+            "${values.stolen}",
+            "--reveal-secrets",
+        ];
+        let out = c.run_with(&[&dev[..], &resolve[..]].concat(), Some(KEY), None);
+        assert_eq!(out.status.code(), Some(1));
+        let e: Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(e["error"], "unknown_key", "{e}");
+        for out in [&out.stdout, &out.stderr] {
+            assert!(!String::from_utf8_lossy(out).contains(CANARY));
+        }
+    }
 }

@@ -1,0 +1,200 @@
+//! Secrets of one App are out of reach of another (docs/guide.md
+//! #secret-stores, #lifecycle-of-secrets).
+//!
+//! The bug: a Developer of `shop` could set a reference to the built-in
+//! store naming `payroll`'s record (`payroll/_app/bank.token/1`) and resolve
+//! it with secrets revealed. The consequence: anyone who may write one App
+//! could read every App's secrets. The fix: in the stores the library
+//! writes to, a reference may only name a secret of its own App; it is
+//! refused when set (`forbidden`), and again when read, so a record forged
+//! past the first check does not open either. A reference to a built-in
+//! record that does not exist is refused when set (`secret_not_found`).
+
+use std::ops::ControlFlow;
+
+use valueset::backend::Batch;
+use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};
+use valueset::secret::SecretRef;
+use valueset::store::{HistoryOptions, SetOptions};
+use valueset::{Actor, AppId, EnvId, Error, Key, MasterKey, Secret, Store};
+
+const CANARY: &str = "payroll-canary-5d1e";
+
+struct Two {
+    store: Store,
+    admin: Actor,
+    shop: AppId,
+    other: AppId,
+    prod: EnvId,
+}
+
+/// `shop` and another App, each with a secret `bank.token` set first (so
+/// both records end in `/_app/bank.token/1`), and a `prod` Environment.
+fn two_apps(store: Store, other: &str) -> Two {
+    let admin = Actor::admin("alice");
+    let shop = AppId::new("shop").unwrap();
+    let other = AppId::new(other).unwrap();
+    let prod = EnvId::new("prod").unwrap();
+    for app in [&shop, &other] {
+        store.create_app(&admin, app).unwrap();
+        store.create_env(&admin, app, &prod).unwrap();
+    }
+    let token = Key::new("bank.token").unwrap();
+    let secret = |s: &str| NewValue::secret(Secret::new(s.to_owned()));
+    store
+        .set(
+            &admin,
+            &other,
+            &token,
+            secret(CANARY),
+            SetOptions::default(),
+        )
+        .unwrap();
+    store
+        .set(
+            &admin,
+            &shop,
+            &token,
+            secret("shop-own-token"),
+            SetOptions::default(),
+        )
+        .unwrap();
+    Two {
+        store,
+        admin,
+        shop,
+        other,
+        prod,
+    }
+}
+
+fn with_master_key() -> Store {
+    let key = MasterKey::from_bytes([7; 32]);
+    Store::builder().master_key(key).in_memory()
+}
+
+fn developer_of(app: &AppId) -> Actor {
+    Actor::new("mallory", OrgRole::Member).with_app_role(app.clone(), AppRole::Developer)
+}
+
+fn set_ref(w: &Two, actor: &Actor, store: &str, reference: &str) -> valueset::Result<()> {
+    let key = Key::new("stolen").unwrap();
+    let value = NewValue::secret_ref(store, SecretRef::new(reference));
+    w.store
+        .set(actor, &w.shop, &key, value, SetOptions::default())
+        .map(|_| ())
+}
+
+fn versions(w: &Two) -> usize {
+    let options = HistoryOptions {
+        limit: Some(1000),
+        ..HistoryOptions::default()
+    };
+    w.store.history(&w.admin, &w.shop, options).unwrap().len()
+}
+
+#[test]
+fn a_reference_to_another_apps_builtin_secret_is_refused_when_set() -> valueset::Result<()> {
+    let w = two_apps(with_master_key(), "payroll");
+    let before = versions(&w);
+    let e = set_ref(
+        &w,
+        &developer_of(&w.shop),
+        "builtin",
+        "payroll/_app/bank.token/1",
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "forbidden", "{e}");
+    assert!(matches!(e, Error::SecretStore(_)), "{e:?}");
+    assert!(e.to_string().contains("another app"), "{e}");
+    assert!(!format!("{e} {e:?}").contains(CANARY));
+    assert_eq!(versions(&w), before, "a refused reference wrote a version");
+    // An org Administrator is refused too: the rule is about the data, not
+    // the role.
+    let e = set_ref(&w, &w.admin, "builtin", "payroll/_app/bank.token/1").unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+    Ok(())
+}
+
+#[test]
+fn a_reference_to_another_apps_secret_in_the_managed_store_is_refused() -> valueset::Result<()> {
+    // Without a master key, submitted secrets go to the in-memory store
+    // `memory`, named the same way.
+    let w = two_apps(Store::in_memory(), "payroll");
+    let e = set_ref(&w, &w.admin, "memory", "payroll/_app/bank.token/1").unwrap_err();
+    assert_eq!(e.code(), "forbidden", "{e}");
+    Ok(())
+}
+
+#[test]
+fn a_reference_to_a_missing_builtin_record_is_refused_when_set() -> valueset::Result<()> {
+    let w = two_apps(with_master_key(), "payroll");
+    let before = versions(&w);
+    let e = set_ref(&w, &w.admin, "builtin", "shop/_app/nope/9").unwrap_err();
+    assert_eq!(e.code(), "secret_not_found", "{e}");
+    assert_eq!(versions(&w), before);
+    Ok(())
+}
+
+#[test]
+fn a_reference_to_the_apps_own_builtin_secret_resolves() -> valueset::Result<()> {
+    let w = two_apps(with_master_key(), "payroll");
+    set_ref(
+        &w,
+        &developer_of(&w.shop),
+        "builtin",
+        "shop/_app/bank.token/1",
+    )?;
+    let snapshot = w
+        .store
+        .snapshot(&w.admin, &w.shop, &w.prod, VersionSelector::Latest)?;
+    let out = snapshot.resolver().resolve_str("${values.stolen}")?;
+    assert_eq!(
+        out.as_secret().map(Secret::expose_secret),
+        Some("shop-own-token")
+    );
+    Ok(())
+}
+
+#[test]
+fn a_forged_reference_to_another_apps_record_does_not_open() -> valueset::Result<()> {
+    // `pays` has an id as long as `shop`, so a stored reference to shop's
+    // own record can be rewritten in place to name pays's record, as
+    // someone with write access to the database files could.
+    let w = two_apps(with_master_key(), "pays");
+    set_ref(&w, &w.admin, "builtin", "shop/_app/bank.token/1")?;
+    let (own, forged) = (b"shop/_app/bank.token/1", b"pays/_app/bank.token/1");
+    let backend = w.store.backend();
+    let mut rewritten = Batch::new();
+    backend.scan(b"H", b"I", false, &mut |k, v| {
+        if let Some(at) = v.windows(own.len()).position(|win| win == own) {
+            let mut v = v.to_vec();
+            v.splice(at..at + own.len(), forged.iter().copied());
+            rewritten.insert(k.to_vec(), v);
+        }
+        ControlFlow::Continue(())
+    })?;
+    assert!(!rewritten.is_empty(), "no stored reference to rewrite");
+    backend.apply(rewritten)?;
+
+    let snapshot = w
+        .store
+        .snapshot(&w.admin, &w.shop, &w.prod, VersionSelector::Latest)?;
+    let e = Error::from(
+        snapshot
+            .resolver()
+            .resolve_str("${values.stolen}")
+            .unwrap_err(),
+    );
+    assert_eq!(e.code(), "forbidden", "{e}");
+    assert!(!format!("{e} {e:?}").contains(CANARY));
+    // The other App still reads its own secret, and shop's history no
+    // longer verifies.
+    let theirs = w
+        .store
+        .snapshot(&w.admin, &w.other, &w.prod, VersionSelector::Latest)?;
+    let out = theirs.resolver().resolve_str("${values.bank.token}")?;
+    assert_eq!(out.as_secret().map(Secret::expose_secret), Some(CANARY));
+    assert_eq!(w.store.verify(&w.admin).unwrap_err().code(), "tampered");
+    Ok(())
+}
