@@ -202,6 +202,9 @@ enum Command {
     },
     /// Check the whole history of every App (tamper evidence).
     Verify,
+    /// Rewrite the store's files so that removed data is gone from the disk
+    /// (purge and deleting an App or Environment do this themselves).
+    Compact,
 }
 
 #[derive(Debug, Subcommand)]
@@ -614,6 +617,10 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             }
         }
         Command::Verify => json!(store.verify(&actor(cli, None)?)?),
+        Command::Compact => {
+            store.compact(&actor(cli, None)?)?;
+            json!({ "compacted": true })
+        }
     };
     Ok((doc, 0))
 }

@@ -39,6 +39,8 @@ pub enum Action {
     DeleteEnv,
     /// Re-encrypt every stored secret under a new master key.
     RotateMasterKey,
+    /// Rewrite the storage so that removed data leaves the disk.
+    Compact,
 }
 
 impl fmt::Display for Action {
@@ -53,6 +55,7 @@ impl fmt::Display for Action {
             Action::CreateEnv => "creating an environment",
             Action::DeleteEnv => "deleting an environment",
             Action::RotateMasterKey => "rotating the master key",
+            Action::Compact => "compacting the store",
         })
     }
 }
@@ -71,7 +74,7 @@ pub fn allows(actor: &Actor, action: Action, app: &AppId) -> bool {
         }
         Action::Purge => role == Some(AppRole::Owner),
         Action::CreateApp | Action::CreateEnv => org == OrgRole::Manager,
-        Action::DeleteApp | Action::DeleteEnv | Action::RotateMasterKey => false,
+        Action::DeleteApp | Action::DeleteEnv | Action::RotateMasterKey | Action::Compact => false,
     }
 }
 
@@ -84,7 +87,9 @@ pub fn needs(action: Action) -> &'static str {
         }
         Action::Purge => "app Owner or org Administrator",
         Action::CreateApp | Action::CreateEnv => "org Administrator or Manager",
-        Action::DeleteApp | Action::DeleteEnv | Action::RotateMasterKey => "org Administrator",
+        Action::DeleteApp | Action::DeleteEnv | Action::RotateMasterKey | Action::Compact => {
+            "org Administrator"
+        }
     }
 }
 

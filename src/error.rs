@@ -150,7 +150,7 @@ impl Error {
             Error::PurgeRefused(e) => e.code(),
             Error::Purged { .. } => "purged",
             Error::Corrupted { .. } => "corrupted",
-            Error::Backend(_) => "backend",
+            Error::Backend(e) => e.code(),
             Error::UnsupportedFormat { .. } => "unsupported_format",
             Error::WrongMasterKey => "wrong_master_key",
             Error::Tampered { .. } => "tampered",

@@ -4,6 +4,7 @@
 //! The engine never names a storage engine: it talks to [`Backend`]. Two
 //! implementations ship: [`MemoryBackend`] and [`SledBackend`].
 
+mod error;
 mod memory;
 mod sled;
 
@@ -11,6 +12,7 @@ use std::fmt;
 use std::ops::ControlFlow;
 
 pub use self::sled::SledBackend;
+pub use error::{BackendError, BackendErrorKind};
 pub use memory::MemoryBackend;
 
 /// An ordered map of byte keys to byte values with atomic batch writes.
@@ -56,6 +58,20 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     ///
     /// [`BackendError`] when the storage cannot be flushed.
     fn flush(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
+
+    /// Rewrites the storage so that no file of it holds data that was
+    /// removed or overwritten: what a purge or a deletion removed is then
+    /// gone from the disk, not only from the keyspace. The default does
+    /// nothing, for backends that keep no files (or whose storage does not
+    /// keep old versions of data).
+    ///
+    /// # Errors
+    ///
+    /// [`BackendError`] when the storage cannot be rewritten; then it is as
+    /// it was.
+    fn compact(&self) -> Result<(), BackendError> {
         Ok(())
     }
 }
@@ -115,35 +131,5 @@ impl fmt::Debug for Batch {
             .field("writes", &self.ops.len())
             .field("bytes", &bytes)
             .finish()
-    }
-}
-
-/// A storage failure, as a backend reports it.
-#[derive(Debug, thiserror::Error)]
-#[error("storage failed: {message}")]
-pub struct BackendError {
-    message: String,
-    #[source]
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
-
-impl BackendError {
-    /// An error with a message for people (never secret content).
-    pub fn new(message: impl Into<String>) -> Self {
-        BackendError {
-            message: message.into(),
-            source: None,
-        }
-    }
-
-    /// An error caused by `source` (an I/O or storage engine error).
-    pub fn with_source(
-        message: impl Into<String>,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
-        BackendError {
-            message: message.into(),
-            source: Some(Box::new(source)),
-        }
     }
 }

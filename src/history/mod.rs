@@ -176,10 +176,10 @@ impl Reader<'_> {
                 .ok()
                 .and_then(|s| Key::new(s).ok())
                 .ok_or_else(|| codec::corrupted("a key index key"))?;
-            if let Some((s, entry)) = self.entry_at(&prefix, &key, seq)? {
-                if entry.is_live() {
-                    out.insert(key, (s, entry));
-                }
+            if let Some((s, entry)) = self.entry_at(&prefix, &key, seq)?
+                && entry.is_live()
+            {
+                out.insert(key, (s, entry));
             }
         }
         Ok(out)
@@ -316,10 +316,10 @@ impl Reader<'_> {
     /// The version at `seq` of `scope`, without values.
     pub(crate) fn info(&self, scope: Scope<'_>, seq: u64) -> Result<VersionInfo, Error> {
         let id = scope.id_for(seq);
-        if let Some((env, _)) = scope.env {
-            if let Some(record) = self.env_version(scope.app, env, seq)? {
-                return Ok(info_from(id, record, None));
-            }
+        if let Some((env, _)) = scope.env
+            && let Some(record) = self.env_version(scope.app, env, seq)?
+        {
+            return Ok(info_from(id, record, None));
         }
         let record = self
             .app_version(scope.app, seq)?
@@ -364,10 +364,10 @@ impl Reader<'_> {
         key: &Key,
         seq: u64,
     ) -> Result<Option<Entry>, Error> {
-        if let Some((_, e)) = self.entry_at(env_prefix, key, seq)? {
-            if e.is_live() {
-                return Ok(Some(e));
-            }
+        if let Some((_, e)) = self.entry_at(env_prefix, key, seq)?
+            && e.is_live()
+        {
+            return Ok(Some(e));
         }
         Ok(self
             .entry_at(app_prefix, key, seq)?
@@ -387,11 +387,11 @@ impl Reader<'_> {
             .into_iter()
             .map(|(k, (s, e))| (k, (false, s, e)))
             .collect();
-        if let Some((env, meta)) = scope.env {
-            if meta.diverged_at.is_some_and(|d| d <= seq) {
-                for (k, (s, e)) in self.entries_at(scope.app, Some(env), seq)? {
-                    out.insert(k, (true, s, e));
-                }
+        if let Some((env, meta)) = scope.env
+            && meta.diverged_at.is_some_and(|d| d <= seq)
+        {
+            for (k, (s, e)) in self.entries_at(scope.app, Some(env), seq)? {
+                out.insert(k, (true, s, e));
             }
         }
         Ok(out)

@@ -67,10 +67,10 @@ pub(super) fn scan<'a, F: FnMut(Segment<'a>)>(input: &'a str, mut emit: F) -> Ve
 }
 
 fn literal<'a>(emit: &mut impl FnMut(Segment<'a>), input: &'a str, start: usize, end: usize) {
-    if start < end {
-        if let Some(text) = input.get(start..end) {
-            emit(Segment::Literal(text));
-        }
+    if start < end
+        && let Some(text) = input.get(start..end)
+    {
+        emit(Segment::Literal(text));
     }
 }
 

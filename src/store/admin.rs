@@ -39,8 +39,11 @@ impl Store {
     }
 
     /// Deletes an App: its values, Environments, histories and the secrets
-    /// the library stored for it; never secrets behind references (guide: [The hierarchy](crate::_documentation::guide#the-hierarchy),
-    /// 4.5).
+    /// the library stored for it; never secrets behind references (guide:
+    /// [The hierarchy](crate::_documentation::guide#the-hierarchy),
+    /// [Lifecycle of secrets](crate::_documentation::guide#lifecycle-of-secrets)).
+    /// The storage is compacted before this returns, so the deleted data is
+    /// gone from the disk too.
     ///
     /// # Errors
     ///
@@ -64,16 +67,14 @@ impl Store {
                 ControlFlow::Continue(())
             })?;
             for (k, v) in keys {
-                if let Some(v) = v {
-                    if let State::Managed { store, reference } = Entry::decode(&v)?.state {
-                        if !self
-                            .inner
-                            .secrets
-                            .remove_into(&mut batch, &store, &reference)
-                        {
-                            managed.push((store, reference));
-                        }
-                    }
+                if let Some(v) = v
+                    && let State::Managed { store, reference } = Entry::decode(&v)?.state
+                    && !self
+                        .inner
+                        .secrets
+                        .remove_into(&mut batch, &store, &reference)
+                {
+                    managed.push((store, reference));
                 }
                 batch.remove(k);
             }
@@ -82,7 +83,7 @@ impl Store {
         for (store, reference) in managed {
             self.inner.secrets.get(&store)?.delete(&reference)?;
         }
-        Ok(())
+        self.compact_storage()
     }
 
     /// The Apps the actor may read, in id order.
@@ -125,7 +126,8 @@ impl Store {
     }
 
     /// Deletes an Environment: its overrides, its history and the secrets the
-    /// library stored for it.
+    /// library stored for it. The storage is compacted before this returns,
+    /// so the deleted data is gone from the disk too.
     ///
     /// # Errors
     ///

@@ -106,4 +106,27 @@ impl Store {
         builtin.set_key(new);
         Ok(())
     }
+
+    /// Rewrites the storage so that no file of it holds data that was
+    /// removed or overwritten. [`purge`](Self::purge) and the deletion of an
+    /// App or Environment do this themselves; run it after a crash
+    /// interrupted one of them, or to reclaim space. On sled it writes the
+    /// live data into a new generation of files and removes the old one
+    /// (taking about as long as reading the whole store); in memory it does
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] unless org Administrator; [`Error::Backend`]
+    /// when the storage cannot be rewritten (it is then as it was).
+    pub fn compact(&self, actor: &Actor) -> Result<(), Error> {
+        access::check_org(actor, Action::Compact)?;
+        let _guard = self.lock();
+        self.compact_storage()
+    }
+
+    /// Compacts the backend; the caller holds the write lock or needs none.
+    pub(super) fn compact_storage(&self) -> Result<(), Error> {
+        Ok(self.inner.backend.compact()?)
+    }
 }

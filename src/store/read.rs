@@ -32,17 +32,13 @@ impl Store {
     ) -> Result<ValueView, Error> {
         let (_, env_meta) = self.open_scope(actor, Action::ReadValues, app, env)?;
         let reader = self.reader();
-        if let Some(env) = env {
-            if env_meta.is_some_and(|m| m.diverged_at.is_some()) {
-                if let Some((_, e)) =
-                    reader.entry_at(&codec::history_prefix(app, Some(env)), key, u64::MAX)?
-                {
-                    if e.is_live() {
-                        return view(key.clone(), Source::Env, e)
-                            .ok_or_else(|| unknown_key(key, Some(env)));
-                    }
-                }
-            }
+        if let Some(env) = env
+            && env_meta.is_some_and(|m| m.diverged_at.is_some())
+            && let Some((_, e)) =
+                reader.entry_at(&codec::history_prefix(app, Some(env)), key, u64::MAX)?
+            && e.is_live()
+        {
+            return view(key.clone(), Source::Env, e).ok_or_else(|| unknown_key(key, Some(env)));
         }
         match reader.entry_at(&codec::history_prefix(app, None), key, u64::MAX)? {
             Some((_, e)) if e.is_live() => {

@@ -65,15 +65,22 @@ impl Store {
         )
     }
 
-    /// Removes one value from history, for good (guide: [Purge](crate::_documentation::guide#purge)). `version` must be
-    /// the version whose change introduced the value, and the value must not
-    /// be the key's current one. The purge is recorded as a version.
+    /// Removes one value from history, for good (guide:
+    /// [Purge](crate::_documentation::guide#purge)). `version` must be the
+    /// version whose change introduced the value, and the value must not be
+    /// the key's current one. The purge is recorded as a version.
+    ///
+    /// The value also leaves the disk before this returns: the storage is
+    /// compacted ([`Store::compact`]), so no file of a durable store holds
+    /// the purged value, or the ciphertext of a purged secret, any more.
     ///
     /// # Errors
     ///
     /// [`Error::Forbidden`] unless app Owner or org Administrator;
-    /// [`NotFound::Version`](crate::error::NotFound::Version); [`Error::PurgeRefused`] with the constraint
-    /// that failed.
+    /// [`NotFound::Version`](crate::error::NotFound::Version);
+    /// [`Error::PurgeRefused`] with the constraint that failed;
+    /// [`Error::Backend`] when the purge was recorded but compacting the
+    /// storage failed (run [`Store::compact`] again).
     pub fn purge(
         &self,
         actor: &Actor,
@@ -96,7 +103,7 @@ impl Store {
         };
         self.check_expect(scope, options.expect)?;
         let seq = self.reader().resolve(scope, VersionSelector::Id(version))?;
-        history::purge(
+        let info = history::purge(
             self.ctx(actor),
             scope,
             &meta,
@@ -104,6 +111,8 @@ impl Store {
             version,
             key,
             options.comment,
-        )
+        )?;
+        self.compact_storage()?;
+        Ok(info)
     }
 }

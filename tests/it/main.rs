@@ -14,6 +14,7 @@ mod common;
 mod concurrency;
 mod crash;
 mod durability;
+mod erasure;
 mod fuzz_regressions;
 mod hierarchy;
 mod ids;

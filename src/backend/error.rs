@@ -1,0 +1,98 @@
+//! [`BackendError`]: a storage failure, with a [`BackendErrorKind`] that
+//! says what the caller can do about it.
+
+use std::time::Duration;
+
+/// A storage failure, as a backend reports it.
+#[derive(Debug, thiserror::Error)]
+#[error("storage failed: {message}")]
+pub struct BackendError {
+    kind: BackendErrorKind,
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// What kind of storage failure a [`BackendError`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackendErrorKind {
+    /// The store is open in another process (a sled directory serves one
+    /// process at a time). Retry later.
+    Busy {
+        /// How long opening waited before it gave up.
+        waited: Duration,
+    },
+    /// The storage is damaged: a file was changed, cut short or lost.
+    Corrupted,
+    /// The disk (or the server's) has no space left.
+    NoSpace,
+    /// The process may not read or write the storage.
+    PermissionDenied,
+    /// The storage could not be reached (a lost connection, a server
+    /// restarting). Nothing was half-written; retry.
+    Unavailable,
+    /// Any other failure.
+    Other,
+}
+
+impl BackendError {
+    /// An error of kind [`BackendErrorKind::Other`], with a message for
+    /// people (never secret content).
+    pub fn new(message: impl Into<String>) -> Self {
+        BackendError::with_kind(BackendErrorKind::Other, message)
+    }
+
+    /// An error of `kind`, with a message for people.
+    pub fn with_kind(kind: BackendErrorKind, message: impl Into<String>) -> Self {
+        BackendError {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An error caused by `source` (an I/O or storage engine error), of kind
+    /// [`BackendErrorKind::Other`].
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        BackendError::new(message).caused_by(source)
+    }
+
+    /// The same error, caused by `source`.
+    #[must_use]
+    pub fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> BackendErrorKind {
+        self.kind
+    }
+
+    /// Whether trying again later may succeed: the store was busy, or the
+    /// storage could not be reached.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            BackendErrorKind::Busy { .. } | BackendErrorKind::Unavailable
+        )
+    }
+
+    /// The stable code, as [`Error::code`](crate::Error::code) gives it:
+    /// `busy`, `corrupted`, `no_space`, `permission_denied`,
+    /// `backend_unavailable`, or `backend` for any other failure.
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            BackendErrorKind::Busy { .. } => "busy",
+            BackendErrorKind::Corrupted => "corrupted",
+            BackendErrorKind::NoSpace => "no_space",
+            BackendErrorKind::PermissionDenied => "permission_denied",
+            BackendErrorKind::Unavailable => "backend_unavailable",
+            BackendErrorKind::Other => "backend",
+        }
+    }
+}

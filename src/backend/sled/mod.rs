@@ -1,0 +1,258 @@
+//! The durable [`Backend`]: one sled tree, one `apply_batch` per change, in
+//! a directory that one process holds at a time, and that compaction
+//! rewrites so that removed data leaves the disk.
+
+mod dir;
+mod errors;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+use super::{Backend, BackendError, Batch, Visit};
+use dir::StoreDir;
+use errors::sled_error;
+
+/// A [`Backend`] in a sled database directory. Every [`Batch`] is one sled
+/// `apply_batch`, which sled makes atomic: after a crash, reopening shows all
+/// of a batch or none of it. [`Backend::flush`] makes applied batches
+/// durable (sled also flushes on its own every 500 ms, and on drop).
+///
+/// The directory is created readable by its owner only (0700), and one
+/// process holds it at a time: another gets [`BackendErrorKind::Busy`]
+/// (retryable). sled is log-structured and keeps old versions of data in
+/// its files until it reuses the space; [`Backend::compact`] rewrites the
+/// live data into a new generation of files and removes the old one, so
+/// that a purged value or a deleted secret's ciphertext is gone from the
+/// disk. The layout and its crash safety are described in the `dir`
+/// module.
+///
+/// [`BackendErrorKind::Busy`]: super::BackendErrorKind::Busy
+pub struct SledBackend {
+    dir: Option<StoreDir>,
+    live: RwLock<Live>,
+}
+
+/// The open generation: sled's handles, and which generation they are.
+struct Live {
+    db: sled::Db,
+    tree: sled::Tree,
+    generation: u64,
+}
+
+const TREE: &str = "valueset";
+
+/// How many entries compaction copies per sled batch.
+const COPY_BATCH: usize = 4096;
+
+impl SledBackend {
+    /// Opens (or creates) the store in `dir`.
+    ///
+    /// # Errors
+    ///
+    /// [`BackendError`] of kind `Busy` when another process holds the store
+    /// (after waiting about two seconds for it), `PermissionDenied`,
+    /// `NoSpace` or `Corrupted` (with what sled reported), or `Other`.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self, BackendError> {
+        let (dir, generation) = StoreDir::open(dir.as_ref())?;
+        let db = open_db(&dir.generation_path(generation))?;
+        dir.protect(generation)?;
+        let live = Live::new(db, generation)?;
+        Ok(SledBackend {
+            dir: Some(dir),
+            live: RwLock::new(live),
+        })
+    }
+
+    /// A database in a temporary directory, removed when dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`BackendError`] when sled cannot create it.
+    pub fn temporary() -> Result<Self, BackendError> {
+        let live = Live::new(temporary_db()?, 1)?;
+        Ok(SledBackend {
+            dir: None,
+            live: RwLock::new(live),
+        })
+    }
+
+    fn live(&self) -> RwLockReadGuard<'_, Live> {
+        self.live.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn path(&self) -> Option<PathBuf> {
+        let generation = self.live().generation;
+        self.dir.as_ref().map(|d| d.generation_path(generation))
+    }
+}
+
+impl Live {
+    fn new(db: sled::Db, generation: u64) -> Result<Live, BackendError> {
+        let tree = db
+            .open_tree(TREE)
+            .map_err(|e| sled_error("could not open the database's tree", e))?;
+        Ok(Live {
+            db,
+            tree,
+            generation,
+        })
+    }
+}
+
+/// Opens sled in `path`. sled takes its own lock on its files; a handle
+/// dropped a moment ago may hold it while its background flusher ends, so
+/// this waits for it up to about two seconds.
+fn open_db(path: &Path) -> Result<sled::Db, BackendError> {
+    let mut attempts = 0;
+    loop {
+        match sled::Config::new().path(path).open() {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(e)) if attempts < 40 && is_lock_held(&e) => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => {
+                let what = format!("could not open the database in {}", path.display());
+                return Err(sled_error(&what, e));
+            }
+        }
+    }
+}
+
+fn temporary_db() -> Result<sled::Db, BackendError> {
+    sled::Config::new()
+        .temporary(true)
+        .open()
+        .map_err(|e| sled_error("could not create a temporary database", e))
+}
+
+/// Whether sled could not take its lock (another handle, or one still
+/// closing, holds it).
+fn is_lock_held(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("acquire lock")
+}
+
+fn failed(what: &str, e: sled::Error) -> BackendError {
+    sled_error(&format!("sled failed to {what}"), e)
+}
+
+/// Copies every entry of `from` into `to`, in batches.
+fn copy_tree(from: &sled::Tree, to: &sled::Tree) -> Result<(), BackendError> {
+    let mut batch = sled::Batch::default();
+    let mut pending = 0;
+    for item in from {
+        let (k, v) = item.map_err(|e| failed("read for compaction", e))?;
+        batch.insert(k, v);
+        pending += 1;
+        if pending == COPY_BATCH {
+            to.apply_batch(std::mem::take(&mut batch))
+                .map_err(|e| failed("write for compaction", e))?;
+            pending = 0;
+        }
+    }
+    to.apply_batch(batch)
+        .map_err(|e| failed("write for compaction", e))
+}
+
+impl fmt::Debug for SledBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SledBackend")
+            .field("path", &self.path())
+            .field("entries", &self.live().tree.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Backend for SledBackend {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        Ok(self
+            .live()
+            .tree
+            .get(key)
+            .map_err(|e| failed("read", e))?
+            .map(|v| v.to_vec()))
+    }
+
+    fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        reverse: bool,
+        visit: &mut Visit<'_>,
+    ) -> Result<(), BackendError> {
+        if start >= end {
+            return Ok(());
+        }
+        let live = self.live();
+        let range = live.tree.range(start..end);
+        let mut step =
+            |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<bool, BackendError> {
+                let (k, v) = item.map_err(|e| failed("scan", e))?;
+                Ok(visit(&k, &v).is_break())
+            };
+        if reverse {
+            for item in range.rev() {
+                if step(item)? {
+                    break;
+                }
+            }
+        } else {
+            for item in range {
+                if step(item)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+        let mut sled_batch = sled::Batch::default();
+        for (key, value) in batch.ops {
+            match value {
+                Some(v) => sled_batch.insert(key, v),
+                None => sled_batch.remove(key),
+            }
+        }
+        self.live()
+            .tree
+            .apply_batch(sled_batch)
+            .map_err(|e| failed("write", e))
+    }
+
+    fn flush(&self) -> Result<(), BackendError> {
+        self.live().db.flush().map_err(|e| failed("flush", e))?;
+        Ok(())
+    }
+
+    /// Writes the live data into a new generation, makes it durable, switches
+    /// to it atomically and removes the old generation's files. Reads and
+    /// writes through this backend wait meanwhile. If it fails before the
+    /// switch, the old generation stays live and the new one is removed on
+    /// the next open.
+    fn compact(&self) -> Result<(), BackendError> {
+        let mut live = self.live.write().unwrap_or_else(PoisonError::into_inner);
+        live.db.flush().map_err(|e| failed("flush", e))?;
+        let next = live.generation + 1;
+        let db = match &self.dir {
+            Some(dir) => open_db(&dir.fresh_generation(next)?)?,
+            None => temporary_db()?,
+        };
+        let fresh = Live::new(db, next)?;
+        copy_tree(&live.tree, &fresh.tree)?;
+        fresh.db.flush().map_err(|e| failed("flush", e))?;
+        if let Some(dir) = &self.dir {
+            dir.protect(next)?;
+            dir.write_current(next)?;
+        }
+        let old = std::mem::replace(&mut *live, fresh);
+        let old_generation = old.generation;
+        drop(old);
+        match &self.dir {
+            Some(dir) => dir.retire_generation(old_generation),
+            None => Ok(()),
+        }
+    }
+}
