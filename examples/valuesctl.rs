@@ -325,6 +325,12 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
     if let Command::Parse { text } = &cli.command {
         return Ok(parse(text));
     }
+    // A value typed on standard input is read before the store is opened,
+    // so that someone typing a secret does not hold the store meanwhile.
+    let mut typed = match &cli.command {
+        Command::Set { value, .. } if value == "-" => Some(read_stdin()?),
+        _ => None,
+    };
     let store = open(cli)?;
     let doc = match &cli.command {
         Command::Parse { .. } => unreachable!("handled above"),
@@ -367,11 +373,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             comment,
         } => {
             let app = AppId::new(app.as_str())?;
-            let text = if value == "-" {
-                read_stdin()?
-            } else {
-                value.clone()
-            };
+            let text = typed.take().unwrap_or_else(|| value.clone());
             let value = if *secret {
                 NewValue::secret(Secret::new(text))
             } else {

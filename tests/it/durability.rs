@@ -317,6 +317,54 @@ fn damaged_data_is_a_typed_error() -> valueset::Result<()> {
     Ok(())
 }
 
+/// A way to damage a file's bytes.
+type Damage = fn(&mut Vec<u8>);
+
+/// Damage to the files themselves (a flipped byte in sled's log, a file cut
+/// short) is `corrupted`, with what sled reported, never a panic and never
+/// the generic `backend`.
+#[test]
+fn damaged_files_are_corrupted_with_the_cause() -> valueset::Result<()> {
+    let dir = TempDir::new("damaged-files");
+    let ids = ids();
+    {
+        let store = Store::builder().master_key(key_a()).open(dir.path())?;
+        store.create_app(&ids.admin, &ids.app)?;
+        for i in 0..30 {
+            let key = Key::new(format!("K{i}"))?;
+            let value = NewValue::plain(format!("value {i}"));
+            store.set(&ids.admin, &ids.app, &key, value, SetOptions::default())?;
+        }
+        store.flush()?;
+    }
+    // Opening again makes sled record how far its log goes (a snapshot);
+    // damage within that range is what it can tell from a write that a
+    // crash cut short.
+    drop(Store::open(dir.path())?);
+    let current = std::fs::read_to_string(dir.path().join("CURRENT")).unwrap();
+    let log = dir.path().join(current.trim()).join("db");
+    let pristine = std::fs::read(&log).unwrap();
+    let damages: [(&str, Damage); 2] = [
+        ("a flipped byte", |b| b[20] ^= 0xff),
+        ("a file cut short", |b| b.truncate(10)),
+    ];
+    for (what, damage) in damages {
+        let mut bytes = pristine.clone();
+        damage(&mut bytes);
+        std::fs::write(&log, &bytes).unwrap();
+        let e = Store::builder()
+            .master_key(key_a())
+            .open(dir.path())
+            .unwrap_err();
+        assert_eq!(e.code(), "corrupted", "{what}: {e}");
+        assert!(
+            e.to_string().contains("sled found corruption"),
+            "{what}: {e}"
+        );
+    }
+    Ok(())
+}
+
 #[test]
 fn another_format_is_refused_before_anything_is_read() -> valueset::Result<()> {
     let dir = TempDir::new("format");

@@ -473,4 +473,47 @@ mod walkthrough {
             assert!(!String::from_utf8_lossy(out).contains(CANARY));
         }
     }
+
+    /// Another process holding the store is `busy`, retryable, and says how
+    /// long it waited; a value typed on standard input is read before the
+    /// store is taken, so typing does not hold it.
+    #[test]
+    fn a_held_store_is_busy_and_typing_holds_nothing() {
+        let c = Ctl {
+            dir: TempDir::new("valuesctl-busy"),
+        };
+        c.ok(&["app", "create", "shop"]);
+
+        let holder = valueset::Store::open(c.dir.path()).unwrap();
+        let out = c.run_with(&["app", "list"], Some(KEY), None);
+        assert_eq!(out.status.code(), Some(1));
+        let e: Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(e["error"], "busy", "{e}");
+        assert!(e["message"].as_str().unwrap().contains("waited"), "{e}");
+        drop(holder);
+
+        // `set … -` waits for its input without holding the store.
+        let mut typing = Command::new(super::valuesctl())
+            .arg("--store")
+            .arg(c.dir.path())
+            .args(["set", "shop", "PW", "-", "--secret"])
+            .env("VALUESET_MASTER_KEY", KEY)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(c.ok(&["app", "list"]), json!(["shop"]));
+        let mut stdin = typing.stdin.take().unwrap();
+        stdin.write_all(CANARY.as_bytes()).unwrap();
+        drop(stdin);
+        let out = typing.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(c.ok(&["get", "shop", "PW"])["secret_version"], 1);
+    }
 }

@@ -114,7 +114,9 @@ impl StoreDir {
     /// Makes every file sled created in generation `n` readable by its owner
     /// only (the directory already keeps other users out).
     pub(super) fn protect(&self, n: u64) -> Result<(), BackendError> {
-        let mut stack = vec![self.generation_path(n)];
+        let root = self.generation_path(n);
+        set_mode(&root, 0o700);
+        let mut stack = vec![root];
         while let Some(dir) = stack.pop() {
             for entry in read_dir(&dir)? {
                 let path = entry.path();

@@ -48,3 +48,45 @@ fn describe(kind: BackendErrorKind, e: &io::Error) -> String {
         _ => e.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_failures_get_their_own_kind_and_code() {
+        let cases = [
+            (io::ErrorKind::StorageFull, "no_space", "no space left"),
+            (io::ErrorKind::QuotaExceeded, "no_space", "no space left"),
+            (
+                io::ErrorKind::PermissionDenied,
+                "permission_denied",
+                "permission denied",
+            ),
+            (
+                io::ErrorKind::ReadOnlyFilesystem,
+                "permission_denied",
+                "permission denied",
+            ),
+            (io::ErrorKind::UnexpectedEof, "corrupted", "damaged"),
+            (io::ErrorKind::Other, "backend", "boom"),
+        ];
+        for (kind, code, words) in cases {
+            let e = io_error("could not write", io::Error::new(kind, "boom"));
+            assert_eq!(e.code(), code, "{kind:?}");
+            assert!(e.to_string().contains(words), "{e}");
+            assert!(std::error::Error::source(&e).is_some(), "the cause is kept");
+            assert!(!e.is_retryable());
+        }
+    }
+
+    #[test]
+    fn sled_corruption_is_corrupted() {
+        let e = sled_error(
+            "could not open",
+            sled::Error::Corruption { at: None, bt: () },
+        );
+        assert_eq!(e.code(), "corrupted");
+        assert!(e.to_string().contains("damaged"), "{e}");
+    }
+}
