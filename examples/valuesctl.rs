@@ -200,8 +200,12 @@ enum Command {
         /// The template text.
         text: String,
     },
-    /// Check the whole history of every App (tamper evidence).
-    Verify,
+    /// Check the history of one App (anyone who may read it), or of every
+    /// App (org Administrator or Manager): tamper evidence.
+    Verify {
+        /// The App; every App when left out.
+        app: Option<String>,
+    },
     /// Rewrite the store's files so that removed data is gone from the disk
     /// (purge and deleting an App or Environment do this themselves).
     Compact,
@@ -454,12 +458,8 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
         Command::Apply { app, file, scope } => {
             let app = AppId::new(app.as_str())?;
             let text = read_file(file)?;
-            let batch: BatchFile = serde_json::from_str(&text).map_err(|e| {
-                fail(
-                    "invalid_batch",
-                    format!("`{}` is not a valid batch: {e}", file.display()),
-                )
-            })?;
+            let batch: BatchFile =
+                parse_object(&text).map_err(|e| malformed("invalid_batch", "batch", file, &e))?;
             let mut changes = ChangeSet::new();
             if batch.delete_all {
                 changes = changes.delete_all();
@@ -589,12 +589,8 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                     .as_ref()
                     .ok_or_else(|| fail("usage", "give --template or --workload"))?;
                 let text = read_file(path)?;
-                let workload: Workload = serde_json::from_str(&text).map_err(|e| {
-                    fail(
-                        "invalid_workload",
-                        format!("`{}` is not a valid workload: {e}", path.display()),
-                    )
-                })?;
+                let workload: Workload = parse_object(&text)
+                    .map_err(|e| malformed("invalid_workload", "workload", path, &e))?;
                 let out = resolver.resolve_workload(&workload).map_err(Error::from)?;
                 let reveal = *reveal_secrets;
                 let map = |m: &BTreeMap<String, Resolved<'_>>| -> Value {
@@ -618,7 +614,11 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 })
             }
         }
-        Command::Verify => json!(store.verify(&actor(cli, None)?)?),
+        Command::Verify { app: None } => json!(store.verify(&actor(cli, None)?)?),
+        Command::Verify { app: Some(app) } => {
+            let app = AppId::new(app.as_str())?;
+            json!(store.verify_app(&actor(cli, Some(&app))?, &app)?)
+        }
         Command::Compact => {
             store.compact(&actor(cli, None)?)?;
             json!({ "compacted": true })
@@ -678,6 +678,39 @@ fn read_file(path: &std::path::Path) -> Result<String, Failure> {
         .map_err(|e| fail("io", format!("could not read `{}`: {e}", path.display())))
 }
 
+/// A JSON object of type `T`. serde would also take a struct from an array
+/// (`[]` as an empty batch), which no file of valuesctl's is.
+fn parse_object<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
+    let value: serde_json::Map<String, Value> = serde_json::from_str(text)?;
+    serde_json::from_value(Value::Object(value))
+}
+
+/// A file that is not the JSON its command reads. serde's own message can
+/// quote the text it could not parse, which may be a secret, so this says
+/// only where and what kind of problem it is.
+fn malformed(code: &str, what: &str, path: &std::path::Path, e: &serde_json::Error) -> Failure {
+    let problem = match e.classify() {
+        serde_json::error::Category::Io => "could not be read",
+        serde_json::error::Category::Syntax => "is not valid JSON",
+        serde_json::error::Category::Eof => "ends too early",
+        serde_json::error::Category::Data => "does not have the shape of a",
+    };
+    let shape = if e.is_data() {
+        format!(" {what} (see the guide's valuesctl section)")
+    } else {
+        String::new()
+    };
+    fail(
+        code,
+        format!(
+            "`{}` {problem}{shape}, at line {}, column {}",
+            path.display(),
+            e.line(),
+            e.column()
+        ),
+    )
+}
+
 fn read_stdin() -> Result<String, Failure> {
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text).map_err(|e| {
@@ -715,8 +748,11 @@ fn parse(text: &str) -> (Value, u8) {
             (json!({ "segments": segments }), 0)
         }
         Err(errors) => {
-            let errors: Vec<Value> = errors
+            // The first errors, and how many more: a template with 200,000
+            // broken placeholders prints a short document.
+            let listed: Vec<Value> = errors
                 .iter()
+                .take(MAX_LISTED_ERRORS)
                 .map(|e| {
                     json!({
                         "span": [e.span().start, e.span().end],
@@ -725,10 +761,18 @@ fn parse(text: &str) -> (Value, u8) {
                     })
                 })
                 .collect();
-            (json!({ "errors": errors }), 1)
+            let more = errors.len() - listed.len();
+            let mut doc = json!({ "errors": listed });
+            if more > 0 {
+                doc["more"] = json!(more);
+            }
+            (doc, 1)
         }
     }
 }
+
+/// How many template errors `parse` lists; a `"more"` count follows.
+const MAX_LISTED_ERRORS: usize = 100;
 
 fn to_json(doc: &Value, pretty: bool) -> String {
     let printed = if pretty {

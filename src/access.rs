@@ -41,6 +41,8 @@ pub enum Action {
     RotateMasterKey,
     /// Rewrite the storage so that removed data leaves the disk.
     Compact,
+    /// Verify the history of every App in the store.
+    VerifyStore,
 }
 
 impl fmt::Display for Action {
@@ -56,6 +58,7 @@ impl fmt::Display for Action {
             Action::DeleteEnv => "deleting an environment",
             Action::RotateMasterKey => "rotating the master key",
             Action::Compact => "compacting the store",
+            Action::VerifyStore => "verifying the whole store",
         })
     }
 }
@@ -73,7 +76,7 @@ pub fn allows(actor: &Actor, action: Action, app: &AppId) -> bool {
             matches!(role, Some(AppRole::Owner | AppRole::Developer))
         }
         Action::Purge => role == Some(AppRole::Owner),
-        Action::CreateApp | Action::CreateEnv => org == OrgRole::Manager,
+        Action::CreateApp | Action::CreateEnv | Action::VerifyStore => org == OrgRole::Manager,
         Action::DeleteApp | Action::DeleteEnv | Action::RotateMasterKey | Action::Compact => false,
     }
 }
@@ -86,7 +89,9 @@ pub fn needs(action: Action) -> &'static str {
             "app Developer or Owner, or org Administrator"
         }
         Action::Purge => "app Owner or org Administrator",
-        Action::CreateApp | Action::CreateEnv => "org Administrator or Manager",
+        Action::CreateApp | Action::CreateEnv | Action::VerifyStore => {
+            "org Administrator or Manager"
+        }
         Action::DeleteApp | Action::DeleteEnv | Action::RotateMasterKey | Action::Compact => {
             "org Administrator"
         }
@@ -100,7 +105,12 @@ pub fn needs(action: Action) -> &'static str {
 ///
 /// [`Forbidden`] naming the action and the roles it needs.
 pub fn check_org(actor: &Actor, action: Action) -> Result<(), Forbidden> {
-    if actor.org_role() == OrgRole::Administrator {
+    let org = actor.org_role();
+    let manager_may = matches!(
+        action,
+        Action::CreateApp | Action::CreateEnv | Action::VerifyStore
+    );
+    if org == OrgRole::Administrator || (org == OrgRole::Manager && manager_may) {
         Ok(())
     } else {
         Err(Forbidden {
@@ -158,5 +168,27 @@ mod tests {
         assert!(allows(&manager, CreateApp, &app) && allows(&manager, CreateEnv, &app));
         assert!(!allows(&manager, DeleteApp, &app) && !allows(&owner, CreateEnv, &app));
         assert!(allows(&admin, DeleteEnv, &app));
+    }
+
+    #[test]
+    fn store_wide_actions_need_an_org_role() {
+        use Action::*;
+        let admin = Actor::admin("a");
+        let manager = Actor::new("m", OrgRole::Manager);
+        let owner = Actor::new("o", OrgRole::Member)
+            .with_app_role(AppId::new("shop").unwrap(), AppRole::Owner);
+        for action in [RotateMasterKey, Compact, VerifyStore] {
+            assert!(check_org(&admin, action).is_ok());
+            assert_eq!(check_org(&owner, action).unwrap_err().action, action);
+        }
+        assert!(check_org(&manager, VerifyStore).is_ok());
+        assert!(
+            check_org(&manager, Compact).is_err() && check_org(&manager, RotateMasterKey).is_err()
+        );
+        let e = check_org(&owner, VerifyStore).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "forbidden: verifying the whole store needs org Administrator or Manager"
+        );
     }
 }

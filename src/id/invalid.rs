@@ -53,6 +53,30 @@ pub enum InvalidInput {
         /// The limit.
         max: usize,
     },
+    /// A description, a comment or an actor's name longer than the limit.
+    /// The message gives sizes, never the text.
+    #[error("{what} is {len} bytes, more than the limit of {max}")]
+    TooLong {
+        /// What it is: "description of `KEY`", "comment" or "actor name".
+        what: String,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// An actor's name that is empty or holds a control character (a
+    /// newline, say), which would garble the audit trail.
+    #[error("invalid actor name `{}`: {rule}", Shown(name))]
+    Actor {
+        /// The rejected name.
+        name: String,
+        /// The rule it broke.
+        rule: &'static str,
+    },
+    /// A batch that asks for no change: no key to set or delete, and not
+    /// `delete_all`.
+    #[error("the batch changes nothing: give keys to set or delete, or delete all")]
+    EmptyBatch,
     /// A namespace name is reserved (`values`, `context`) or not a plain
     /// token.
     #[error("invalid namespace name `{}`: {rule}", Shown(name))]
@@ -66,7 +90,8 @@ pub enum InvalidInput {
 
 impl InvalidInput {
     /// The stable code of this error: `invalid_id`, `invalid_key`,
-    /// `invalid_namespace`, `invalid_version` or `value_too_long`.
+    /// `invalid_namespace`, `invalid_version`, `value_too_long`,
+    /// `invalid_master_key`, `too_long`, `invalid_actor` or `empty_batch`.
     pub fn code(&self) -> &'static str {
         match self {
             InvalidInput::Id { .. } => "invalid_id",
@@ -75,6 +100,9 @@ impl InvalidInput {
             InvalidInput::Version { .. } => "invalid_version",
             InvalidInput::ValueTooLong { .. } => "value_too_long",
             InvalidInput::MasterKey => "invalid_master_key",
+            InvalidInput::TooLong { .. } => "too_long",
+            InvalidInput::Actor { .. } => "invalid_actor",
+            InvalidInput::EmptyBatch => "empty_batch",
         }
     }
 }

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::id::AppId;
+use crate::id::{AppId, InvalidInput};
+
+/// The longest actor name, in bytes.
+pub const MAX_ACTOR_NAME_LEN: usize = 128;
 
 /// Who makes a change: a name, an org role and roles on Apps (guide: [Who may do what](crate::_documentation::guide#who-may-do-what)).
 ///
@@ -102,5 +105,34 @@ impl fmt::Display for AppRole {
             AppRole::Developer => "app Developer",
             AppRole::Viewer => "app Viewer",
         })
+    }
+}
+
+impl Actor {
+    /// Checks the name that versions will record: 1 to
+    /// [`MAX_ACTOR_NAME_LEN`] bytes, no control characters.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::Actor`] or [`InvalidInput::TooLong`].
+    pub fn check_name(&self) -> Result<(), InvalidInput> {
+        let invalid = |rule| InvalidInput::Actor {
+            name: self.name.clone(),
+            rule,
+        };
+        if self.name.is_empty() {
+            return Err(invalid("must not be empty"));
+        }
+        if self.name.len() > MAX_ACTOR_NAME_LEN {
+            return Err(InvalidInput::TooLong {
+                what: "actor name".to_owned(),
+                len: self.name.len(),
+                max: MAX_ACTOR_NAME_LEN,
+            });
+        }
+        if self.name.chars().any(char::is_control) {
+            return Err(invalid("no control characters (newlines, tabs, …)"));
+        }
+        Ok(())
     }
 }

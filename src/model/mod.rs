@@ -12,7 +12,7 @@ use serde::{Serialize, Serializer};
 use crate::id::Key;
 use crate::secret::{Secret, SecretRef};
 
-pub use actor::{Actor, AppRole, OrgRole};
+pub use actor::{Actor, AppRole, MAX_ACTOR_NAME_LEN, OrgRole};
 pub use time::{Clock, SystemClock, Timestamp};
 pub use version::{Change, ChangeOp, ResultOf, Version, VersionId, VersionInfo, VersionSelector};
 

@@ -164,14 +164,23 @@ impl ParseErrors {
     }
 }
 
+/// How many errors a message lists before it only counts the rest, so that
+/// a template with 200,000 broken placeholders makes a short message.
+pub const SHOWN_ERRORS: usize = 10;
+
+/// The message lists the first [`SHOWN_ERRORS`] errors, then how many more
+/// there are; iterate for all of them.
 impl fmt::Display for ParseErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("invalid template: ")?;
-        for (i, e) in self.0.iter().enumerate() {
+        for (i, e) in self.0.iter().take(SHOWN_ERRORS).enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
             }
             write!(f, "{e}")?;
+        }
+        if let Some(more) = self.0.len().checked_sub(SHOWN_ERRORS).filter(|n| *n > 0) {
+            write!(f, "; and {more} more")?;
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::id::{AppId, EnvId};
 use crate::model::{Actor, OrgRole};
 
-use super::Store;
+use super::{Store, authorize};
 
 impl Store {
     /// Creates an App.
@@ -21,7 +21,7 @@ impl Store {
     /// [`Error::Forbidden`] unless org Administrator or Manager;
     /// [`Error::AlreadyExists`].
     pub fn create_app(&self, actor: &Actor, app: &AppId) -> Result<(), Error> {
-        access::check(actor, Action::CreateApp, app)?;
+        authorize(actor, Action::CreateApp, app)?;
         let _guard = self.lock();
         if self.reader().app_meta(app)?.is_some() {
             return Err(Error::AlreadyExists {
@@ -49,7 +49,7 @@ impl Store {
     ///
     /// [`Error::Forbidden`] unless org Administrator; [`NotFound::App`](crate::error::NotFound::App).
     pub fn delete_app(&self, actor: &Actor, app: &AppId) -> Result<(), Error> {
-        access::check(actor, Action::DeleteApp, app)?;
+        authorize(actor, Action::DeleteApp, app)?;
         let _guard = self.lock();
         self.app_meta(app)?;
         self.delete_ranges(&codec::app_ranges(app))
@@ -92,6 +92,7 @@ impl Store {
     ///
     /// [`Error::Backend`] or [`Error::Corrupted`] when storage fails.
     pub fn apps(&self, actor: &Actor) -> Result<Vec<AppId>, Error> {
+        actor.check_name()?;
         let mut apps = self.reader().apps()?;
         apps.retain(|a| {
             access::allows(actor, Action::ReadValues, a) || actor.org_role() == OrgRole::Manager
@@ -107,7 +108,7 @@ impl Store {
     /// [`Error::Forbidden`] unless org Administrator or Manager;
     /// [`NotFound::App`](crate::error::NotFound::App); [`Error::AlreadyExists`].
     pub fn create_env(&self, actor: &Actor, app: &AppId, env: &EnvId) -> Result<(), Error> {
-        access::check(actor, Action::CreateEnv, app)?;
+        authorize(actor, Action::CreateEnv, app)?;
         let _guard = self.lock();
         self.app_meta(app)?;
         if self.reader().env_meta(app, env)?.is_some() {
@@ -134,7 +135,7 @@ impl Store {
     /// [`Error::Forbidden`] unless org Administrator; [`NotFound::App`](crate::error::NotFound::App),
     /// [`NotFound::Env`](crate::error::NotFound::Env).
     pub fn delete_env(&self, actor: &Actor, app: &AppId, env: &EnvId) -> Result<(), Error> {
-        access::check(actor, Action::DeleteEnv, app)?;
+        authorize(actor, Action::DeleteEnv, app)?;
         let _guard = self.lock();
         self.app_meta(app)?;
         self.env_meta(app, env)?;

@@ -3,13 +3,14 @@
 //! [`Store::rotate_master_key`] re-encrypts every stored secret.
 
 use crate::MasterKey;
-use crate::access::{self, Action};
+use crate::access::Action;
 use crate::error::Error;
 use crate::history;
+use crate::id::AppId;
 use crate::model::Actor;
 
-use super::Store;
 use super::builder::{DIGEST_KEY_KEY, KEYCHECK_KEY};
+use super::{Store, authorize_org};
 
 /// What [`Store::verify`] checked.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -26,10 +27,15 @@ pub struct VerifyReport {
 }
 
 impl Store {
-    /// Checks the whole history of every App the actor may read: each
-    /// version follows the one before it and holds the values it committed
-    /// to, each value matches its digest (secrets too, when the master key
-    /// is there), and purged values keep their digests (guide: [Durability, concurrency and bad input](crate::_documentation::guide#durability-concurrency-and-bad-input)).
+    /// Checks the whole history of every App: each version follows the one
+    /// before it and holds the values it committed to, each value matches
+    /// its digest (secrets too, when the master key is there), and purged
+    /// values keep their digests (guide:
+    /// [Durability, concurrency and bad input](crate::_documentation::guide#durability-concurrency-and-bad-input)).
+    /// A pass that checked only what one caller may see would read as a
+    /// pass for the store, so this needs an org role that sees every App;
+    /// [`verify_app`](Self::verify_app) checks one App for anyone who may
+    /// read it.
     ///
     /// ```
     /// use valueset::{Actor, AppId, Key, Store};
@@ -46,23 +52,45 @@ impl Store {
     ///
     /// # Errors
     ///
+    /// [`Error::Forbidden`] unless org Administrator or Manager;
     /// [`Error::Tampered`] naming the App and the first broken version;
     /// [`Error::Corrupted`] for records that do not decode.
     pub fn verify(&self, actor: &Actor) -> Result<VerifyReport, Error> {
+        authorize_org(actor, Action::VerifyStore)?;
         let mut report = VerifyReport::default();
-        for app in self.apps(actor)? {
-            let v = history::verify::verify_app(
-                self.reader(),
-                &app,
-                &self.inner.digest_key,
-                &self.inner.secrets,
-            )?;
-            report.apps += 1;
-            report.versions += v.versions;
-            report.entries += v.entries;
-            report.secrets_checked += v.secrets_checked;
+        for app in self.reader().apps()? {
+            self.verify_into(&app, &mut report)?;
         }
         Ok(report)
+    }
+
+    /// Checks the whole history of one App, as [`verify`](Self::verify)
+    /// does for every App.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] without a role on the App;
+    /// [`NotFound::App`](crate::error::NotFound::App); [`Error::Tampered`];
+    /// [`Error::Corrupted`].
+    pub fn verify_app(&self, actor: &Actor, app: &AppId) -> Result<VerifyReport, Error> {
+        self.open_scope(actor, Action::ReadValues, app, None)?;
+        let mut report = VerifyReport::default();
+        self.verify_into(app, &mut report)?;
+        Ok(report)
+    }
+
+    fn verify_into(&self, app: &AppId, report: &mut VerifyReport) -> Result<(), Error> {
+        let v = history::verify::verify_app(
+            self.reader(),
+            app,
+            &self.inner.digest_key,
+            &self.inner.secrets,
+        )?;
+        report.apps += 1;
+        report.versions += v.versions;
+        report.entries += v.entries;
+        report.secrets_checked += v.secrets_checked;
+        Ok(())
     }
 
     /// Makes every change so far durable (sled also flushes on its own,
@@ -85,7 +113,7 @@ impl Store {
     /// when the store has no current key; `decrypt_failed` when a stored
     /// secret does not open.
     pub fn rotate_master_key(&self, actor: &Actor, new: &MasterKey) -> Result<(), Error> {
-        access::check_org(actor, Action::RotateMasterKey)?;
+        authorize_org(actor, Action::RotateMasterKey)?;
         let builtin = self.inner.secrets.builtin.as_ref().ok_or_else(|| {
             Error::from(crate::secret::SecretStoreError::MissingMasterKey {
                 store: "builtin".to_owned(),
@@ -120,7 +148,7 @@ impl Store {
     /// [`Error::Forbidden`] unless org Administrator; [`Error::Backend`]
     /// when the storage cannot be rewritten (it is then as it was).
     pub fn compact(&self, actor: &Actor) -> Result<(), Error> {
-        access::check_org(actor, Action::Compact)?;
+        authorize_org(actor, Action::Compact)?;
         let _guard = self.lock();
         self.compact_storage()
     }

@@ -32,11 +32,19 @@ pub use options::{HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
 pub use snapshot::Snapshot;
 pub use write::ChangeSet;
 
+use crate::id::InvalidInput;
+
 /// The default limit on a value's size: 1 MiB.
 pub const DEFAULT_MAX_VALUE_LEN: usize = 1 << 20;
 
 /// The default number of versions [`Store::history`] returns.
 pub const DEFAULT_HISTORY_LIMIT: usize = 50;
+
+/// The longest description of a value, in bytes.
+pub const MAX_DESCRIPTION_LEN: usize = 4096;
+
+/// The longest comment of a version, in bytes.
+pub const MAX_COMMENT_LEN: usize = 4096;
 
 /// A versioned, hierarchical store of values and secrets.
 ///
@@ -132,7 +140,7 @@ impl Store {
         app: &AppId,
         env: Option<&EnvId>,
     ) -> Result<(AppMeta, Option<EnvMeta>), Error> {
-        access::check(actor, action, app)?;
+        authorize(actor, action, app)?;
         let meta = self.app_meta(app)?;
         let env_meta = env.map(|e| self.env_meta(app, e)).transpose()?;
         Ok((meta, env_meta))
@@ -179,4 +187,29 @@ fn _assert_send_sync() {
     fn is<T: Send + Sync>() {}
     is::<Store>();
     is::<Snapshot>();
+}
+
+/// Refuses `text` longer than `max` bytes; `what` names it in the error.
+fn check_len(what: impl FnOnce() -> String, text: &str, max: usize) -> Result<(), InvalidInput> {
+    if text.len() > max {
+        return Err(InvalidInput::TooLong {
+            what: what(),
+            len: text.len(),
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// Checks the actor's name (versions record it), then that its roles
+/// allow `action` on `app`.
+fn authorize(actor: &Actor, action: Action, app: &AppId) -> Result<(), Error> {
+    actor.check_name()?;
+    Ok(access::check(actor, action, app)?)
+}
+
+/// As [`authorize`], for an action on the whole store.
+fn authorize_org(actor: &Actor, action: Action) -> Result<(), Error> {
+    actor.check_name()?;
+    Ok(access::check_org(actor, action)?)
 }

@@ -7,7 +7,7 @@ use crate::history::{self, Scope};
 use crate::id::{AppId, Key};
 use crate::model::{Actor, ResultOf, VersionId, VersionInfo, VersionSelector};
 
-use super::{RestoreKeys, Store, WriteOptions};
+use super::{MAX_COMMENT_LEN, RestoreKeys, Store, WriteOptions, check_len};
 
 impl Store {
     /// Puts the values of `version` back as one new version (guide: [Restore](crate::_documentation::guide#restore)).
@@ -90,6 +90,7 @@ impl Store {
         options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
         self.open_scope(actor, Action::Purge, app, options.env.as_ref())?;
+        check_len(|| "comment".to_owned(), &options.comment, MAX_COMMENT_LEN)?;
         let _guard = self.lock();
         let meta = self.app_meta(app)?;
         let env_meta = options

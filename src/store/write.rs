@@ -11,7 +11,7 @@ use crate::history::{self, Commit, Plan, Planned, Scope};
 use crate::id::{AppId, Key};
 use crate::model::{Actor, NewValue, ResultOf, VersionId, VersionInfo};
 
-use super::{SetOptions, Store, WriteOptions};
+use super::{MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, SetOptions, Store, WriteOptions, check_len};
 
 /// Several changes made as one version (guide: [Bulk changes](crate::_documentation::guide#bulk-changes)), applied in order: delete
 /// all, delete, set.
@@ -120,7 +120,8 @@ impl Store {
     /// # Errors
     ///
     /// The errors of [`set`](Self::set) and [`delete`](Self::delete); when
-    /// any change fails, none is made.
+    /// any change fails, none is made. [`InvalidInput::EmptyBatch`] for a
+    /// batch that asks for no change.
     pub fn apply(
         &self,
         actor: &Actor,
@@ -128,6 +129,9 @@ impl Store {
         changes: ChangeSet,
         options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
+        if !changes.delete_all && changes.delete.is_empty() && changes.set.is_empty() {
+            return Err(InvalidInput::EmptyBatch.into());
+        }
         let max = self.inner.max_value_len;
         for (key, value, _) in &changes.set {
             if value.len() > max {
@@ -233,6 +237,12 @@ impl Store {
         source: Option<VersionId>,
         options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
+        check_len(|| "comment".to_owned(), &options.comment, MAX_COMMENT_LEN)?;
+        for (key, p) in &planned {
+            if let Some(d) = &p.description {
+                check_len(|| format!("description of `{key}`"), d, MAX_DESCRIPTION_LEN)?;
+            }
+        }
         // Re-read under the lock: another writer may have committed since.
         let meta = self.reader().app_meta(app)?.unwrap_or_else(|| meta.clone());
         let env_meta = match (&options.env, env_meta) {

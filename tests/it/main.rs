@@ -19,6 +19,7 @@ mod fuzz_regressions;
 mod hierarchy;
 mod ids;
 mod isolation;
+mod limits;
 mod model;
 mod no_leak;
 mod placeholders;

@@ -294,6 +294,11 @@ impl Model {
                 }
             }
             Op::Batch { changes } => {
+                // A batch that asks for nothing is refused, before anything
+                // else is looked at.
+                if changes.is_empty() {
+                    return Err("empty_batch");
+                }
                 let now = self.app_now();
                 if changes
                     .iter()

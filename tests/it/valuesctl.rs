@@ -516,4 +516,76 @@ mod walkthrough {
         );
         assert_eq!(c.ok(&["get", "shop", "PW"])["secret_version"], 1);
     }
+
+    /// Bad input of a bad day: short, typed errors that never quote a value,
+    /// and nothing written.
+    #[test]
+    fn bad_input_gets_short_typed_errors() {
+        let c = Ctl {
+            dir: TempDir::new("valuesctl-limits"),
+        };
+        let files = TempDir::new("valuesctl-limits-files");
+        c.ok(&["app", "create", "shop"]);
+        c.ok(&["set", "shop", "A", "1"]);
+        let batch = |name: &str, text: &str| {
+            let path = files.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path.to_str().unwrap().to_owned()
+        };
+        c.err(
+            &["apply", "shop", &batch("empty.json", "{}")],
+            Some(KEY),
+            "empty_batch",
+        );
+        c.err(
+            &["apply", "shop", &batch("list.json", "[]")],
+            Some(KEY),
+            "invalid_batch",
+        );
+        let unwrapped = format!(r#"{{"set": {{"PW": "{CANARY}"}}}}"#);
+        let path = batch("unwrapped.json", &unwrapped);
+        let out = c.run_with(&["apply", "shop", &path], Some(KEY), None);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("invalid_batch"), "{stderr}");
+        assert!(
+            !stderr.contains(CANARY),
+            "the error quotes the value: {stderr}"
+        );
+
+        c.err(
+            &["--actor", "", "set", "shop", "A", "2"],
+            Some(KEY),
+            "invalid_actor",
+        );
+        c.err(
+            &["--actor", "eve\nadmin", "set", "shop", "A", "2"],
+            Some(KEY),
+            "invalid_actor",
+        );
+        let long = "d".repeat(5000);
+        c.err(
+            &["set", "shop", "A", "2", "--description", &long],
+            Some(KEY),
+            "too_long",
+        );
+        let history = c.ok(&["history", "shop"]);
+        assert_eq!(history.as_array().map(Vec::len), Some(1), "{history}");
+
+        // 50,000 unterminated placeholders (an argument can hold no more
+        // than 128 KiB): the first errors, and a count.
+        let out = super::run(&["parse", &"${".repeat(50_000)]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.len() < 100_000, "{} bytes", out.stdout.len());
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["errors"].as_array().map(Vec::len), Some(100));
+        assert_eq!(doc["more"], 49_900);
+
+        // Verifying the whole store needs an org role that sees every App;
+        // one App, a role on it.
+        c.err(&["--role", "owner", "verify"], Some(KEY), "forbidden");
+        let one = c.ok(&["--role", "viewer", "verify", "shop"]);
+        assert_eq!(one["apps"], 1);
+        assert_eq!(c.ok(&["--role", "manager", "verify"])["apps"], 1);
+    }
 }
