@@ -29,6 +29,10 @@ pub enum BackendErrorKind {
     NoSpace,
     /// The process may not read or write the storage.
     PermissionDenied,
+    /// A precondition of a batch did not hold: another writer changed the
+    /// data first. Nothing was written; the history engine plans the change
+    /// again.
+    Conflict,
     /// The storage could not be reached (a lost connection, a server
     /// restarting). Nothing was half-written; retry.
     Unavailable,
@@ -73,18 +77,21 @@ impl BackendError {
         self.kind
     }
 
-    /// Whether trying again later may succeed: the store was busy, or the
-    /// storage could not be reached.
+    /// Whether trying again may succeed: the store was busy, the storage
+    /// could not be reached, or another writer came first.
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.kind,
-            BackendErrorKind::Busy { .. } | BackendErrorKind::Unavailable
+            BackendErrorKind::Busy { .. }
+                | BackendErrorKind::Unavailable
+                | BackendErrorKind::Conflict
         )
     }
 
     /// The stable code, as [`Error::code`](crate::Error::code) gives it:
     /// `busy`, `corrupted`, `no_space`, `permission_denied`,
-    /// `backend_unavailable`, or `backend` for any other failure.
+    /// `backend_unavailable`, `backend_conflict`, or `backend` for any other
+    /// failure.
     pub fn code(&self) -> &'static str {
         match self.kind {
             BackendErrorKind::Busy { .. } => "busy",
@@ -92,6 +99,7 @@ impl BackendError {
             BackendErrorKind::NoSpace => "no_space",
             BackendErrorKind::PermissionDenied => "permission_denied",
             BackendErrorKind::Unavailable => "backend_unavailable",
+            BackendErrorKind::Conflict => "backend_conflict",
             BackendErrorKind::Other => "backend",
         }
     }

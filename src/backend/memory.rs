@@ -96,6 +96,11 @@ impl Backend for MemoryBackend {
         // A panic while holding the lock cannot leave half a batch: the map
         // is only changed below, by inserts and removes that do not panic.
         let mut map = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        for (key, expected) in &batch.expected {
+            if map.get(key) != expected.as_ref() {
+                return Err(Batch::conflict(key));
+            }
+        }
         for (key, value) in batch.ops {
             match value {
                 Some(v) => {

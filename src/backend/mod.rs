@@ -45,10 +45,21 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     /// Applies every write of `batch` atomically: after a crash at any
     /// instant, either all of them are there or none.
     ///
+    /// If the batch has preconditions ([`Batch::expect`]), they are checked
+    /// in the same atomic step as the writes: every expected key must hold
+    /// exactly the expected value (or be absent, when `None` is expected),
+    /// as seen by every process that shares the storage. This is what makes
+    /// concurrent writers correct: the history engine reads an App's
+    /// bookkeeping, plans a change, and commits it on the condition that the
+    /// bookkeeping is still what it read. An implementation must honour
+    /// preconditions; ignoring them lets two writers both commit "the next
+    /// version".
+    ///
     /// # Errors
     ///
-    /// [`BackendError`] when the batch could not be written; then none of it
-    /// was.
+    /// [`BackendError`] of kind [`BackendErrorKind::Conflict`] when a
+    /// precondition does not hold; any other [`BackendError`] when the batch
+    /// could not be written. Either way none of it was.
     fn apply(&self, batch: Batch) -> Result<(), BackendError>;
 
     /// Makes every applied batch durable. The default does nothing, for
@@ -76,14 +87,47 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     }
 }
 
+/// A shared backend is a backend: several [`Store`](crate::Store)s (each
+/// with its own in-process lock) can write through one, and stay correct
+/// because commits are conditional.
+impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        (**self).get(key)
+    }
+
+    fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        reverse: bool,
+        visit: &mut Visit<'_>,
+    ) -> Result<(), BackendError> {
+        (**self).scan(start, end, reverse, visit)
+    }
+
+    fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+        (**self).apply(batch)
+    }
+
+    fn flush(&self) -> Result<(), BackendError> {
+        (**self).flush()
+    }
+
+    fn compact(&self) -> Result<(), BackendError> {
+        (**self).compact()
+    }
+}
+
 /// The visitor of [`Backend::scan`]: called with each key and value; break
 /// to stop.
 pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'a;
 
-/// Writes to apply at once: inserts and removals, in order.
+/// Writes to apply at once: inserts and removals, in order, and the
+/// preconditions under which they apply.
 #[derive(Default)]
 pub struct Batch {
     pub(crate) ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    pub(crate) expected: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
 impl Batch {
@@ -102,6 +146,18 @@ impl Batch {
         self.ops.push((key, None));
     }
 
+    /// Applies the batch only if `key` holds `value` (`None`: only if `key`
+    /// is absent) when it is applied; see [`Backend::apply`].
+    pub fn expect(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        self.expected.push((key, value));
+    }
+
+    /// The preconditions: each key and the value it must hold (`None`:
+    /// absent).
+    pub fn preconditions(&self) -> &[(Vec<u8>, Option<Vec<u8>>)] {
+        &self.expected
+    }
+
     /// How many writes the batch holds.
     pub fn len(&self) -> usize {
         self.ops.len()
@@ -115,6 +171,17 @@ impl Batch {
     /// The writes, in order: a key and its new value, or `None` to remove it.
     pub fn into_ops(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
         self.ops
+    }
+
+    /// The error of a batch whose precondition on `key` did not hold.
+    pub fn conflict(key: &[u8]) -> BackendError {
+        BackendError::with_kind(
+            BackendErrorKind::Conflict,
+            format!(
+                "another writer changed the data first (key of {} bytes); nothing was written",
+                key.len()
+            ),
+        )
     }
 }
 
@@ -130,6 +197,7 @@ impl fmt::Debug for Batch {
         f.debug_struct("Batch")
             .field("writes", &self.ops.len())
             .field("bytes", &bytes)
+            .field("preconditions", &self.expected.len())
             .finish()
     }
 }

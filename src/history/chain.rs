@@ -21,6 +21,13 @@ pub(crate) fn finish(
     record: &VersionRecord,
 ) -> VersionId {
     let hash = record_hash(record);
+    // The change stands only if no other writer changed the App's (and the
+    // Environment's) bookkeeping since it was read: the storage checks this
+    // in the same atomic step as the writes.
+    batch.expect(codec::app_key(scope.app), Some(meta.encode()));
+    if let Some((env, env_meta)) = scope.env {
+        batch.expect(codec::env_key(scope.app, env), Some(env_meta.encode()));
+    }
     match scope.env {
         None => {
             let next = AppMeta {

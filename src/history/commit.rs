@@ -64,6 +64,31 @@ pub(crate) struct Planned {
     pub(crate) description: Option<String>,
 }
 
+impl Planned {
+    /// A copy, for planning the change again after another writer came
+    /// first.
+    pub(crate) fn duplicate(&self) -> Planned {
+        let plan = match &self.plan {
+            Plan::Delete => Plan::Delete,
+            Plan::Plain(v) => Plan::Plain(v.clone()),
+            Plan::Secret(s) => Plan::Secret(s.clone_secret()),
+            Plan::CopySecret { store, reference } => Plan::CopySecret {
+                store: store.clone(),
+                reference: reference.clone(),
+            },
+            Plan::Reference { store, reference } => Plan::Reference {
+                store: store.clone(),
+                reference: reference.clone(),
+            },
+            Plan::Describe => Plan::Describe,
+        };
+        Planned {
+            plan,
+            description: self.description.clone(),
+        }
+    }
+}
+
 /// A whole change to commit.
 #[derive(Debug)]
 pub(crate) struct Commit {

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::id::{AppId, EnvId};
 use crate::model::{Actor, OrgRole};
 
-use super::{Store, authorize};
+use super::{Store, authorize, retrying};
 
 impl Store {
     /// Creates an App.
@@ -22,20 +22,23 @@ impl Store {
     /// [`Error::AlreadyExists`].
     pub fn create_app(&self, actor: &Actor, app: &AppId) -> Result<(), Error> {
         authorize(actor, Action::CreateApp, app)?;
-        let _guard = self.lock();
-        if self.reader().app_meta(app)?.is_some() {
-            return Err(Error::AlreadyExists {
-                what: format!("app `{app}`"),
-            });
-        }
-        let meta = AppMeta {
-            created_at: self.inner.clock.now(),
-            next_seq: 1,
-            last_hash: [0; 32],
-        };
-        let mut batch = Batch::new();
-        batch.insert(codec::app_key(app), meta.encode());
-        Ok(self.inner.backend.apply(batch)?)
+        retrying(|| {
+            let _guard = self.lock();
+            if self.reader().app_meta(app)?.is_some() {
+                return Err(Error::AlreadyExists {
+                    what: format!("app `{app}`"),
+                });
+            }
+            let meta = AppMeta {
+                created_at: self.inner.clock.now(),
+                next_seq: 1,
+                last_hash: [0; 32],
+            };
+            let mut batch = Batch::new();
+            batch.expect(codec::app_key(app), None);
+            batch.insert(codec::app_key(app), meta.encode());
+            Ok(self.inner.backend.apply(batch)?)
+        })
     }
 
     /// Deletes an App: its values, Environments, histories and the secrets
@@ -50,15 +53,27 @@ impl Store {
     /// [`Error::Forbidden`] unless org Administrator; [`NotFound::App`](crate::error::NotFound::App).
     pub fn delete_app(&self, actor: &Actor, app: &AppId) -> Result<(), Error> {
         authorize(actor, Action::DeleteApp, app)?;
-        let _guard = self.lock();
-        self.app_meta(app)?;
-        self.delete_ranges(&codec::app_ranges(app))
+        retrying(|| {
+            let _guard = self.lock();
+            let meta = self.app_meta(app)?;
+            let expect = vec![(codec::app_key(app), meta.encode())];
+            self.delete_ranges(&codec::app_ranges(app), expect)
+        })
     }
 
     /// Removes every key in `ranges` in one batch, with the built-in store's
-    /// secrets their entries held; secrets in another managed store after.
-    fn delete_ranges(&self, ranges: &[(Vec<u8>, Vec<u8>)]) -> Result<(), Error> {
+    /// secrets their entries held, on the condition that each key of
+    /// `expect` still holds its value (no other writer changed the App
+    /// meanwhile); secrets in another managed store after.
+    fn delete_ranges(
+        &self,
+        ranges: &[(Vec<u8>, Vec<u8>)],
+        expect: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<(), Error> {
         let mut batch = Batch::new();
+        for (key, value) in expect {
+            batch.expect(key, Some(value));
+        }
         let mut managed = Vec::new();
         for (start, end) in ranges {
             let mut keys = Vec::new();
@@ -109,21 +124,25 @@ impl Store {
     /// [`NotFound::App`](crate::error::NotFound::App); [`Error::AlreadyExists`].
     pub fn create_env(&self, actor: &Actor, app: &AppId, env: &EnvId) -> Result<(), Error> {
         authorize(actor, Action::CreateEnv, app)?;
-        let _guard = self.lock();
-        self.app_meta(app)?;
-        if self.reader().env_meta(app, env)?.is_some() {
-            return Err(Error::AlreadyExists {
-                what: format!("environment `{env}` of app `{app}`"),
-            });
-        }
-        let meta = EnvMeta {
-            created_at: self.inner.clock.now(),
-            diverged_at: None,
-            last_hash: [0; 32],
-        };
-        let mut batch = Batch::new();
-        batch.insert(codec::env_key(app, env), meta.encode());
-        Ok(self.inner.backend.apply(batch)?)
+        retrying(|| {
+            let _guard = self.lock();
+            let app_meta = self.app_meta(app)?;
+            if self.reader().env_meta(app, env)?.is_some() {
+                return Err(Error::AlreadyExists {
+                    what: format!("environment `{env}` of app `{app}`"),
+                });
+            }
+            let meta = EnvMeta {
+                created_at: self.inner.clock.now(),
+                diverged_at: None,
+                last_hash: [0; 32],
+            };
+            let mut batch = Batch::new();
+            batch.expect(codec::app_key(app), Some(app_meta.encode()));
+            batch.expect(codec::env_key(app, env), None);
+            batch.insert(codec::env_key(app, env), meta.encode());
+            Ok(self.inner.backend.apply(batch)?)
+        })
     }
 
     /// Deletes an Environment: its overrides, its history and the secrets the
@@ -136,16 +155,22 @@ impl Store {
     /// [`NotFound::Env`](crate::error::NotFound::Env).
     pub fn delete_env(&self, actor: &Actor, app: &AppId, env: &EnvId) -> Result<(), Error> {
         authorize(actor, Action::DeleteEnv, app)?;
-        let _guard = self.lock();
-        self.app_meta(app)?;
-        self.env_meta(app, env)?;
-        let mut ranges = codec::env_ranges(app, env);
-        for (key, _) in self.reader().entries_at(app, Some(env), u64::MAX)? {
-            let index = codec::override_index_key(app, &key, env);
-            let end = codec::successor(&index);
-            ranges.push((index, end));
-        }
-        self.delete_ranges(&ranges)
+        retrying(|| {
+            let _guard = self.lock();
+            let app_meta = self.app_meta(app)?;
+            let env_meta = self.env_meta(app, env)?;
+            let mut ranges = codec::env_ranges(app, env);
+            for (key, _) in self.reader().entries_at(app, Some(env), u64::MAX)? {
+                let index = codec::override_index_key(app, &key, env);
+                let end = codec::successor(&index);
+                ranges.push((index, end));
+            }
+            let expect = vec![
+                (codec::app_key(app), app_meta.encode()),
+                (codec::env_key(app, env), env_meta.encode()),
+            ];
+            self.delete_ranges(&ranges, expect)
+        })
     }
 
     /// The Environments of an App, in id order.

@@ -18,7 +18,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::access::{self, Action};
-use crate::backend::Backend;
+use crate::backend::{Backend, BackendErrorKind};
 use crate::codec::{AppMeta, EnvMeta};
 use crate::crypto::DigestKey;
 use crate::error::{Error, NotFound};
@@ -212,4 +212,43 @@ fn authorize(actor: &Actor, action: Action, app: &AppId) -> Result<(), Error> {
 fn authorize_org(actor: &Actor, action: Action) -> Result<(), Error> {
     actor.check_name()?;
     Ok(access::check_org(actor, action)?)
+}
+
+/// How many times a write is planned and tried before a conflict is
+/// returned.
+const MAX_ATTEMPTS: u32 = 64;
+
+/// Waits a little before attempt `tries + 1`: not at all at first, then a
+/// random time that grows with the tries, so writers that keep colliding
+/// spread out.
+fn backoff(tries: u32) {
+    use std::hash::{BuildHasher, Hasher};
+    if tries < 2 {
+        return;
+    }
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let cap = 100 * u64::from(tries.min(20));
+    std::thread::sleep(std::time::Duration::from_micros(random % cap));
+}
+
+/// Runs `attempt` again while the storage refuses its commit because
+/// another writer came first (a precondition failed). Each attempt reads
+/// and plans afresh, so a retried change is planned on what is current;
+/// an attempt with `expect` then fails with [`Error::Conflict`]. After
+/// [`MAX_ATTEMPTS`] the conflict is returned (retryable).
+fn retrying<T>(mut attempt: impl FnMut() -> Result<T, Error>) -> Result<T, Error> {
+    let mut tries = 1;
+    loop {
+        match attempt() {
+            Err(Error::Backend(e))
+                if e.kind() == BackendErrorKind::Conflict && tries < MAX_ATTEMPTS =>
+            {
+                backoff(tries);
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
 }

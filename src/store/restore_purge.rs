@@ -3,11 +3,11 @@
 
 use crate::access::Action;
 use crate::error::Error;
-use crate::history::{self, Scope};
+use crate::history::{self, Commit, Scope};
 use crate::id::{AppId, Key};
 use crate::model::{Actor, ResultOf, VersionId, VersionInfo, VersionSelector};
 
-use super::{MAX_COMMENT_LEN, RestoreKeys, Store, WriteOptions, check_len};
+use super::{MAX_COMMENT_LEN, RestoreKeys, Store, WriteOptions, check_len, retrying};
 
 impl Store {
     /// Puts the values of `version` back as one new version (guide: [Restore](crate::_documentation::guide#restore)).
@@ -20,6 +20,8 @@ impl Store {
     /// restored set; [`Error::NoBaseValue`] for an override whose App value is
     /// gone; [`Error::OverriddenInEnvs`] when the restore would delete an App
     /// value that Environments override; the errors of [`set`](Self::set).
+    // Options by value, as every write takes them; each attempt reads them.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn restore(
         &self,
         actor: &Actor,
@@ -28,41 +30,40 @@ impl Store {
         keys: RestoreKeys,
         options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
-        let (meta, env_meta) =
-            self.open_scope(actor, Action::WriteValues, app, options.env.as_ref())?;
-        let _guard = self.lock();
-        let env_meta = match &options.env {
-            Some(env) => Some(self.env_meta(app, env)?),
-            None => env_meta,
-        };
-        let scope = Scope {
-            app,
-            env: options.env.as_ref().zip(env_meta.as_ref()),
-        };
-        let reader = self.reader();
-        let target = reader.resolve(scope, version)?;
-        let target_id = scope.id_for(target);
         let keys = match keys {
             RestoreKeys::All => None,
             RestoreKeys::Only(keys) => Some(keys),
         };
-        let planned = history::plan_restore(reader, scope, target, target_id, keys.as_deref())?;
-        let result_of = if options.env.is_some() {
-            ResultOf::EnvValueSetVersionRestore
-        } else {
-            ResultOf::AppValueSetVersionRestore
-        };
-        self.commit_locked(
-            actor,
-            app,
-            &meta,
-            env_meta.as_ref(),
-            planned,
-            false,
-            Some(result_of),
-            Some(target_id),
-            options,
-        )
+        retrying(|| {
+            self.open_scope(actor, Action::WriteValues, app, options.env.as_ref())?;
+            let _guard = self.lock();
+            let env_meta = options
+                .env
+                .as_ref()
+                .map(|env| self.env_meta(app, env))
+                .transpose()?;
+            let scope = Scope {
+                app,
+                env: options.env.as_ref().zip(env_meta.as_ref()),
+            };
+            let reader = self.reader();
+            let target = reader.resolve(scope, version)?;
+            let target_id = scope.id_for(target);
+            let planned = history::plan_restore(reader, scope, target, target_id, keys.as_deref())?;
+            let result_of = if options.env.is_some() {
+                ResultOf::EnvValueSetVersionRestore
+            } else {
+                ResultOf::AppValueSetVersionRestore
+            };
+            let commit = Commit {
+                planned,
+                cascade: false,
+                result_of: Some(result_of),
+                source: Some(target_id),
+                comment: String::new(),
+            };
+            self.commit_locked(actor, app, commit, options.clone())
+        })
     }
 
     /// Removes one value from history, for good (guide:
@@ -81,6 +82,8 @@ impl Store {
     /// [`Error::PurgeRefused`] with the constraint that failed;
     /// [`Error::Backend`] when the purge was recorded but compacting the
     /// storage failed (run [`Store::compact`] again).
+    // Options by value, as every write takes them; each attempt reads them.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn purge(
         &self,
         actor: &Actor,
@@ -89,30 +92,25 @@ impl Store {
         key: &Key,
         options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
-        self.open_scope(actor, Action::Purge, app, options.env.as_ref())?;
         check_len(|| "comment".to_owned(), &options.comment, MAX_COMMENT_LEN)?;
-        let _guard = self.lock();
-        let meta = self.app_meta(app)?;
-        let env_meta = options
-            .env
-            .as_ref()
-            .map(|e| self.env_meta(app, e))
-            .transpose()?;
-        let scope = Scope {
-            app,
-            env: options.env.as_ref().zip(env_meta.as_ref()),
-        };
-        self.check_expect(scope, options.expect)?;
-        let seq = self.reader().resolve(scope, VersionSelector::Id(version))?;
-        let info = history::purge(
-            self.ctx(actor),
-            scope,
-            &meta,
-            seq,
-            version,
-            key,
-            options.comment,
-        )?;
+        let info = retrying(|| {
+            self.open_scope(actor, Action::Purge, app, options.env.as_ref())?;
+            let _guard = self.lock();
+            let meta = self.app_meta(app)?;
+            let env_meta = options
+                .env
+                .as_ref()
+                .map(|e| self.env_meta(app, e))
+                .transpose()?;
+            let scope = Scope {
+                app,
+                env: options.env.as_ref().zip(env_meta.as_ref()),
+            };
+            self.check_expect(scope, options.expect)?;
+            let seq = self.reader().resolve(scope, VersionSelector::Id(version))?;
+            let comment = options.comment.clone();
+            history::purge(self.ctx(actor), scope, &meta, seq, version, key, comment)
+        })?;
         self.compact_storage()?;
         Ok(info)
     }

@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 
 use crate::access::Action;
-use crate::codec::{self, AppMeta, EnvMeta};
+use crate::codec;
 use crate::error::{Error, InvalidInput, NotFound};
 use crate::history::{self, Commit, Plan, Planned, Scope};
 use crate::id::{AppId, Key};
-use crate::model::{Actor, NewValue, ResultOf, VersionId, VersionInfo};
+use crate::model::{Actor, NewValue, ResultOf, VersionInfo};
 
-use super::{MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, SetOptions, Store, WriteOptions, check_len};
+use super::{
+    MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, SetOptions, Store, WriteOptions, check_len, retrying,
+};
 
 /// Several changes made as one version (guide: [Bulk changes](crate::_documentation::guide#bulk-changes)), applied in order: delete
 /// all, delete, set.
@@ -62,6 +64,8 @@ impl Store {
     ///
     /// As [`set`](Self::set), and [`NotFound::Key`] when the key has no value
     /// at that level.
+    // Options by value, as every write takes them; each attempt reads them.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn describe(
         &self,
         actor: &Actor,
@@ -78,7 +82,7 @@ impl Store {
                 description: Some(description),
             },
         );
-        self.commit(actor, app, planned, None, None, options)
+        self.commit_plan(actor, app, &planned, &options)
     }
 
     /// Deletes a value. Deleting an App value that Environments override is
@@ -122,6 +126,8 @@ impl Store {
     /// The errors of [`set`](Self::set) and [`delete`](Self::delete); when
     /// any change fails, none is made. [`InvalidInput::EmptyBatch`] for a
     /// batch that asks for no change.
+    // Options by value, as every write takes them; each attempt reads them.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn apply(
         &self,
         actor: &Actor,
@@ -158,26 +164,31 @@ impl Store {
             }
             (planned, (changes.delete_all, changes.delete))
         };
-        self.commit_with_deletes(actor, app, planned, deletes, cascade, options)
+        retrying(|| {
+            let planned = duplicate(&planned);
+            self.commit_with_deletes(actor, app, planned, &deletes, cascade, options.clone())
+        })
     }
 
+    /// One attempt at a batch: checks the keys to delete, adds them to the
+    /// plan and commits.
     fn commit_with_deletes(
         &self,
         actor: &Actor,
         app: &AppId,
         mut planned: BTreeMap<Key, Planned>,
-        (delete_all, deletes): (bool, Vec<Key>),
+        (delete_all, deletes): &(bool, Vec<Key>),
         cascade: bool,
         options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
         let env = options.env.clone();
-        let (meta, env_meta) = self.open_scope(actor, Action::WriteValues, app, env.as_ref())?;
+        self.open_scope(actor, Action::WriteValues, app, env.as_ref())?;
         let _guard = self.lock();
         let prefix = codec::history_prefix(app, env.as_ref());
         let reader = self.reader();
         // One seek per named key: a change costs what it touches, not the
         // size of the App.
-        for key in &deletes {
+        for key in deletes {
             let live = reader
                 .entry_at(&prefix, key, u64::MAX)?
                 .is_some_and(|(_, e)| e.is_live());
@@ -189,13 +200,13 @@ impl Store {
                 .into());
             }
         }
-        let delete_keys: Vec<Key> = if delete_all {
+        let delete_keys: Vec<Key> = if *delete_all {
             reader
                 .entries_at(app, env.as_ref(), u64::MAX)?
                 .into_keys()
                 .collect()
         } else {
-            deletes
+            deletes.clone()
         };
         for key in delete_keys {
             planned.entry(key).or_insert(Planned {
@@ -203,7 +214,7 @@ impl Store {
                 description: None,
             });
         }
-        let result_of = (delete_all && planned.values().all(|p| matches!(p.plan, Plan::Delete)))
+        let result_of = (*delete_all && planned.values().all(|p| matches!(p.plan, Plan::Delete)))
             .then(|| {
                 if env.is_some() {
                     ResultOf::EnvValuesDelete
@@ -211,88 +222,78 @@ impl Store {
                     ResultOf::AppValuesDelete
                 }
             });
-        self.commit_locked(
-            actor,
-            app,
-            &meta,
-            env_meta.as_ref(),
+        let commit = Commit {
             planned,
             cascade,
             result_of,
-            None,
-            options,
-        )
+            source: None,
+            comment: String::new(),
+        };
+        self.commit_locked(actor, app, commit, options)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Commits `commit` (whose comment is taken from `options`): reads the
+    /// App's and Environment's bookkeeping, checks `options.expect`, and
+    /// commits on the condition that the bookkeeping is still what was read.
+    /// The caller holds the write lock and retries on a backend conflict.
     pub(super) fn commit_locked(
         &self,
         actor: &Actor,
         app: &AppId,
-        meta: &AppMeta,
-        env_meta: Option<&EnvMeta>,
-        planned: BTreeMap<Key, Planned>,
-        cascade: bool,
-        result_of: Option<ResultOf>,
-        source: Option<VersionId>,
+        mut commit: Commit,
         options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
         check_len(|| "comment".to_owned(), &options.comment, MAX_COMMENT_LEN)?;
-        for (key, p) in &planned {
+        for (key, p) in &commit.planned {
             if let Some(d) = &p.description {
                 check_len(|| format!("description of `{key}`"), d, MAX_DESCRIPTION_LEN)?;
             }
         }
-        // Re-read under the lock: another writer may have committed since.
-        let meta = self.reader().app_meta(app)?.unwrap_or_else(|| meta.clone());
-        let env_meta = match (&options.env, env_meta) {
-            (Some(env), Some(_)) => Some(self.env_meta(app, env)?),
-            _ => None,
-        };
+        let meta = self.app_meta(app)?;
+        let env_meta = options
+            .env
+            .as_ref()
+            .map(|env| self.env_meta(app, env))
+            .transpose()?;
         let scope = Scope {
             app,
             env: options.env.as_ref().zip(env_meta.as_ref()),
         };
         self.check_expect(scope, options.expect)?;
-        history::commit(
-            self.ctx(actor),
-            scope,
-            &meta,
-            Commit {
-                planned,
-                cascade,
-                result_of,
-                source,
-                comment: options.comment,
-            },
-        )
+        commit.comment = options.comment;
+        history::commit(self.ctx(actor), scope, &meta, commit)
     }
 
-    fn commit(
+    /// Commits a plan that does not depend on the current values (a
+    /// description change), retrying on a backend conflict.
+    fn commit_plan(
         &self,
         actor: &Actor,
         app: &AppId,
-        planned: BTreeMap<Key, Planned>,
-        result_of: Option<ResultOf>,
-        source: Option<VersionId>,
-        options: WriteOptions,
+        planned: &BTreeMap<Key, Planned>,
+        options: &WriteOptions,
     ) -> Result<VersionInfo, Error> {
-        let (meta, env_meta) =
+        retrying(|| {
             self.open_scope(actor, Action::WriteValues, app, options.env.as_ref())?;
-        let _guard = self.lock();
-        let cascade = options.cascade;
-        self.commit_locked(
-            actor,
-            app,
-            &meta,
-            env_meta.as_ref(),
-            planned,
-            cascade,
-            result_of,
-            source,
-            options,
-        )
+            let _guard = self.lock();
+            let commit = Commit {
+                planned: duplicate(planned),
+                cascade: options.cascade,
+                result_of: None,
+                source: None,
+                comment: String::new(),
+            };
+            self.commit_locked(actor, app, commit, options.clone())
+        })
     }
+}
+
+/// A copy of a plan for another attempt.
+pub(super) fn duplicate(planned: &BTreeMap<Key, Planned>) -> BTreeMap<Key, Planned> {
+    planned
+        .iter()
+        .map(|(k, p)| (k.clone(), p.duplicate()))
+        .collect()
 }
 
 impl ChangeSet {

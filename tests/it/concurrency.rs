@@ -1,7 +1,15 @@
 //! docs/guide.md #durability-concurrency-and-bad-input: the Store is shared between threads; concurrent writers are
 //! serialized, never interleaved into a broken history.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::thread;
+
+use valueset::backend::{Backend, MemoryBackend, SledBackend};
+use valueset::store::WriteOptions;
+use valueset::{Actor, AppId, EnvId, Store};
+
+use crate::common::TempDir;
 
 use valueset::model::{NewValue, VersionSelector};
 use valueset::store::{HistoryOptions, SetOptions};
@@ -85,5 +93,148 @@ fn concurrent_writers_make_a_sound_history() -> valueset::Result<()> {
         .store
         .version(&w.admin, &w.app, VersionSelector::Latest, Some(&w.prod))?;
     assert_eq!(latest.values.len(), 4);
+    Ok(())
+}
+
+/// Several Stores over one backend, each with its own in-process write
+/// lock, as several processes over one server would be: what keeps the
+/// history sound is the backend's conditional commit, not the lock.
+fn writers_over_one_backend(backend: &Arc<dyn Backend>) -> valueset::Result<()> {
+    const STORES: usize = 3;
+    const THREADS: usize = 2;
+    const CHANGES: usize = 40;
+    let admin = Actor::admin("alice");
+    let (app, prod) = (AppId::new("shop")?, EnvId::new("prod")?);
+    let stores: Vec<Store> = (0..STORES)
+        .map(|_| Store::builder().backend(Arc::clone(backend)).build())
+        .collect::<valueset::Result<_>>()?;
+    stores[0].create_app(&admin, &app)?;
+    stores[0].create_env(&admin, &app, &prod)?;
+    stores[0].set(
+        &admin,
+        &app,
+        &key("BASE"),
+        NewValue::plain("b"),
+        SetOptions::default(),
+    )?;
+    let mut writers = Vec::new();
+    for (s, store) in stores.iter().enumerate() {
+        for t in 0..THREADS {
+            let (store, admin, app, prod) =
+                (store.clone(), admin.clone(), app.clone(), prod.clone());
+            writers.push(thread::spawn(move || {
+                let mut acknowledged = Vec::new();
+                for i in 0..CHANGES {
+                    let k = key(&format!("S{s}T{t}"));
+                    let options = SetOptions {
+                        env: (i % 4 == 0).then(|| prod.clone()),
+                        comment: format!("{s}/{t}/{i}"),
+                        ..SetOptions::default()
+                    };
+                    let env_key = if options.env.is_some() {
+                        key("BASE")
+                    } else {
+                        k
+                    };
+                    let v = store
+                        .set(
+                            &admin,
+                            &app,
+                            &env_key,
+                            NewValue::plain(i.to_string()),
+                            options,
+                        )
+                        .unwrap();
+                    acknowledged.push((v.id.to_string(), format!("{s}/{t}/{i}")));
+                }
+                acknowledged
+            }));
+        }
+    }
+    let acknowledged: Vec<(String, String)> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    let store = &stores[1];
+    let all = HistoryOptions {
+        limit: Some(10_000),
+        ..Default::default()
+    };
+    let mut history = store.history(&admin, &app, all.clone())?;
+    history.extend(
+        store
+            .history(
+                &admin,
+                &app,
+                HistoryOptions {
+                    env: Some(prod.clone()),
+                    ..all
+                },
+            )?
+            .into_iter()
+            .filter(|v| v.id.to_string().starts_with('e') && v.app_version.is_none()),
+    );
+    // Every acknowledged change is there exactly once, under the id it was
+    // acknowledged with; no two changes share an id.
+    let recorded: BTreeSet<(String, String)> = history
+        .iter()
+        .map(|v| (v.id.to_string(), v.comment.clone()))
+        .collect();
+    let total = STORES * THREADS * CHANGES;
+    assert_eq!(acknowledged.len(), total);
+    for change in &acknowledged {
+        assert!(recorded.contains(change), "{change:?} is missing");
+    }
+    let ids: BTreeSet<&str> = acknowledged.iter().map(|(id, _)| &id[1..]).collect();
+    assert_eq!(ids.len(), total, "two changes got one version id");
+    // Ids are dense: 1 is BASE, then one per change.
+    let seqs: BTreeSet<u64> = ids.iter().map(|s| s.parse().unwrap()).collect();
+    assert_eq!(seqs, (2..2 + total as u64).collect());
+    store.verify(&admin)?;
+    Ok(())
+}
+
+#[test]
+fn stores_over_one_memory_backend_are_correct_without_a_shared_lock() -> valueset::Result<()> {
+    writers_over_one_backend(&(Arc::new(MemoryBackend::new()) as Arc<dyn Backend>))
+}
+
+#[test]
+fn stores_over_one_sled_backend_are_correct_without_a_shared_lock() -> valueset::Result<()> {
+    let dir = TempDir::new("two-stores");
+    writers_over_one_backend(&(Arc::new(SledBackend::open(dir.path())?) as Arc<dyn Backend>))
+}
+
+#[test]
+fn an_expected_version_that_another_store_moved_past_is_a_conflict() -> valueset::Result<()> {
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::new());
+    let one = Store::builder().backend(Arc::clone(&backend)).build()?;
+    let two = Store::builder().backend(backend).build()?;
+    let admin = Actor::admin("alice");
+    let app = AppId::new("shop")?;
+    one.create_app(&admin, &app)?;
+    let a1 = one
+        .set(
+            &admin,
+            &app,
+            &key("A"),
+            NewValue::plain("1"),
+            SetOptions::default(),
+        )?
+        .id;
+    two.set(
+        &admin,
+        &app,
+        &key("A"),
+        NewValue::plain("2"),
+        SetOptions::default(),
+    )?;
+    let stale = WriteOptions {
+        expect: Some(a1),
+        ..WriteOptions::default()
+    };
+    let e = one.delete(&admin, &app, &key("A"), stale).unwrap_err();
+    assert_eq!(e.code(), "conflict");
+    assert_eq!(e.to_string(), "conflict: the current version is `a2`");
     Ok(())
 }

@@ -208,6 +208,8 @@ impl Backend for SledBackend {
         Ok(())
     }
 
+    /// A batch without preconditions is one `apply_batch`; one with them is
+    /// a sled transaction that checks them and applies the writes.
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
         let mut sled_batch = sled::Batch::default();
         for (key, value) in batch.ops {
@@ -216,10 +218,27 @@ impl Backend for SledBackend {
                 None => sled_batch.remove(key),
             }
         }
-        self.live()
-            .tree
-            .apply_batch(sled_batch)
-            .map_err(|e| failed("write", e))
+        let live = self.live();
+        if batch.expected.is_empty() {
+            return live
+                .tree
+                .apply_batch(sled_batch)
+                .map_err(|e| failed("write", e));
+        }
+        let result = live.tree.transaction(|tx| {
+            for (key, expected) in &batch.expected {
+                let current = tx.get(key)?;
+                if current.as_deref() != expected.as_deref() {
+                    return sled::transaction::abort(Batch::conflict(key));
+                }
+            }
+            tx.apply_batch(&sled_batch)?;
+            Ok(())
+        });
+        result.map_err(|e| match e {
+            sled::transaction::TransactionError::Abort(e) => e,
+            sled::transaction::TransactionError::Storage(e) => failed("write", e),
+        })
     }
 
     fn flush(&self) -> Result<(), BackendError> {
