@@ -34,7 +34,8 @@ use valueset::{Actor, AppId, EnvId, Error, Key, MasterKey, Secret, Store, Templa
 #[derive(Debug, Parser)]
 #[command(name = "valuesctl", version)]
 struct Cli {
-    /// The store's sled directory.
+    /// The store: a sled directory, or a postgres:// URL (with the
+    /// `postgres` feature).
     #[arg(long, global = true, default_value = "./valueset-data")]
     store: PathBuf,
     /// The actor's name, recorded on every change.
@@ -636,12 +637,35 @@ fn shown(r: &Resolved<'_>, reveal: bool) -> Value {
     }
 }
 
+/// Opens `--store`: a sled directory, or a `postgres://` URL when this build
+/// has the `postgres` feature. Any other URL is an error, never a directory
+/// named after it.
 fn open(cli: &Cli) -> Result<Store, Failure> {
     let mut builder = Store::builder();
     if let Ok(hex) = std::env::var("VALUESET_MASTER_KEY") {
         builder = builder.master_key(MasterKey::from_hex(&hex)?);
     }
-    Ok(builder.open(&cli.store)?)
+    let location = cli.store.to_string_lossy();
+    let Some((scheme, _)) = location.split_once("://") else {
+        return Ok(builder.open(&cli.store)?);
+    };
+    match scheme {
+        #[cfg(feature = "postgres")]
+        "postgres" | "postgresql" => {
+            let backend =
+                valueset::backend::PostgresBackend::connect(&location).map_err(Error::from)?;
+            Ok(builder.backend(backend).build()?)
+        }
+        #[cfg(not(feature = "postgres"))]
+        "postgres" | "postgresql" => Err(fail(
+            "unsupported_store",
+            "this valuesctl was built without PostgreSQL: build it with `--features postgres`",
+        )),
+        other => Err(fail(
+            "unsupported_store",
+            format!("unknown store URL scheme `{other}`: give a directory or a postgres:// URL"),
+        )),
+    }
 }
 
 fn actor(cli: &Cli, app: Option<&AppId>) -> Result<Actor, Failure> {

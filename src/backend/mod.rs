@@ -6,11 +6,15 @@
 
 mod error;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sled;
 
 use std::fmt;
 use std::ops::ControlFlow;
 
+#[cfg(feature = "postgres")]
+pub use self::postgres::{DEFAULT_TABLE, PostgresBackend};
 pub use self::sled::SledBackend;
 pub use error::{BackendError, BackendErrorKind};
 pub use memory::MemoryBackend;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use valueset::model::{NewValue, Timestamp, VersionSelector};
-use valueset::store::{SetOptions, WriteOptions};
+use valueset::store::{SetOptions, StoreBuilder, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, Store, VersionId};
 
 pub(crate) struct World {
@@ -20,6 +20,44 @@ pub(crate) struct World {
 pub(crate) fn ticking_clock() -> impl Fn() -> Timestamp + Send + Sync + 'static {
     let t = Arc::new(AtomicI64::new(1_795_420_994_000));
     move || Timestamp::from_millis(t.fetch_add(1000, Ordering::SeqCst))
+}
+
+/// A store on the backend the tests run on: in memory, or, when
+/// `VALUESET_TEST_BACKEND=postgres`, in a fresh table of the PostgreSQL
+/// server at `VALUESET_TEST_POSTGRES` (with a master key, so that secrets
+/// go to the built-in store as in production). A run that asks for
+/// PostgreSQL fails, never skips, when it cannot have it.
+pub(crate) fn test_store(builder: StoreBuilder) -> Store {
+    match std::env::var("VALUESET_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("" | "memory") => builder.in_memory(),
+        Ok("postgres") => builder
+            .master_key(valueset::MasterKey::from_bytes([0x42; 32]))
+            .backend(postgres_backend())
+            .build()
+            .expect("a store on the test server"),
+        Ok(other) => panic!("VALUESET_TEST_BACKEND={other}: use memory or postgres"),
+    }
+}
+
+/// A fresh table on the test server.
+#[cfg(feature = "postgres")]
+pub(crate) fn postgres_backend() -> valueset::backend::PostgresBackend {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let url = std::env::var("VALUESET_TEST_POSTGRES").expect(
+        "VALUESET_TEST_POSTGRES must name the test server (scripts/postgres-test-server start)",
+    );
+    let table = format!(
+        "t_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    valueset::backend::PostgresBackend::connect_table(&url, &table)
+        .unwrap_or_else(|e| panic!("the test server at {url}: {e}"))
+}
+
+#[cfg(not(feature = "postgres"))]
+pub(crate) fn postgres_backend() -> valueset::backend::MemoryBackend {
+    panic!("VALUESET_TEST_BACKEND=postgres needs `--features postgres`")
 }
 
 pub(crate) fn key(k: &str) -> Key {
@@ -50,7 +88,7 @@ pub(crate) fn in_env(env: &EnvId) -> WriteOptions {
 
 impl World {
     pub(crate) fn new() -> World {
-        let store = Store::builder().clock(ticking_clock()).in_memory();
+        let store = test_store(Store::builder().clock(ticking_clock()));
         let admin = Actor::admin("alice");
         let app = AppId::new("shop").unwrap();
         let prod = EnvId::new("prod").unwrap();

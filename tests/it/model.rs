@@ -33,7 +33,7 @@ proptest! {
 
     #[test]
     fn store_agrees_with_the_model(ops in prop::collection::vec(op(), 1..24)) {
-        let mut harness = Harness::new();
+        let mut harness = Harness::with_store(crate::common::test_store(valueset::Store::builder()));
         for op in &ops {
             harness.step(op);
         }

@@ -431,7 +431,11 @@ pub(crate) struct Harness {
 
 impl Harness {
     pub(crate) fn new() -> Harness {
-        let store = Store::in_memory();
+        Harness::with_store(Store::in_memory())
+    }
+
+    /// The harness over `store`, which must be empty.
+    pub(crate) fn with_store(store: Store) -> Harness {
         let admin = Actor::admin("model");
         let app = AppId::new("app").expect("valid id");
         let envs = ENVS.map(|e| EnvId::new(e).expect("valid id"));

@@ -1,0 +1,327 @@
+//! [`PostgresBackend`]: one store that many processes share, on a PostgreSQL
+//! server (or an engine that speaks its protocol).
+//!
+//! The data is one table of ordered byte keys, `(k bytea primary key, v
+//! bytea)`, which the backend creates itself. Every [`Batch`] is one
+//! serializable transaction that checks the batch's preconditions and
+//! applies its writes, so a commit is whole or absent, and two writers can
+//! never both commit on the same bookkeeping.
+
+mod errors;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+
+use postgres::types::ToSql;
+use postgres::{Client, Config, IsolationLevel, NoTls};
+
+use super::{Backend, BackendError, BackendErrorKind, Batch, Visit};
+use errors::pg_error;
+
+/// A [`Backend`] in a PostgreSQL table, shared by every process that opens
+/// it. Open it from a `postgres://` URL with [`PostgresBackend::connect`].
+///
+/// - Each [`Batch`] is one transaction at the serializable isolation level:
+///   its preconditions are read and compared, its writes applied, and it
+///   commits whole or not at all. A serialization failure, a deadlock or a
+///   unique violation (another writer came first) is
+///   [`BackendErrorKind::Conflict`], which the store answers by planning the
+///   change again; so engines that run every transaction serializable
+///   (CockroachDB, YugabyteDB) work too.
+/// - A lost connection or a restarting server is
+///   [`BackendErrorKind::Unavailable`] (retryable): the transaction did not
+///   commit, so nothing of it is there. The next call connects again.
+/// - Reads need no transaction: a version's entries never change once
+///   written.
+/// - [`Backend::compact`] runs `VACUUM FULL` on the table, which rewrites
+///   it into new files so that purged values and deleted secrets leave the
+///   table's files. PostgreSQL's write-ahead log and any backups keep them
+///   until they are recycled; see the guide.
+///
+/// The client is the synchronous `postgres` crate, which runs its own small
+/// runtime: call the backend, and a [`Store`](crate::Store) over it, from
+/// ordinary threads. From async code, never call it on a runtime thread
+/// (the client would block that thread, and panics when it finds itself
+/// inside a runtime); hand the call to `tokio::task::spawn_blocking`, as
+/// `examples/postgres_async.rs` does:
+///
+/// ```text
+/// let store = store.clone();
+/// let version = tokio::task::spawn_blocking(move || {
+///     store.set(&actor, &app, &key, NewValue::plain("db.internal"), SetOptions::default())
+/// })
+/// .await??;
+/// ```
+pub struct PostgresBackend {
+    config: Config,
+    table: String,
+    idle: Mutex<Vec<Client>>,
+}
+
+/// A key and its value, as a scan reads them.
+type Row = (Vec<u8>, Vec<u8>);
+
+/// The table's name when none is given.
+pub const DEFAULT_TABLE: &str = "valueset_kv";
+
+/// How many idle connections the backend keeps for the next calls.
+const MAX_IDLE: usize = 16;
+
+/// The first page of a scan; later pages grow four times, so a scan that
+/// stops after a few rows reads a few, and a long one takes few queries.
+const FIRST_PAGE: i64 = 16;
+
+impl PostgresBackend {
+    /// Connects to the server at `url` (`postgres://user:password@host:port/db`)
+    /// and creates the table [`DEFAULT_TABLE`] if it is not there.
+    ///
+    /// # Errors
+    ///
+    /// [`BackendError`] of kind `Other` for a URL that does not parse,
+    /// `Unavailable` when the server cannot be reached, `PermissionDenied`
+    /// when the table cannot be created.
+    pub fn connect(url: &str) -> Result<Self, BackendError> {
+        Self::connect_table(url, DEFAULT_TABLE)
+    }
+
+    /// As [`connect`](Self::connect), with the data in `table` (lowercase
+    /// letters, digits and `_`, starting with a letter or `_`, at most 63
+    /// bytes): several stores can share one database.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect); `Other` for an invalid table name.
+    pub fn connect_table(url: &str, table: &str) -> Result<Self, BackendError> {
+        let valid = !table.is_empty()
+            && table.len() <= 63
+            && !table.starts_with(|c: char| c.is_ascii_digit())
+            && table
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid {
+            return Err(BackendError::new(format!(
+                "invalid table name `{table}`: lowercase letters, digits and `_`, at most 63 bytes"
+            )));
+        }
+        let config: Config = url.parse().map_err(|_| {
+            BackendError::new("invalid PostgreSQL URL: expected postgres://user@host:port/database")
+        })?;
+        let backend = PostgresBackend {
+            config,
+            table: table.to_owned(),
+            idle: Mutex::new(Vec::new()),
+        };
+        backend.create_table()?;
+        Ok(backend)
+    }
+
+    /// The notification channel commits of this table are announced on.
+    pub(crate) fn channel(&self) -> String {
+        format!("{}_changes", self.table)
+    }
+
+    fn create_table(&self) -> Result<(), BackendError> {
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS {} (k bytea PRIMARY KEY, v bytea NOT NULL)",
+            self.table
+        );
+        // Two processes creating it at once: one wins, the other sees a
+        // unique violation on the catalog; the table is there either way.
+        match self.with_client("create the table", |c| c.batch_execute(&sql)) {
+            Err(e) if e.kind() == BackendErrorKind::Conflict => Ok(()),
+            other => other,
+        }
+    }
+
+    /// A new connection, for a watcher that waits on notifications.
+    pub(crate) fn connect_client(&self) -> Result<Client, BackendError> {
+        self.config
+            .connect(NoTls)
+            .map_err(|e| pg_error("could not connect", &e))
+    }
+
+    /// Runs `f` on an idle connection (or a new one), and keeps the
+    /// connection for the next call unless it broke.
+    fn with_client<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, BackendError> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut client = match idle {
+            Some(c) if !c.is_closed() => c,
+            _ => self.connect_client()?,
+        };
+        let result = f(&mut client);
+        if !client.is_closed() {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < MAX_IDLE {
+                idle.push(client);
+            }
+        }
+        result.map_err(|e| pg_error(&format!("could not {what}"), &e))
+    }
+
+    /// One page of a scan: at most `limit` rows of `lo..hi` (`lo`
+    /// inclusive unless `after`), in order.
+    fn page(
+        &self,
+        (lo, after): (&[u8], bool),
+        hi: &[u8],
+        reverse: bool,
+        limit: i64,
+    ) -> Result<Vec<Row>, BackendError> {
+        let sql = format!(
+            "SELECT k, v FROM {} WHERE k {} $1 AND k < $2 ORDER BY k {} LIMIT $3",
+            self.table,
+            if after { ">" } else { ">=" },
+            if reverse { "DESC" } else { "ASC" },
+        );
+        self.with_client("read", |c| {
+            let params: [&(dyn ToSql + Sync); 3] = [&lo, &hi, &limit];
+            let rows = c.query(&sql, &params)?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
+    /// Checks the preconditions and applies the writes, in one
+    /// serializable transaction.
+    fn transact(&self, batch: &Batch) -> Result<Result<(), BackendError>, BackendError> {
+        let writes = last_write_per_key(&batch.ops);
+        let (puts, removes): (Vec<_>, Vec<_>) = writes.into_iter().partition(|(_, v)| v.is_some());
+        let put_keys: Vec<&[u8]> = puts.iter().map(|(k, _)| *k).collect();
+        let put_values: Vec<&[u8]> = puts.iter().filter_map(|(_, v)| *v).collect();
+        let removes: Vec<&[u8]> = removes.iter().map(|(k, _)| *k).collect();
+        let expected: Vec<&[u8]> = batch.expected.iter().map(|(k, _)| k.as_slice()).collect();
+        let t = &self.table;
+        let announce = batch.ops.iter().any(|(k, _)| is_version_key(k));
+        self.with_client("write", |c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(IsolationLevel::Serializable)
+                .start()?;
+            if !expected.is_empty() {
+                let sql = format!("SELECT k, v FROM {t} WHERE k = ANY($1) FOR UPDATE");
+                let found: BTreeMap<Vec<u8>, Vec<u8>> = tx
+                    .query(&sql, &[&expected])?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect();
+                for (key, value) in &batch.expected {
+                    if found.get(key) != value.as_ref() {
+                        return Ok(Err(Batch::conflict(key)));
+                    }
+                }
+            }
+            if !put_keys.is_empty() {
+                let sql = format!(
+                    "INSERT INTO {t} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
+                     ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+                );
+                tx.execute(&sql, &[&put_keys, &put_values])?;
+            }
+            if !removes.is_empty() {
+                let sql = format!("DELETE FROM {t} WHERE k = ANY($1)");
+                tx.execute(&sql, &[&removes])?;
+            }
+            if announce {
+                tx.execute("SELECT pg_notify($1, '')", &[&self.channel()])?;
+            }
+            tx.commit()?;
+            Ok(Ok(()))
+        })
+    }
+}
+
+/// The final write of each key of a batch: a later write of a key replaces
+/// an earlier one.
+fn last_write_per_key(ops: &[(Vec<u8>, Option<Vec<u8>>)]) -> BTreeMap<&[u8], Option<&[u8]>> {
+    ops.iter()
+        .map(|(k, v)| (k.as_slice(), v.as_deref()))
+        .collect()
+}
+
+/// Whether `key` is a version record's (an App's `V…` or an Environment's
+/// `W…`): a batch that writes one is a new version, announced to watchers.
+fn is_version_key(key: &[u8]) -> bool {
+    matches!(key.first(), Some(b'V' | b'W'))
+}
+
+impl fmt::Debug for PostgresBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The config holds the password: show where, not how.
+        f.debug_struct("PostgresBackend")
+            .field("hosts", &self.config.get_hosts().len())
+            .field("dbname", &self.config.get_dbname())
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Backend for PostgresBackend {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        let sql = format!("SELECT v FROM {} WHERE k = $1", self.table);
+        self.with_client("read", |c| {
+            Ok(c.query_opt(&sql, &[&key])?.map(|row| row.get(0)))
+        })
+    }
+
+    /// Reads in pages that grow as the visitor keeps going, so a scan that
+    /// breaks after one row reads a handful.
+    fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        reverse: bool,
+        visit: &mut Visit<'_>,
+    ) -> Result<(), BackendError> {
+        if start >= end {
+            return Ok(());
+        }
+        let (mut lo, mut hi) = (start.to_vec(), end.to_vec());
+        let mut after = false;
+        let mut limit = FIRST_PAGE;
+        loop {
+            let rows = self.page((&lo, after), &hi, reverse, limit)?;
+            let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) == limit;
+            let mut last = None;
+            for (k, v) in rows {
+                if visit(&k, &v).is_break() {
+                    return Ok(());
+                }
+                last = Some(k);
+            }
+            match last {
+                Some(k) if full => {
+                    if reverse {
+                        hi = k;
+                    } else {
+                        lo = k;
+                        after = true;
+                    }
+                }
+                _ => return Ok(()),
+            }
+            limit = limit.saturating_mul(4);
+        }
+    }
+
+    fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+        if batch.ops.is_empty() && batch.expected.is_empty() {
+            return Ok(());
+        }
+        self.transact(&batch)?
+    }
+
+    /// `VACUUM FULL` on the table: it is rewritten into new files without
+    /// the rows that were deleted or replaced.
+    fn compact(&self) -> Result<(), BackendError> {
+        let sql = format!("VACUUM (FULL) {}", self.table);
+        self.with_client("compact", |c| c.batch_execute(&sql))
+    }
+}
