@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
@@ -27,7 +28,9 @@ use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};
 use valueset::placeholder::Segment;
 use valueset::resolve::{Resolved, Workload};
 use valueset::secret::SecretRef;
-use valueset::store::{ChangeSet, HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
+use valueset::store::{
+    ChangeSet, HistoryOptions, RestoreKeys, SetOptions, WatchOptions, WriteOptions,
+};
 use valueset::{Actor, AppId, EnvId, Error, Key, MasterKey, Secret, Store, Template, VersionId};
 
 /// valueset from the command line: every command prints JSON.
@@ -201,6 +204,23 @@ enum Command {
         /// The template text.
         text: String,
     },
+    /// Print the App's new versions as they are committed, one JSON object
+    /// per line (a version as `history` prints it, with "env": the
+    /// Environment whose version it is, or null).
+    Watch {
+        app: String,
+        #[command(flatten)]
+        scope: EnvArg,
+        /// Start after this version (resume); default: after the latest.
+        #[arg(long)]
+        from: Option<String>,
+        /// Exit after this many versions.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Exit when no version came for this many seconds.
+        #[arg(long)]
+        idle_timeout: Option<f64>,
+    },
     /// Check the history of one App (anyone who may read it), or of every
     /// App (org Administrator or Manager): tamper evidence.
     Verify {
@@ -312,7 +332,9 @@ fn main() -> ExitCode {
     };
     match run(&cli) {
         Ok((doc, code)) => {
-            write_out(&format!("{}\n", to_json(&doc, cli.pretty)));
+            if !doc.is_null() {
+                write_out(&format!("{}\n", to_json(&doc, cli.pretty)));
+            }
             ExitCode::from(code)
         }
         Err(f) => {
@@ -614,6 +636,31 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                     }))).collect::<serde_json::Map<_, _>>(),
                 })
             }
+        }
+        Command::Watch {
+            app,
+            scope,
+            from,
+            count,
+            idle_timeout,
+        } => {
+            let app = AppId::new(app.as_str())?;
+            let options = WatchOptions {
+                env: env(scope)?,
+                from: from.as_deref().map(str::parse).transpose()?,
+            };
+            let mut watch = store.watch(&actor(cli, Some(&app))?, &app, options)?;
+            let wait = idle_timeout.map_or(Duration::from_secs(3600), Duration::from_secs_f64);
+            let mut seen = 0;
+            while count.is_none_or(|n| seen < n) {
+                match watch.next_timeout(wait)? {
+                    Some(event) => write_out(&format!("{}\n", to_json(&json!(event), false))),
+                    None if idle_timeout.is_some() => break,
+                    None => continue,
+                }
+                seen += 1;
+            }
+            Value::Null
         }
         Command::Verify { app: None } => json!(store.verify(&actor(cli, None)?)?),
         Command::Verify { app: Some(app) } => {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{PoisonError, RwLock};
 
-use super::{Backend, BackendError, Batch, Visit};
+use super::{Backend, BackendError, Batch, Changes, Signal, Visit, writes_version};
 
 /// A [`Backend`] in memory, for tests and for stores that need no
 /// durability. A batch is applied under one write lock, so readers see all of
@@ -14,6 +14,7 @@ use super::{Backend, BackendError, Batch, Visit};
 #[derive(Default)]
 pub struct MemoryBackend {
     map: RwLock<BTreeMap<Vec<u8>, Vec<u8>>>,
+    signal: Signal,
 }
 
 impl MemoryBackend {
@@ -101,6 +102,7 @@ impl Backend for MemoryBackend {
                 return Err(Batch::conflict(key));
             }
         }
+        let announce = writes_version(&batch.ops);
         for (key, value) in batch.ops {
             match value {
                 Some(v) => {
@@ -111,6 +113,14 @@ impl Backend for MemoryBackend {
                 }
             }
         }
+        drop(map);
+        if announce {
+            self.signal.raise();
+        }
         Ok(())
+    }
+
+    fn changes(&self) -> Result<Option<Box<dyn Changes>>, BackendError> {
+        Ok(Some(self.signal.subscribe()))
     }
 }

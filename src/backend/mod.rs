@@ -8,6 +8,7 @@ mod error;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod signal;
 mod sled;
 
 use std::fmt;
@@ -18,6 +19,8 @@ pub use self::postgres::{DEFAULT_TABLE, PostgresBackend};
 pub use self::sled::SledBackend;
 pub use error::{BackendError, BackendErrorKind};
 pub use memory::MemoryBackend;
+pub use signal::Changes;
+pub(crate) use signal::{Signal, writes_version};
 
 /// An ordered map of byte keys to byte values with atomic batch writes.
 ///
@@ -89,6 +92,20 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     fn compact(&self) -> Result<(), BackendError> {
         Ok(())
     }
+
+    /// A source of wake-ups for a watcher of new versions
+    /// ([`Store::watch`](crate::Store::watch)): a wake-up after every batch
+    /// that writes a version record (a key starting with `V` or `W`),
+    /// committed by any process that shares the storage. The default has
+    /// none: watchers then look for new versions every few hundred
+    /// milliseconds.
+    ///
+    /// # Errors
+    ///
+    /// [`BackendError`] when the source cannot be set up (no connection).
+    fn changes(&self) -> Result<Option<Box<dyn Changes>>, BackendError> {
+        Ok(None)
+    }
 }
 
 /// A shared backend is a backend: several [`Store`](crate::Store)s (each
@@ -119,6 +136,10 @@ impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
 
     fn compact(&self) -> Result<(), BackendError> {
         (**self).compact()
+    }
+
+    fn changes(&self) -> Result<Option<Box<dyn Changes>>, BackendError> {
+        (**self).changes()
     }
 }
 

@@ -296,7 +296,7 @@ impl Reader<'_> {
         }
     }
 
-    fn exists(&self, scope: Scope<'_>, seq: u64) -> Result<bool, Error> {
+    pub(crate) fn exists(&self, scope: Scope<'_>, seq: u64) -> Result<bool, Error> {
         if self
             .backend
             .get(&codec::version_key(scope.app, seq))?
@@ -311,6 +311,19 @@ impl Reader<'_> {
                 .is_some()),
             None => Ok(false),
         }
+    }
+
+    /// Whether `env` has a version of its own at `seq`.
+    pub(crate) fn env_version_exists(
+        &self,
+        app: &AppId,
+        env: &EnvId,
+        seq: u64,
+    ) -> Result<bool, Error> {
+        Ok(self
+            .backend
+            .get(&codec::env_version_key(app, env, seq))?
+            .is_some())
     }
 
     /// The version at `seq` of `scope`, without values.

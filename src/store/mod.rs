@@ -12,6 +12,7 @@ mod options;
 mod read;
 mod restore_purge;
 mod snapshot;
+mod watch;
 mod write;
 
 use std::fmt;
@@ -30,6 +31,7 @@ pub use builder::StoreBuilder;
 pub use maintenance::VerifyReport;
 pub use options::{HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
 pub use snapshot::Snapshot;
+pub use watch::{Watch, WatchEvent, WatchOptions};
 pub use write::ChangeSet;
 
 use crate::id::InvalidInput;

@@ -32,3 +32,4 @@ mod secrets;
 mod secrets_store;
 mod valuesctl;
 mod versions;
+mod watch;

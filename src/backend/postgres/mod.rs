@@ -8,6 +8,7 @@
 //! never both commit on the same bookkeeping.
 
 mod errors;
+mod listen;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,7 +17,7 @@ use std::sync::{Mutex, PoisonError};
 use postgres::types::ToSql;
 use postgres::{Client, Config, IsolationLevel, NoTls};
 
-use super::{Backend, BackendError, BackendErrorKind, Batch, Visit};
+use super::{Backend, BackendError, BackendErrorKind, Batch, Changes, Visit};
 use errors::pg_error;
 
 /// A [`Backend`] in a PostgreSQL table, shared by every process that opens
@@ -117,7 +118,7 @@ impl PostgresBackend {
     }
 
     /// The notification channel commits of this table are announced on.
-    pub(crate) fn channel(&self) -> String {
+    fn channel(&self) -> String {
         format!("{}_changes", self.table)
     }
 
@@ -134,8 +135,8 @@ impl PostgresBackend {
         }
     }
 
-    /// A new connection, for a watcher that waits on notifications.
-    pub(crate) fn connect_client(&self) -> Result<Client, BackendError> {
+    /// A new connection.
+    fn connect_client(&self) -> Result<Client, BackendError> {
         self.config
             .connect(NoTls)
             .map_err(|e| pg_error("could not connect", &e))
@@ -199,7 +200,7 @@ impl PostgresBackend {
         let removes: Vec<&[u8]> = removes.iter().map(|(k, _)| *k).collect();
         let expected: Vec<&[u8]> = batch.expected.iter().map(|(k, _)| k.as_slice()).collect();
         let t = &self.table;
-        let announce = batch.ops.iter().any(|(k, _)| is_version_key(k));
+        let announce = super::writes_version(&batch.ops);
         self.with_client("write", |c| {
             let mut tx = c
                 .build_transaction()
@@ -244,12 +245,6 @@ fn last_write_per_key(ops: &[(Vec<u8>, Option<Vec<u8>>)]) -> BTreeMap<&[u8], Opt
     ops.iter()
         .map(|(k, v)| (k.as_slice(), v.as_deref()))
         .collect()
-}
-
-/// Whether `key` is a version record's (an App's `V…` or an Environment's
-/// `W…`): a batch that writes one is a new version, announced to watchers.
-fn is_version_key(key: &[u8]) -> bool {
-    matches!(key.first(), Some(b'V' | b'W'))
 }
 
 impl fmt::Debug for PostgresBackend {
@@ -316,6 +311,12 @@ impl Backend for PostgresBackend {
             return Ok(());
         }
         self.transact(&batch)?
+    }
+
+    /// A connection that listens on the table's channel.
+    fn changes(&self) -> Result<Option<Box<dyn Changes>>, BackendError> {
+        let listener = listen::Listener::new(self.connect_client()?, &self.channel())?;
+        Ok(Some(Box::new(listener)))
     }
 
     /// `VACUUM FULL` on the table: it is rewritten into new files without

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use super::{Backend, BackendError, Batch, Visit};
+use super::{Backend, BackendError, Batch, Changes, Signal, Visit, writes_version};
 use dir::StoreDir;
 use errors::sled_error;
 
@@ -32,6 +32,7 @@ use errors::sled_error;
 pub struct SledBackend {
     dir: Option<StoreDir>,
     live: RwLock<Live>,
+    signal: Signal,
 }
 
 /// The open generation: sled's handles, and which generation they are.
@@ -62,6 +63,7 @@ impl SledBackend {
         Ok(SledBackend {
             dir: Some(dir),
             live: RwLock::new(live),
+            signal: Signal::default(),
         })
     }
 
@@ -75,6 +77,7 @@ impl SledBackend {
         Ok(SledBackend {
             dir: None,
             live: RwLock::new(live),
+            signal: Signal::default(),
         })
     }
 
@@ -156,6 +159,41 @@ fn copy_tree(from: &sled::Tree, to: &sled::Tree) -> Result<(), BackendError> {
         .map_err(|e| failed("write for compaction", e))
 }
 
+impl SledBackend {
+    /// A batch without preconditions is one `apply_batch`; one with them is
+    /// a sled transaction that checks them and applies the writes.
+    fn apply_batch(&self, batch: Batch) -> Result<(), BackendError> {
+        let mut sled_batch = sled::Batch::default();
+        for (key, value) in batch.ops {
+            match value {
+                Some(v) => sled_batch.insert(key, v),
+                None => sled_batch.remove(key),
+            }
+        }
+        let live = self.live();
+        if batch.expected.is_empty() {
+            return live
+                .tree
+                .apply_batch(sled_batch)
+                .map_err(|e| failed("write", e));
+        }
+        let result = live.tree.transaction(|tx| {
+            for (key, expected) in &batch.expected {
+                let current = tx.get(key)?;
+                if current.as_deref() != expected.as_deref() {
+                    return sled::transaction::abort(Batch::conflict(key));
+                }
+            }
+            tx.apply_batch(&sled_batch)?;
+            Ok(())
+        });
+        result.map_err(|e| match e {
+            sled::transaction::TransactionError::Abort(e) => e,
+            sled::transaction::TransactionError::Storage(e) => failed("write", e),
+        })
+    }
+}
+
 impl fmt::Debug for SledBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SledBackend")
@@ -208,37 +246,19 @@ impl Backend for SledBackend {
         Ok(())
     }
 
-    /// A batch without preconditions is one `apply_batch`; one with them is
-    /// a sled transaction that checks them and applies the writes.
+    /// Applies the batch (see `apply_batch`) and wakes watchers when it wrote
+    /// a version.
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
-        let mut sled_batch = sled::Batch::default();
-        for (key, value) in batch.ops {
-            match value {
-                Some(v) => sled_batch.insert(key, v),
-                None => sled_batch.remove(key),
-            }
+        let announce = writes_version(&batch.ops);
+        self.apply_batch(batch)?;
+        if announce {
+            self.signal.raise();
         }
-        let live = self.live();
-        if batch.expected.is_empty() {
-            return live
-                .tree
-                .apply_batch(sled_batch)
-                .map_err(|e| failed("write", e));
-        }
-        let result = live.tree.transaction(|tx| {
-            for (key, expected) in &batch.expected {
-                let current = tx.get(key)?;
-                if current.as_deref() != expected.as_deref() {
-                    return sled::transaction::abort(Batch::conflict(key));
-                }
-            }
-            tx.apply_batch(&sled_batch)?;
-            Ok(())
-        });
-        result.map_err(|e| match e {
-            sled::transaction::TransactionError::Abort(e) => e,
-            sled::transaction::TransactionError::Storage(e) => failed("write", e),
-        })
+        Ok(())
+    }
+
+    fn changes(&self) -> Result<Option<Box<dyn Changes>>, BackendError> {
+        Ok(Some(self.signal.subscribe()))
     }
 
     fn flush(&self) -> Result<(), BackendError> {

@@ -1,0 +1,186 @@
+//! The change feed (docs/guide.md #durability-concurrency-and-bad-input):
+//! `Store::watch` yields an App's new versions in order, resumes from a
+//! version, misses none when it falls behind, and sees what another Store
+//! over the same backend commits.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use valueset::backend::{Backend, MemoryBackend};
+use valueset::model::NewValue;
+use valueset::store::{SetOptions, WatchEvent, WatchOptions, WriteOptions};
+use valueset::{Actor, AppId, Store};
+
+use crate::common::{World, env_opts, key};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn ids(events: &[WatchEvent]) -> Vec<String> {
+    events.iter().map(|e| e.version.id.to_string()).collect()
+}
+
+fn take(watch: &mut valueset::store::Watch, n: usize) -> Vec<WatchEvent> {
+    (0..n)
+        .map(|_| {
+            watch
+                .next_timeout(WAIT)
+                .unwrap()
+                .expect("a version in time")
+        })
+        .collect()
+}
+
+#[test]
+fn a_watcher_sees_every_new_version_in_order() -> valueset::Result<()> {
+    let w = World::new();
+    w.set("BEFORE", "0");
+    let mut all = w.store.watch(&w.admin, &w.app, WatchOptions::default())?;
+    let mut prod = w.store.watch(
+        &w.admin,
+        &w.app,
+        WatchOptions {
+            env: Some(w.prod.clone()),
+            ..WatchOptions::default()
+        },
+    )?;
+    let writer = {
+        let (store, admin, app, prod) = (
+            w.store.clone(),
+            w.admin.clone(),
+            w.app.clone(),
+            w.prod.clone(),
+        );
+        thread::spawn(move || {
+            let mut acknowledged = Vec::new();
+            for i in 0..20 {
+                let options = if i % 3 == 0 {
+                    env_opts(&prod)
+                } else {
+                    SetOptions::default()
+                };
+                let k = if i % 3 == 0 {
+                    key("BEFORE")
+                } else {
+                    key(&format!("K{i}"))
+                };
+                let v = store
+                    .set(&admin, &app, &k, NewValue::plain(i.to_string()), options)
+                    .unwrap();
+                acknowledged.push(v.id.to_string());
+            }
+            acknowledged
+        })
+    };
+    let events = take(&mut all, 20);
+    let acknowledged = writer.join().unwrap();
+    assert_eq!(ids(&events), acknowledged);
+    // Environment versions say whose they are.
+    for (i, e) in events.iter().enumerate() {
+        let expected = (i % 3 == 0).then(|| w.prod.clone());
+        assert_eq!(e.env, expected, "{}", e.version.id);
+    }
+    // The Environment's watcher sees its own versions and the App's,
+    // bubbled once it has diverged.
+    let prod_events = take(&mut prod, 20);
+    assert_eq!(prod_events.len(), 20);
+    let bubbled: Vec<_> = prod_events
+        .iter()
+        .filter(|e| e.version.app_version.is_some())
+        .collect();
+    assert_eq!(
+        bubbled.len(),
+        13,
+        "App changes after the first override bubble up"
+    );
+    assert!(prod.next_timeout(Duration::from_millis(50))?.is_none());
+    // Its JSON is a version as history prints it, with the Environment.
+    let json = serde_json::to_value(&events[0]).unwrap();
+    assert_eq!(json["env"], "prod");
+    assert_eq!(json["id"], events[0].version.id.to_string());
+    Ok(())
+}
+
+#[test]
+fn a_watcher_resumes_from_a_version_and_misses_none_when_behind() -> valueset::Result<()> {
+    let w = World::new();
+    let ids_set: Vec<String> = (0..10)
+        .map(|i| w.set("A", &i.to_string()).to_string())
+        .collect();
+    let from = ids_set[3].parse()?;
+    let options = WatchOptions {
+        from: Some(from),
+        ..WatchOptions::default()
+    };
+    let mut watch = w.store.watch(&w.admin, &w.app, options)?;
+    // It fell behind by six versions before it looked: it gets all six.
+    let events = take(&mut watch, 6);
+    assert_eq!(ids(&events), ids_set[4..]);
+    assert!(watch.next_timeout(Duration::from_millis(20))?.is_none());
+    // Purges and restores are versions too.
+    w.store.restore(
+        &w.admin,
+        &w.app,
+        valueset::model::VersionSelector::Id(ids_set[0].parse()?),
+        valueset::store::RestoreKeys::All,
+        WriteOptions::default(),
+    )?;
+    let restored = take(&mut watch, 1);
+    assert_eq!(
+        restored[0].version.source_version.map(|v| v.to_string()),
+        Some(ids_set[0].clone())
+    );
+    // A version of another history is not a place to resume from.
+    let e = w
+        .store
+        .watch(
+            &w.admin,
+            &w.app,
+            WatchOptions {
+                from: Some("a999".parse()?),
+                ..WatchOptions::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "unknown_version");
+    Ok(())
+}
+
+#[test]
+fn a_watcher_sees_what_another_store_over_the_backend_commits() -> valueset::Result<()> {
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::new());
+    let writer = Store::builder().backend(Arc::clone(&backend)).build()?;
+    let reader = Store::builder().backend(backend).build()?;
+    let admin = Actor::admin("alice");
+    let app = AppId::new("shop")?;
+    writer.create_app(&admin, &app)?;
+    let mut watch = reader.watch(&admin, &app, WatchOptions::default())?;
+    let started = std::time::Instant::now();
+    let v = writer.set(
+        &admin,
+        &app,
+        &key("A"),
+        NewValue::plain("1"),
+        SetOptions::default(),
+    )?;
+    let event = watch.next_timeout(WAIT)?.expect("a version");
+    assert_eq!(event.version.id, v.id);
+    // Woken by the backend, not by looking every half second.
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    Ok(())
+}
+
+#[test]
+fn watching_needs_a_role_on_the_app() {
+    let w = World::new();
+    let stranger = Actor::new("s", valueset::model::OrgRole::Member);
+    let e = w
+        .store
+        .watch(&stranger, &w.app, WatchOptions::default())
+        .unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+}
