@@ -30,6 +30,8 @@ mod resolve;
 mod restore;
 mod secrets;
 mod secrets_store;
+#[cfg(feature = "postgres")]
+mod shared;
 mod valuesctl;
 mod versions;
 mod watch;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// The example binary. `cargo test` builds examples next to the test
 /// binary's directory; when a filtered run did not, build it.
-fn valuesctl() -> &'static PathBuf {
+pub(crate) fn valuesctl() -> &'static PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let exe = std::env::current_exe().unwrap();

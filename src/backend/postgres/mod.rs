@@ -75,7 +75,9 @@ const FIRST_PAGE: i64 = 16;
 
 impl PostgresBackend {
     /// Connects to the server at `url` (`postgres://user:password@host:port/db`)
-    /// and creates the table [`DEFAULT_TABLE`] if it is not there.
+    /// and creates the table if it is not there: [`DEFAULT_TABLE`], or the
+    /// one a `table` parameter names (`postgres://host/db?table=shop_config`),
+    /// so that several stores can share one database.
     ///
     /// # Errors
     ///
@@ -83,7 +85,8 @@ impl PostgresBackend {
     /// `Unavailable` when the server cannot be reached, `PermissionDenied`
     /// when the table cannot be created.
     pub fn connect(url: &str) -> Result<Self, BackendError> {
-        Self::connect_table(url, DEFAULT_TABLE)
+        let (url, table) = split_table(url);
+        Self::connect_table(&url, table.as_deref().unwrap_or(DEFAULT_TABLE))
     }
 
     /// As [`connect`](Self::connect), with the data in `table` (lowercase
@@ -239,6 +242,30 @@ impl PostgresBackend {
     }
 }
 
+/// The URL without its `table` parameter, and the table it names.
+fn split_table(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut table = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|param| match param.strip_prefix("table=") {
+            Some(t) => {
+                table = Some(t.to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    (url, table)
+}
+
 /// The final write of each key of a batch: a later write of a key replaces
 /// an earlier one.
 fn last_write_per_key(ops: &[(Vec<u8>, Option<Vec<u8>>)]) -> BTreeMap<&[u8], Option<&[u8]>> {
@@ -324,5 +351,30 @@ impl Backend for PostgresBackend {
     fn compact(&self) -> Result<(), BackendError> {
         let sql = format!("VACUUM (FULL) {}", self.table);
         self.with_client("compact", |c| c.batch_execute(&sql))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_parameter_is_ours() {
+        let split = |u: &str| split_table(u);
+        assert_eq!(
+            split("postgres://h/db"),
+            ("postgres://h/db".to_owned(), None)
+        );
+        assert_eq!(
+            split("postgres://h/db?table=t1"),
+            ("postgres://h/db".to_owned(), Some("t1".to_owned()))
+        );
+        assert_eq!(
+            split("postgres://h/db?sslmode=disable&table=t1&application_name=x"),
+            (
+                "postgres://h/db?sslmode=disable&application_name=x".to_owned(),
+                Some("t1".to_owned())
+            )
+        );
     }
 }
