@@ -79,8 +79,18 @@
 //! # Storage backends
 //!
 //! The history engine stores ordered bytes through [`backend::Backend`]: an
-//! ordered keyspace with atomic batches. [`backend::MemoryBackend`] ships
-//! here; bring your own with [`StoreBuilder::backend`].
+//! ordered keyspace with atomic, conditional batches. Three ship:
+//! [`backend::MemoryBackend`], [`backend::SledBackend`] (a directory that
+//! one process holds: [`Store::open`]) and, with the `postgres` feature,
+//! `backend::PostgresBackend`: one store that many processes share, with
+//! the same guarantees ([guide](crate::_documentation::guide#one-store-many-processes)).
+//! Bring your own with [`StoreBuilder::backend`]. [`Store::watch`] follows
+//! new versions as they are committed.
+//!
+//! # Crate features
+//!
+//! - `postgres` (off by default): `backend::PostgresBackend`, on the
+//!   `postgres` client crate. The default build needs no server.
 //!
 //! # Errors
 //!

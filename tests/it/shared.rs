@@ -255,3 +255,77 @@ impl Drop for Stopper {
             .output();
     }
 }
+
+/// Whether any file below `dir` holds `needle`.
+fn in_files(dir: &std::path::Path, needle: &[u8]) -> bool {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path)
+                .is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// On PostgreSQL a purge compacts with `VACUUM FULL`: the table is
+/// rewritten, and the purged value leaves the table's files (the
+/// write-ahead log keeps it until it is recycled, as the guide says).
+#[test]
+fn a_purged_value_leaves_the_tables_files() -> valueset::Result<()> {
+    const PURGED: &str = "PG-PURGED-CANARY-7e1d";
+    let state = std::env::temp_dir().join(format!("valueset-pg-vacuum-{}", std::process::id()));
+    let url = script(&state, "start");
+    let _stop = Stopper(state.clone());
+    let store = Store::builder()
+        .backend(PostgresBackend::connect(&url)?)
+        .build()?;
+    let admin = Actor::admin("alice");
+    let app = AppId::new("vacuum")?;
+    store.create_app(&admin, &app)?;
+    let key = Key::new("A")?;
+    let first = store.set(
+        &admin,
+        &app,
+        &key,
+        NewValue::plain(PURGED),
+        SetOptions::default(),
+    )?;
+    store.set(
+        &admin,
+        &app,
+        &key,
+        NewValue::plain("now"),
+        SetOptions::default(),
+    )?;
+    let checkpoint = || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        client.batch_execute("CHECKPOINT").unwrap();
+    };
+    checkpoint();
+    let tables = state.join("data").join("base");
+    assert!(
+        in_files(&tables, PURGED.as_bytes()),
+        "the value was never in the table's files"
+    );
+    store.purge(
+        &admin,
+        &app,
+        first.id,
+        &key,
+        valueset::store::WriteOptions::default(),
+    )?;
+    checkpoint();
+    assert!(
+        !in_files(&tables, PURGED.as_bytes()),
+        "a purged value is in the table's files"
+    );
+    store.verify(&admin)?;
+    Ok(())
+}

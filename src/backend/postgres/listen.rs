@@ -14,7 +14,7 @@ use super::errors::pg_error;
 /// asks the backend for a new one (and reads the history for whatever it
 /// missed meanwhile).
 pub(super) struct Listener {
-    client: Client,
+    client: Option<Client>,
 }
 
 impl Listener {
@@ -22,7 +22,20 @@ impl Listener {
         client
             .batch_execute(&format!("LISTEN {channel}"))
             .map_err(|e| pg_error("could not listen for changes", &e))?;
-        Ok(Listener { client })
+        Ok(Listener {
+            client: Some(client),
+        })
+    }
+}
+
+/// Closed on a thread of its own, as the backend's connections are.
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::Builder::new()
+                .name("valueset-pg-close".to_owned())
+                .spawn(move || drop(client));
+        }
     }
 }
 
@@ -34,7 +47,10 @@ impl fmt::Debug for Listener {
 
 impl Changes for Listener {
     fn wait(&mut self, timeout: Duration) -> Result<(), BackendError> {
-        let mut notifications = self.client.notifications();
+        let Some(client) = &mut self.client else {
+            return Ok(());
+        };
+        let mut notifications = client.notifications();
         let mut waiting = notifications.timeout_iter(timeout);
         match waiting.next() {
             // Take every notification that is already there: one read of

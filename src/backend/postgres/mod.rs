@@ -274,6 +274,20 @@ fn last_write_per_key(ops: &[(Vec<u8>, Option<Vec<u8>>)]) -> BTreeMap<&[u8], Opt
         .collect()
 }
 
+/// Closing a connection blocks on the client's runtime, which panics on a
+/// thread that drives an async runtime; so connections are closed on a
+/// thread of their own, and dropping the backend is safe anywhere.
+impl Drop for PostgresBackend {
+    fn drop(&mut self) {
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(PoisonError::into_inner));
+        if !idle.is_empty() {
+            let _ = std::thread::Builder::new()
+                .name("valueset-pg-close".to_owned())
+                .spawn(move || drop(idle));
+        }
+    }
+}
+
 impl fmt::Debug for PostgresBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The config holds the password: show where, not how.
