@@ -136,7 +136,9 @@ fn throughput(c: &mut Criterion) {
             group.bench_function(&name, |b| {
                 b.iter_custom(|iters| {
                     (0..iters)
-                        .map(|_| run_writers(&table, writers, apps.min(writers), THROUGHPUT_CHANGES))
+                        .map(|_| {
+                            run_writers(&table, writers, apps.min(writers), THROUGHPUT_CHANGES)
+                        })
                         .sum()
                 });
             });

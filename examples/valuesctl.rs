@@ -41,6 +41,10 @@ struct Cli {
     /// `postgres` feature).
     #[arg(long, global = true, default_value = "./valueset-data")]
     store: PathBuf,
+    /// For commands that change values: refuse with `conflict` unless this
+    /// version is current (optimistic concurrency).
+    #[arg(long, global = true, value_name = "VERSION")]
+    expect: Option<String>,
     /// The actor's name, recorded on every change.
     #[arg(long, global = true, default_value = "admin")]
     actor: String,
@@ -352,6 +356,21 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
     if let Command::Parse { text } = &cli.command {
         return Ok(parse(text));
     }
+    let changes_values = matches!(
+        cli.command,
+        Command::Set { .. }
+            | Command::SetRef { .. }
+            | Command::Delete { .. }
+            | Command::Apply { .. }
+            | Command::Restore { .. }
+            | Command::Purge { .. }
+    );
+    if cli.expect.is_some() && !changes_values {
+        return Err(fail(
+            "usage",
+            "--expect applies to the commands that change values: set, set-ref, delete, apply, restore, purge",
+        ));
+    }
     // A value typed on standard input is read before the store is opened,
     // so that someone typing a secret does not hold the store meanwhile.
     let mut typed = match &cli.command {
@@ -410,7 +429,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 env: env(scope)?,
                 description: description.clone(),
                 comment: comment.clone(),
-                ..SetOptions::default()
+                expect: expected(cli)?,
             };
             json!(store.set(
                 &actor(cli, Some(&app))?,
@@ -433,6 +452,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             r.version.clone_from(ref_version);
             let options = SetOptions {
                 env: env(scope)?,
+                expect: expected(cli)?,
                 ..SetOptions::default()
             };
             let value = NewValue::secret_ref(secret_store.as_str(), r);
@@ -469,6 +489,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             let options = WriteOptions {
                 env: env(scope)?,
                 cascade: *cascade,
+                expect: expected(cli)?,
                 ..WriteOptions::default()
             };
             json!(store.delete(
@@ -501,6 +522,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             let options = WriteOptions {
                 env: env(scope)?,
                 comment: batch.comment,
+                expect: expected(cli)?,
                 ..WriteOptions::default()
             };
             json!(store.apply(&actor(cli, Some(&app))?, &app, changes, options)?)
@@ -557,6 +579,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             let options = WriteOptions {
                 env: env(scope)?,
                 comment: comment.clone(),
+                expect: expected(cli)?,
                 ..WriteOptions::default()
             };
             json!(store.restore(
@@ -579,6 +602,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             let options = WriteOptions {
                 env: env(scope)?,
                 comment: comment.clone(),
+                expect: expected(cli)?,
                 ..WriteOptions::default()
             };
             json!(store.purge(
@@ -738,6 +762,11 @@ fn actor(cli: &Cli, app: Option<&AppId>) -> Result<Actor, Failure> {
             ),
         )),
     }
+}
+
+/// `--expect`, parsed.
+fn expected(cli: &Cli) -> Result<Option<VersionId>, Failure> {
+    Ok(cli.expect.as_deref().map(str::parse).transpose()?)
 }
 
 fn env(scope: &EnvArg) -> Result<Option<EnvId>, Failure> {

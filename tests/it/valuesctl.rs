@@ -588,4 +588,44 @@ mod walkthrough {
         assert_eq!(one["apps"], 1);
         assert_eq!(c.ok(&["--role", "manager", "verify"])["apps"], 1);
     }
+
+    /// Every changing command takes `--expect VERSION`: optimistic
+    /// concurrency from the command line.
+    #[test]
+    fn expect_refuses_a_stale_version() {
+        let c = Ctl {
+            dir: TempDir::new("valuesctl-expect"),
+        };
+        c.ok(&["app", "create", "shop"]);
+        assert_eq!(c.ok(&["set", "shop", "A", "1"])["id"], "a1");
+        assert_eq!(
+            c.ok(&["--expect", "a1", "set", "shop", "A", "2"])["id"],
+            "a2"
+        );
+        c.err(
+            &["--expect", "a1", "set", "shop", "A", "3"],
+            Some(KEY),
+            "conflict",
+        );
+        c.err(
+            &["--expect", "a1", "delete", "shop", "A"],
+            Some(KEY),
+            "conflict",
+        );
+        c.err(
+            &["--expect", "a1", "restore", "shop", "a1"],
+            Some(KEY),
+            "conflict",
+        );
+        c.err(&["--expect", "a1", "app", "list"], Some(KEY), "usage");
+        c.err(
+            &["--expect", "nope", "set", "shop", "A", "3"],
+            Some(KEY),
+            "invalid_version",
+        );
+        assert_eq!(
+            c.ok(&["--expect", "a2", "restore", "shop", "a1"])["id"],
+            "a3"
+        );
+    }
 }
