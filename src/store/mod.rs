@@ -216,13 +216,13 @@ fn authorize_org(actor: &Actor, action: Action) -> Result<(), Error> {
     Ok(access::check_org(actor, action)?)
 }
 
-/// How many times a write is planned and tried before a conflict is
+/// How long a write is planned and tried again before a conflict is
 /// returned.
-const MAX_ATTEMPTS: u32 = 64;
+const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Waits a little before attempt `tries + 1`: not at all at first, then a
-/// random time that grows with the tries, so writers that keep colliding
-/// spread out.
+/// Waits a little before attempt `tries + 1`: not at first, then a random
+/// time up to a bound that doubles with each try (from 0.25 ms to 50 ms),
+/// so writers that keep colliding spread out instead of colliding again.
 fn backoff(tries: u32) {
     use std::hash::{BuildHasher, Hasher};
     if tries < 2 {
@@ -231,21 +231,23 @@ fn backoff(tries: u32) {
     let random = std::collections::hash_map::RandomState::new()
         .build_hasher()
         .finish();
-    let cap = 100 * u64::from(tries.min(20));
+    let cap = (250u64 << tries.min(8)).min(50_000);
     std::thread::sleep(std::time::Duration::from_micros(random % cap));
 }
 
 /// Runs `attempt` again while the storage refuses its commit because
 /// another writer came first (a precondition failed). Each attempt reads
 /// and plans afresh, so a retried change is planned on what is current;
-/// an attempt with `expect` then fails with [`Error::Conflict`]. After
-/// [`MAX_ATTEMPTS`] the conflict is returned (retryable).
+/// an attempt with `expect` then fails with [`Error::Conflict`]. Writers
+/// that keep colliding back off for a random, growing time; after
+/// [`RETRY_FOR`] the conflict is returned (retryable).
 fn retrying<T>(mut attempt: impl FnMut() -> Result<T, Error>) -> Result<T, Error> {
+    let start = std::time::Instant::now();
     let mut tries = 1;
     loop {
         match attempt() {
             Err(Error::Backend(e))
-                if e.kind() == BackendErrorKind::Conflict && tries < MAX_ATTEMPTS =>
+                if e.kind() == BackendErrorKind::Conflict && start.elapsed() < RETRY_FOR =>
             {
                 backoff(tries);
                 tries += 1;

@@ -35,13 +35,9 @@ impl Store {
             RestoreKeys::Only(keys) => Some(keys),
         };
         retrying(|| {
-            self.open_scope(actor, Action::WriteValues, app, options.env.as_ref())?;
             let _guard = self.lock();
-            let env_meta = options
-                .env
-                .as_ref()
-                .map(|env| self.env_meta(app, env))
-                .transpose()?;
+            let (meta, env_meta) =
+                self.open_scope(actor, Action::WriteValues, app, options.env.as_ref())?;
             let scope = Scope {
                 app,
                 env: options.env.as_ref().zip(env_meta.as_ref()),
@@ -62,7 +58,8 @@ impl Store {
                 source: Some(target_id),
                 comment: String::new(),
             };
-            self.commit_locked(actor, app, commit, options.clone())
+            let metas = (&meta, env_meta.as_ref());
+            self.commit_locked(actor, app, metas, commit, options.clone())
         })
     }
 
@@ -94,14 +91,9 @@ impl Store {
     ) -> Result<VersionInfo, Error> {
         check_len(|| "comment".to_owned(), &options.comment, MAX_COMMENT_LEN)?;
         let info = retrying(|| {
-            self.open_scope(actor, Action::Purge, app, options.env.as_ref())?;
             let _guard = self.lock();
-            let meta = self.app_meta(app)?;
-            let env_meta = options
-                .env
-                .as_ref()
-                .map(|e| self.env_meta(app, e))
-                .transpose()?;
+            let (meta, env_meta) =
+                self.open_scope(actor, Action::Purge, app, options.env.as_ref())?;
             let scope = Scope {
                 app,
                 env: options.env.as_ref().zip(env_meta.as_ref()),

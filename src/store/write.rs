@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::access::Action;
-use crate::codec;
+use crate::codec::{self, AppMeta, EnvMeta};
 use crate::error::{Error, InvalidInput, NotFound};
 use crate::history::{self, Commit, Plan, Planned, Scope};
 use crate::id::{AppId, Key};
@@ -182,8 +182,8 @@ impl Store {
         options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
         let env = options.env.clone();
-        self.open_scope(actor, Action::WriteValues, app, env.as_ref())?;
         let _guard = self.lock();
+        let (meta, env_meta) = self.open_scope(actor, Action::WriteValues, app, env.as_ref())?;
         let prefix = codec::history_prefix(app, env.as_ref());
         let reader = self.reader();
         // One seek per named key: a change costs what it touches, not the
@@ -229,17 +229,19 @@ impl Store {
             source: None,
             comment: String::new(),
         };
-        self.commit_locked(actor, app, commit, options)
+        self.commit_locked(actor, app, (&meta, env_meta.as_ref()), commit, options)
     }
 
-    /// Commits `commit` (whose comment is taken from `options`): reads the
-    /// App's and Environment's bookkeeping, checks `options.expect`, and
-    /// commits on the condition that the bookkeeping is still what was read.
-    /// The caller holds the write lock and retries on a backend conflict.
+    /// Commits `commit` (whose comment is taken from `options`) on the App's
+    /// and Environment's bookkeeping `metas`, which the caller read under
+    /// the write lock it holds: checks `options.expect`, and commits on the
+    /// condition that the bookkeeping is still what was read. The caller
+    /// retries on a backend conflict.
     pub(super) fn commit_locked(
         &self,
         actor: &Actor,
         app: &AppId,
+        (meta, env_meta): (&AppMeta, Option<&EnvMeta>),
         mut commit: Commit,
         options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
@@ -249,19 +251,13 @@ impl Store {
                 check_len(|| format!("description of `{key}`"), d, MAX_DESCRIPTION_LEN)?;
             }
         }
-        let meta = self.app_meta(app)?;
-        let env_meta = options
-            .env
-            .as_ref()
-            .map(|env| self.env_meta(app, env))
-            .transpose()?;
         let scope = Scope {
             app,
-            env: options.env.as_ref().zip(env_meta.as_ref()),
+            env: options.env.as_ref().zip(env_meta),
         };
         self.check_expect(scope, options.expect)?;
         commit.comment = options.comment;
-        history::commit(self.ctx(actor), scope, &meta, commit)
+        history::commit(self.ctx(actor), scope, meta, commit)
     }
 
     /// Commits a plan that does not depend on the current values (a
@@ -274,8 +270,9 @@ impl Store {
         options: &WriteOptions,
     ) -> Result<VersionInfo, Error> {
         retrying(|| {
-            self.open_scope(actor, Action::WriteValues, app, options.env.as_ref())?;
             let _guard = self.lock();
+            let (meta, env_meta) =
+                self.open_scope(actor, Action::WriteValues, app, options.env.as_ref())?;
             let commit = Commit {
                 planned: duplicate(planned),
                 cascade: options.cascade,
@@ -283,7 +280,8 @@ impl Store {
                 source: None,
                 comment: String::new(),
             };
-            self.commit_locked(actor, app, commit, options.clone())
+            let metas = (&meta, env_meta.as_ref());
+            self.commit_locked(actor, app, metas, commit, options.clone())
         })
     }
 }

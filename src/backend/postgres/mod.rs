@@ -10,12 +10,12 @@
 mod errors;
 mod listen;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
 use postgres::types::ToSql;
-use postgres::{Client, Config, IsolationLevel, NoTls};
+use postgres::{Client, Config, IsolationLevel, NoTls, Statement};
 
 use super::{Backend, BackendError, BackendErrorKind, Batch, Changes, Visit};
 use errors::pg_error;
@@ -57,7 +57,7 @@ use errors::pg_error;
 pub struct PostgresBackend {
     config: Config,
     table: String,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<Conn>>,
 }
 
 /// A key and its value, as a scan reads them.
@@ -132,7 +132,7 @@ impl PostgresBackend {
         );
         // Two processes creating it at once: one wins, the other sees a
         // unique violation on the catalog; the table is there either way.
-        match self.with_client("create the table", |c| c.batch_execute(&sql)) {
+        match self.with_conn("create the table", |c| c.client.batch_execute(&sql)) {
             Err(e) if e.kind() == BackendErrorKind::Conflict => Ok(()),
             other => other,
         }
@@ -147,25 +147,28 @@ impl PostgresBackend {
 
     /// Runs `f` on an idle connection (or a new one), and keeps the
     /// connection for the next call unless it broke.
-    fn with_client<T>(
+    fn with_conn<T>(
         &self,
         what: &str,
-        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+        f: impl FnOnce(&mut Conn) -> Result<T, postgres::Error>,
     ) -> Result<T, BackendError> {
         let idle = self
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let mut client = match idle {
-            Some(c) if !c.is_closed() => c,
-            _ => self.connect_client()?,
+        let mut conn = match idle {
+            Some(c) if !c.client.is_closed() => c,
+            _ => Conn {
+                client: self.connect_client()?,
+                statements: HashMap::new(),
+            },
         };
-        let result = f(&mut client);
-        if !client.is_closed() {
+        let result = f(&mut conn);
+        if !conn.client.is_closed() {
             let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
             if idle.len() < MAX_IDLE {
-                idle.push(client);
+                idle.push(conn);
             }
         }
         result.map_err(|e| pg_error(&format!("could not {what}"), &e))
@@ -186,15 +189,18 @@ impl PostgresBackend {
             if after { ">" } else { ">=" },
             if reverse { "DESC" } else { "ASC" },
         );
-        self.with_client("read", |c| {
+        self.with_conn("read", |c| {
+            let statement = c.statement(&sql)?;
             let params: [&(dyn ToSql + Sync); 3] = [&lo, &hi, &limit];
-            let rows = c.query(&sql, &params)?;
+            let rows = c.client.query(&statement, &params)?;
             Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
         })
     }
 
     /// Checks the preconditions and applies the writes, in one
-    /// serializable transaction.
+    /// serializable transaction: `BEGIN`, one statement that reads the
+    /// preconditions, one that writes everything (and announces a new
+    /// version), `COMMIT`.
     fn transact(&self, batch: &Batch) -> Result<Result<(), BackendError>, BackendError> {
         let writes = last_write_per_key(&batch.ops);
         let (puts, removes): (Vec<_>, Vec<_>) = writes.into_iter().partition(|(_, v)| v.is_some());
@@ -204,15 +210,25 @@ impl PostgresBackend {
         let expected: Vec<&[u8]> = batch.expected.iter().map(|(k, _)| k.as_slice()).collect();
         let t = &self.table;
         let announce = super::writes_version(&batch.ops);
-        self.with_client("write", |c| {
+        let channel = self.channel();
+        let read_sql = format!("SELECT k, v FROM {t} WHERE k = ANY($1) FOR UPDATE");
+        let write_sql = format!(
+            "WITH put AS (INSERT INTO {t} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
+             ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v), \
+             gone AS (DELETE FROM {t} WHERE k = ANY($3)) \
+             SELECT pg_notify($4, '') WHERE $5"
+        );
+        self.with_conn("write", |c| {
+            let read = c.statement(&read_sql)?;
+            let write = c.statement(&write_sql)?;
             let mut tx = c
+                .client
                 .build_transaction()
                 .isolation_level(IsolationLevel::Serializable)
                 .start()?;
             if !expected.is_empty() {
-                let sql = format!("SELECT k, v FROM {t} WHERE k = ANY($1) FOR UPDATE");
                 let found: BTreeMap<Vec<u8>, Vec<u8>> = tx
-                    .query(&sql, &[&expected])?
+                    .query(&read, &[&expected])?
                     .iter()
                     .map(|r| (r.get(0), r.get(1)))
                     .collect();
@@ -222,23 +238,31 @@ impl PostgresBackend {
                     }
                 }
             }
-            if !put_keys.is_empty() {
-                let sql = format!(
-                    "INSERT INTO {t} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
-                     ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
-                );
-                tx.execute(&sql, &[&put_keys, &put_values])?;
-            }
-            if !removes.is_empty() {
-                let sql = format!("DELETE FROM {t} WHERE k = ANY($1)");
-                tx.execute(&sql, &[&removes])?;
-            }
-            if announce {
-                tx.execute("SELECT pg_notify($1, '')", &[&self.channel()])?;
-            }
+            tx.execute(
+                &write,
+                &[&put_keys, &put_values, &removes, &channel, &announce],
+            )?;
             tx.commit()?;
             Ok(Ok(()))
         })
+    }
+}
+
+/// A connection, with the statements it has prepared: each statement is
+/// prepared once per connection, so a call is one round trip, not two.
+struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn statement(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
     }
 }
 
@@ -302,8 +326,11 @@ impl fmt::Debug for PostgresBackend {
 impl Backend for PostgresBackend {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
         let sql = format!("SELECT v FROM {} WHERE k = $1", self.table);
-        self.with_client("read", |c| {
-            Ok(c.query_opt(&sql, &[&key])?.map(|row| row.get(0)))
+        self.with_conn("read", |c| {
+            let statement = c.statement(&sql)?;
+            Ok(c.client
+                .query_opt(&statement, &[&key])?
+                .map(|row| row.get(0)))
         })
     }
 
@@ -364,7 +391,7 @@ impl Backend for PostgresBackend {
     /// the rows that were deleted or replaced.
     fn compact(&self) -> Result<(), BackendError> {
         let sql = format!("VACUUM (FULL) {}", self.table);
-        self.with_client("compact", |c| c.batch_execute(&sql))
+        self.with_conn("compact", |c| c.client.batch_execute(&sql))
     }
 }
 
