@@ -238,3 +238,51 @@ fn an_expected_version_that_another_store_moved_past_is_a_conflict() -> valueset
     assert_eq!(e.to_string(), "conflict: the current version is `a2`");
     Ok(())
 }
+
+/// A read of a version sees exactly that version while others commit.
+#[test]
+fn a_version_reads_the_same_while_writers_commit() -> valueset::Result<()> {
+    let w = World::new();
+    for k in ["A", "B", "C"] {
+        w.set(k, "0");
+    }
+    let pinned = w.set("A", "1");
+    let read = |store: &Store| {
+        store
+            .version(&w.admin, &w.app, VersionSelector::Id(pinned), None)
+            .unwrap()
+            .values
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    v.value().and_then(|v| v.plain()).map(str::to_owned),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected = read(&w.store);
+    let writer = {
+        let (store, admin, app) = (w.store.clone(), w.admin.clone(), w.app.clone());
+        thread::spawn(move || {
+            for i in 0..60 {
+                let k = key(["A", "B", "C", "D"][i % 4]);
+                store
+                    .set(
+                        &admin,
+                        &app,
+                        &k,
+                        NewValue::plain(format!("w{i}")),
+                        SetOptions::default(),
+                    )
+                    .unwrap();
+            }
+        })
+    };
+    while !writer.is_finished() {
+        assert_eq!(read(&w.store), expected);
+    }
+    writer.join().unwrap();
+    assert_eq!(read(&w.store), expected);
+    Ok(())
+}
