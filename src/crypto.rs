@@ -249,4 +249,65 @@ mod tests {
             assert!(!e.to_string().contains(bad) || bad.is_empty());
         }
     }
+
+    /// Known answers: a format change (the hex decoding, the key
+    /// derivation, the sealed layout, the digests) is a deliberate, visible
+    /// act, and a store written by one build opens in the next.
+    #[test]
+    fn known_answers() {
+        let hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+        let key = MasterKey::from_hex(hex).unwrap();
+        let bytes: [u8; 32] = std::array::from_fn(|i| u8::try_from(i).unwrap());
+        assert_eq!(
+            key.check_value(),
+            MasterKey::from_bytes(bytes).check_value()
+        );
+        let h = |b: &[u8]| {
+            b.iter().fold(String::new(), |mut s, x| {
+                let _ = std::fmt::Write::write_fmt(&mut s, format_args!("{x:02x}"));
+                s
+            })
+        };
+        assert_eq!(
+            h(&key.check_value()),
+            "f9284aeebc0f73eebe60294e827fde95a3d630c65c27aae8eecec14fcc7fa200"
+        );
+        let sealed_hex = concat!(
+            "ed25661054926a38159ca96230cc080bbeb3241b03cbb184",
+            "51aa0db6c599468f690b690274ce3b4313494e85957559"
+        );
+        let sealed: Vec<u8> = (0..sealed_hex.len() / 2)
+            .map(|i| u8::from_str_radix(&sealed_hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        assert_eq!(
+            &key.encryption_key()
+                .open(b"shop/_app/PW/3", &sealed)
+                .unwrap()[..],
+            b"hunter2"
+        );
+        assert_eq!(
+            h(&digest("plain", &[b"db.dev"])),
+            "8bce1ea3e1ecb7bd40575166b998203adabdd0879f7e38b7557fec83c666f6ad"
+        );
+        // Upper-case hex is the same key.
+        let upper = MasterKey::from_hex(&hex.to_uppercase()).unwrap();
+        assert_eq!(upper.check_value(), key.check_value());
+    }
+
+    #[test]
+    fn short_or_cut_records_do_not_open_and_do_not_panic() {
+        let key = MasterKey::generate().encryption_key();
+        let sealed = key.seal(b"a", b"x").unwrap();
+        for len in [
+            0,
+            1,
+            NONCE_LEN - 1,
+            NONCE_LEN,
+            NONCE_LEN + 1,
+            sealed.len() - 1,
+        ] {
+            assert!(key.open(b"a", &sealed[..len]).is_err(), "{len}");
+        }
+        assert!(key.open(b"a", &sealed).is_ok());
+    }
 }

@@ -105,3 +105,113 @@ pub(crate) fn reference_digest(store: &str, reference: &SecretRef) -> [u8; 32] {
         ],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::State;
+    use crate::id::Key;
+    use crate::model::{Change, ChangeOp, ResultOf, Timestamp};
+
+    fn h(b: &[u8]) -> String {
+        b.iter().fold(String::new(), |mut s, x| {
+            let _ = std::fmt::Write::write_fmt(&mut s, format_args!("{x:02x}"));
+            s
+        })
+    }
+
+    fn record() -> VersionRecord {
+        VersionRecord {
+            created_at: Timestamp::from_millis(1_795_420_994_123),
+            created_by: "alice".to_owned(),
+            comment: "rotate the db host".to_owned(),
+            result_of: ResultOf::AppValueUpdate,
+            change: vec![Change {
+                op: ChangeOp::Replace,
+                key: Key::new("db.host").unwrap(),
+                secret_version: None,
+            }],
+            source: None,
+            parent: [7; 32],
+            entries: [9; 32],
+        }
+    }
+
+    fn entry() -> Entry {
+        Entry {
+            state: State::Plain("db.internal".to_owned()),
+            description: "where the db is".to_owned(),
+            created_at: Timestamp::from_millis(1),
+            updated_at: Timestamp::from_millis(2),
+            introduced: 3,
+            secret_version: None,
+            value_digest: [5; 32],
+        }
+    }
+
+    /// Known answers: the hashes that link a history are a format; a
+    /// change to them is deliberate and visible, and every field counts.
+    #[test]
+    fn known_answers() {
+        assert_eq!(
+            h(&record_hash(&record())),
+            "066baf1b339da7a5015de7024fa594722b0db803e64af83d196f172bb241dcd0"
+        );
+        assert_eq!(
+            h(&commitment(b"Hkey", &entry())),
+            "d67b3513d857917aff3e40cf73bf47c8e708f7dba7d8d6ec0d79f8f35ea521d8"
+        );
+        let committed = vec![(b"b".to_vec(), [2; 32]), (b"a".to_vec(), [1; 32])];
+        assert_eq!(
+            h(&entries_digest(committed)),
+            "7229c556333f53b8444dfce4be178ab76aa3c4284f2a096ebaaba7eb10f5e964"
+        );
+        // The order the entries come in does not matter; their content does.
+        let sorted = vec![(b"a".to_vec(), [1; 32]), (b"b".to_vec(), [2; 32])];
+        assert_eq!(
+            h(&entries_digest(sorted)),
+            "7229c556333f53b8444dfce4be178ab76aa3c4284f2a096ebaaba7eb10f5e964"
+        );
+        let reference = SecretRef::new("kv/pw").with_version("3");
+        assert_eq!(
+            h(&reference_digest("vault", &reference)),
+            "bdd691463faa1953305d0b2149cc4fadc40bc99f3bd02fd5e6c69f731c567fb8"
+        );
+    }
+
+    #[test]
+    fn every_field_changes_the_hashes() {
+        let base = record_hash(&record());
+        let mut changed = record();
+        changed.created_by = "mallory".to_owned();
+        assert_ne!(record_hash(&changed), base);
+        let mut changed = record();
+        changed.parent = [8; 32];
+        assert_ne!(record_hash(&changed), base);
+        let base = commitment(b"Hkey", &entry());
+        for change in [
+            |e: &mut Entry| e.description.push('!'),
+            |e: &mut Entry| e.introduced += 1,
+            |e: &mut Entry| e.secret_version = Some(2),
+            |e: &mut Entry| e.value_digest = [6; 32],
+            |e: &mut Entry| e.state = State::Deleted,
+        ] {
+            let mut e = entry();
+            change(&mut e);
+            assert_ne!(commitment(b"Hkey", &e), base);
+        }
+        // A purge keeps what the record committed to.
+        let mut purged = entry();
+        purged.state = State::Purged;
+        assert_eq!(commitment(b"Hkey", &purged), base);
+        assert_ne!(commitment(b"Hkez", &entry()), base);
+        let one = entries_digest(vec![(b"a".to_vec(), [1; 32])]);
+        assert_ne!(one, entries_digest(Vec::new()));
+        let r = SecretRef::new("kv/pw");
+        assert_ne!(reference_digest("vault", &r), reference_digest("other", &r));
+        assert_ne!(
+            reference_digest("vault", &r),
+            reference_digest("vault", &r.clone().with_version("1"))
+        );
+    }
+}

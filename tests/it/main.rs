@@ -32,6 +32,7 @@ mod secrets;
 mod secrets_store;
 #[cfg(feature = "postgres")]
 mod shared;
+mod tamper;
 mod valuesctl;
 mod versions;
 mod watch;

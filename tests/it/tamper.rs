@@ -1,0 +1,315 @@
+//! Tamper evidence, one promise at a time (docs/guide.md
+//! #durability-concurrency-and-bad-input): whatever is changed or removed
+//! behind the library's back through the `Backend` (a value, a description,
+//! a secret reference, an author, an entry, a version record), `verify`
+//! fails with `tampered`. And secrets the library stored leave their store
+//! when purged or deleted, or when the change that stored them fails.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use valueset::backend::{Backend, BackendError, Batch, MemoryBackend, Visit};
+use valueset::model::NewValue;
+use valueset::secret::{MemorySecretStore, SecretRef, SecretStore, SecretStoreError};
+use valueset::store::{SetOptions, WriteOptions};
+use valueset::{Actor, AppId, EnvId, Key, Secret, Store};
+
+struct Fixture {
+    backend: Arc<MemoryBackend>,
+    store: Store,
+    admin: Actor,
+}
+
+/// An App with a described value changed twice, a reference into a
+/// read-only store, a submitted secret and an Environment override.
+fn fixture() -> valueset::Result<Fixture> {
+    let backend = Arc::new(MemoryBackend::new());
+    let vault =
+        MemorySecretStore::read_only("vault", [("kv/pw".to_owned(), Secret::new("v".into()))]);
+    let store = Store::builder()
+        .backend(Arc::clone(&backend))
+        .reference_store(vault)
+        .secret_store(MemorySecretStore::new("library"))
+        .build()?;
+    let admin = Actor::admin("alice");
+    let app = AppId::new("shop")?;
+    let prod = EnvId::new("prod")?;
+    store.create_app(&admin, &app)?;
+    store.create_env(&admin, &app, &prod)?;
+    let described = SetOptions {
+        description: Some("where-the-db-is".into()),
+        ..SetOptions::default()
+    };
+    let k = |s: &str| Key::new(s).unwrap();
+    store.set(
+        &admin,
+        &app,
+        &k("HOST"),
+        NewValue::plain("db.dev"),
+        described,
+    )?;
+    store.set(
+        &admin,
+        &app,
+        &k("HOST"),
+        NewValue::plain("db.two"),
+        SetOptions::default(),
+    )?;
+    let reference = NewValue::secret_ref("vault", SecretRef::new("kv/pw"));
+    store.set(&admin, &app, &k("REF"), reference, SetOptions::default())?;
+    let secret = NewValue::secret(Secret::new("s3cr3t".into()));
+    store.set(&admin, &app, &k("PW"), secret, SetOptions::default())?;
+    let in_prod = SetOptions {
+        env: Some(prod),
+        ..SetOptions::default()
+    };
+    store.set(
+        &admin,
+        &app,
+        &k("HOST"),
+        NewValue::plain("db.prod"),
+        in_prod,
+    )?;
+    store.verify(&admin)?;
+    Ok(Fixture {
+        backend,
+        store,
+        admin,
+    })
+}
+
+/// Replaces `from` by `to` (as long) in the first value under `table` that
+/// holds it.
+fn rewrite(backend: &MemoryBackend, table: u8, from: &[u8], to: &[u8]) {
+    assert_eq!(from.len(), to.len());
+    let mut found = None;
+    backend
+        .scan(&[table], &[table + 1], false, &mut |k, v| {
+            if let Some(at) = v.windows(from.len()).position(|w| w == from) {
+                let mut v = v.to_vec();
+                v[at..at + from.len()].copy_from_slice(to);
+                found = Some((k.to_vec(), v));
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    let (k, v) = found.expect("the bytes to rewrite are stored");
+    let mut batch = Batch::new();
+    batch.insert(k, v);
+    backend.apply(batch).unwrap();
+}
+
+/// Removes the first key under `table`.
+fn remove_first(backend: &MemoryBackend, table: u8) {
+    let mut first = None;
+    backend
+        .scan(&[table], &[table + 1], false, &mut |k, _| {
+            first = Some(k.to_vec());
+            ControlFlow::Break(())
+        })
+        .unwrap();
+    let mut batch = Batch::new();
+    batch.remove(first.expect("a key to remove"));
+    backend.apply(batch).unwrap();
+}
+
+fn assert_tampered(f: &Fixture, what: &str) {
+    let e = f.store.verify(&f.admin).unwrap_err();
+    assert_eq!(e.code(), "tampered", "{what}: {e}");
+}
+
+#[test]
+fn a_changed_value_is_found() -> valueset::Result<()> {
+    let f = fixture()?;
+    rewrite(&f.backend, b'H', b"db.dev", b"db.evl");
+    assert_tampered(&f, "value");
+    Ok(())
+}
+
+#[test]
+fn a_changed_description_is_found() -> valueset::Result<()> {
+    let f = fixture()?;
+    rewrite(&f.backend, b'H', b"where-the-db-is", b"where-the-db-IS");
+    assert_tampered(&f, "description");
+    Ok(())
+}
+
+#[test]
+fn a_changed_secret_reference_is_found() -> valueset::Result<()> {
+    let f = fixture()?;
+    rewrite(&f.backend, b'H', b"kv/pw", b"kv/pX");
+    assert_tampered(&f, "reference");
+    Ok(())
+}
+
+#[test]
+fn a_changed_author_is_found() -> valueset::Result<()> {
+    let f = fixture()?;
+    rewrite(&f.backend, b'V', b"alice", b"mally");
+    assert_tampered(&f, "author");
+    Ok(())
+}
+
+#[test]
+fn a_removed_entry_or_version_record_is_found() -> valueset::Result<()> {
+    let f = fixture()?;
+    remove_first(&f.backend, b'H');
+    assert_tampered(&f, "entry");
+    let f = fixture()?;
+    remove_first(&f.backend, b'V');
+    assert_tampered(&f, "version record");
+    let f = fixture()?;
+    remove_first(&f.backend, b'W');
+    assert_tampered(&f, "environment version record");
+    Ok(())
+}
+
+/// A managed store shared with the test, to look inside it.
+#[derive(Debug, Clone)]
+struct Shared(Arc<MemorySecretStore>);
+
+impl SecretStore for Shared {
+    fn id(&self) -> &str {
+        self.0.id()
+    }
+    fn get(&self, r: &SecretRef) -> Result<Secret, SecretStoreError> {
+        self.0.get(r)
+    }
+    fn is_writable(&self) -> bool {
+        true
+    }
+    fn put(&self, n: &str, s: &Secret) -> Result<SecretRef, SecretStoreError> {
+        self.0.put(n, s)
+    }
+    fn delete(&self, r: &SecretRef) -> Result<(), SecretStoreError> {
+        self.0.delete(r)
+    }
+}
+
+/// A backend that refuses every batch that writes a version record, after
+/// the first `allow` of them.
+#[derive(Debug)]
+struct RefusingBackend {
+    inner: MemoryBackend,
+    allow: std::sync::atomic::AtomicUsize,
+}
+
+impl Backend for RefusingBackend {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        self.inner.get(key)
+    }
+    fn scan(&self, s: &[u8], e: &[u8], r: bool, v: &mut Visit<'_>) -> Result<(), BackendError> {
+        self.inner.scan(s, e, r, v)
+    }
+    fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+        let writes_version = batch.len() > 2;
+        if writes_version
+            && self
+                .allow
+                .fetch_update(
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                    |n| n.checked_sub(1),
+                )
+                .is_err()
+        {
+            return Err(BackendError::new("refused"));
+        }
+        self.inner.apply(batch)
+    }
+}
+
+#[test]
+fn library_secrets_leave_their_store() -> valueset::Result<()> {
+    let library = Shared(Arc::new(MemorySecretStore::new("library")));
+    let store = Store::builder().secret_store(library.clone()).in_memory();
+    let admin = Actor::admin("alice");
+    let (app, prod) = (AppId::new("shop")?, EnvId::new("prod")?);
+    store.create_app(&admin, &app)?;
+    store.create_env(&admin, &app, &prod)?;
+    let pw = Key::new("PW")?;
+    let secret = |s: &str| NewValue::secret(Secret::new(s.to_owned()));
+    let first = store.set(&admin, &app, &pw, secret("one"), SetOptions::default())?;
+    let first_ref = store
+        .version(
+            &admin,
+            &app,
+            valueset::model::VersionSelector::Id(first.id),
+            None,
+        )?
+        .values[&pw]
+        .value()
+        .and_then(|v| v.secret())
+        .map(|s| s.secret_ref.clone())
+        .unwrap();
+    store.set(&admin, &app, &pw, secret("two"), SetOptions::default())?;
+    assert!(library.0.get(&first_ref).is_ok());
+    store.purge(&admin, &app, first.id, &pw, WriteOptions::default())?;
+    assert_eq!(
+        library.0.get(&first_ref).unwrap_err().code(),
+        "secret_not_found"
+    );
+
+    let in_prod = SetOptions {
+        env: Some(prod.clone()),
+        ..SetOptions::default()
+    };
+    store.set(&admin, &app, &pw, secret("env"), in_prod)?;
+    let env_ref = store
+        .get(&admin, &app, &pw, Some(&prod))?
+        .secret()
+        .unwrap()
+        .secret_ref
+        .clone();
+    let app_ref = store
+        .get(&admin, &app, &pw, None)?
+        .secret()
+        .unwrap()
+        .secret_ref
+        .clone();
+    store.delete_env(&admin, &app, &prod)?;
+    assert_eq!(
+        library.0.get(&env_ref).unwrap_err().code(),
+        "secret_not_found"
+    );
+    assert!(
+        library.0.get(&app_ref).is_ok(),
+        "the App's secret went with the Environment"
+    );
+    store.delete_app(&admin, &app)?;
+    assert_eq!(
+        library.0.get(&app_ref).unwrap_err().code(),
+        "secret_not_found"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_failed_change_takes_back_the_secret_it_stored() -> valueset::Result<()> {
+    let library = Shared(Arc::new(MemorySecretStore::new("library")));
+    let backend = RefusingBackend {
+        inner: MemoryBackend::new(),
+        allow: std::sync::atomic::AtomicUsize::new(0),
+    };
+    let store = Store::builder()
+        .backend(backend)
+        .secret_store(library.clone())
+        .build()?;
+    let admin = Actor::admin("alice");
+    let app = AppId::new("shop")?;
+    store.create_app(&admin, &app)?;
+    let secret = NewValue::secret(Secret::new("never".into()));
+    let e = store
+        .set(
+            &admin,
+            &app,
+            &Key::new("PW")?,
+            secret,
+            SetOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "backend");
+    assert_eq!(library.0.len(), 0, "the stored secret was left behind");
+    Ok(())
+}
