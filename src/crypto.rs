@@ -134,10 +134,7 @@ impl DerivedKey {
 
     /// Decrypts what [`seal`](Self::seal) made with the same `aad`.
     pub(crate) fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
-        if sealed.len() < NONCE_LEN {
-            return Err(SealError);
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        let (nonce, ciphertext) = sealed.split_at_checked(NONCE_LEN).ok_or(SealError)?;
         self.cipher()
             .decrypt(
                 XNonce::from_slice(nonce),
@@ -309,5 +306,20 @@ mod tests {
             assert!(key.open(b"a", &sealed[..len]).is_err(), "{len}");
         }
         assert!(key.open(b"a", &sealed).is_ok());
+    }
+
+    #[test]
+    fn check_values_compare_every_byte() {
+        let a = [0u8; 32];
+        assert!(same_check(&a, &a));
+        let mut one = a;
+        one[31] = 1;
+        assert!(!same_check(&a, &one));
+        // Two differences that cancel out when XORed together still differ.
+        let mut two = a;
+        two[0] = 1;
+        two[1] = 1;
+        assert!(!same_check(&a, &two));
+        assert!(!same_check(&a, &a[..31]));
     }
 }

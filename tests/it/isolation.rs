@@ -198,3 +198,77 @@ fn a_forged_reference_to_another_apps_record_does_not_open() -> valueset::Result
     assert_eq!(w.store.verify(&w.admin).unwrap_err().code(), "tampered");
     Ok(())
 }
+
+#[test]
+fn a_forged_reference_into_the_managed_store_does_not_open() -> valueset::Result<()> {
+    // The in-memory managed store `memory`, named the same way as the
+    // built-in one: a reference rewritten to another App's secret there is
+    // refused at resolve too.
+    let w = two_apps(Store::in_memory(), "pays");
+    set_ref(&w, &w.admin, "memory", "shop/_app/bank.token/1")?;
+    let (own, forged) = (b"shop/_app/bank.token/1", b"pays/_app/bank.token/1");
+    let backend = w.store.backend();
+    let mut rewritten = Batch::new();
+    backend.scan(b"H", b"I", false, &mut |k, v| {
+        if let Some(at) = v.windows(own.len()).position(|win| win == own) {
+            let mut v = v.to_vec();
+            v.splice(at..at + own.len(), forged.iter().copied());
+            rewritten.insert(k.to_vec(), v);
+        }
+        ControlFlow::Continue(())
+    })?;
+    backend.apply(rewritten)?;
+    let snapshot = w
+        .store
+        .snapshot(&w.admin, &w.shop, &w.prod, VersionSelector::Latest)?;
+    let e = Error::from(
+        snapshot
+            .resolver()
+            .resolve_str("${values.stolen}")
+            .unwrap_err(),
+    );
+    assert_eq!(e.code(), "forbidden", "{e}");
+    Ok(())
+}
+
+/// A managed store that names what it keeps its own way (as Vault or a
+/// cloud secret manager would), not after the App.
+#[derive(Debug, Default)]
+struct Opaque(std::sync::Mutex<Vec<String>>);
+
+impl valueset::secret::SecretStore for Opaque {
+    fn id(&self) -> &'static str {
+        "opaque"
+    }
+    fn get(&self, r: &SecretRef) -> Result<Secret, valueset::secret::SecretStoreError> {
+        let stored = self.0.lock().unwrap();
+        let i: usize = r.reference.strip_prefix("id-").unwrap().parse().unwrap();
+        Ok(Secret::new(stored[i].clone()))
+    }
+    fn is_writable(&self) -> bool {
+        true
+    }
+    fn put(&self, _: &str, s: &Secret) -> Result<SecretRef, valueset::secret::SecretStoreError> {
+        let mut stored = self.0.lock().unwrap();
+        stored.push(s.expose_secret().to_owned());
+        Ok(SecretRef::new(format!("id-{}", stored.len() - 1)))
+    }
+}
+
+#[test]
+fn submitted_secrets_in_a_store_with_its_own_names_resolve() -> valueset::Result<()> {
+    let store = Store::builder().secret_store(Opaque::default()).in_memory();
+    let w = two_apps(store, "payroll");
+    let snapshot = w
+        .store
+        .snapshot(&w.admin, &w.shop, &w.prod, VersionSelector::Latest)?;
+    let out = snapshot.resolver().resolve_str("${values.bank.token}")?;
+    assert_eq!(
+        out.as_secret().map(Secret::expose_secret),
+        Some("shop-own-token")
+    );
+    // A reference into it is refused: its names say nothing of the App.
+    let e = set_ref(&w, &w.admin, "opaque", "id-0").unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+    Ok(())
+}

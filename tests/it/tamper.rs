@@ -313,3 +313,116 @@ fn a_failed_change_takes_back_the_secret_it_stored() -> valueset::Result<()> {
     assert_eq!(library.0.len(), 0, "the stored secret was left behind");
     Ok(())
 }
+
+/// The keys of one batch, each with whether it was written (or removed).
+type Recorded = Vec<(Vec<u8>, bool)>;
+
+/// Records the keys each batch writes or removes.
+#[derive(Debug, Default)]
+struct Recording {
+    inner: MemoryBackend,
+    batches: std::sync::Mutex<Vec<Recorded>>,
+}
+
+impl Backend for Recording {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        self.inner.get(key)
+    }
+    fn scan(&self, s: &[u8], e: &[u8], r: bool, v: &mut Visit<'_>) -> Result<(), BackendError> {
+        self.inner.scan(s, e, r, v)
+    }
+    fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+        let mut copy = Batch::new();
+        for (k, v) in &batch.preconditions().to_vec() {
+            copy.expect(k.clone(), v.clone());
+        }
+        let ops = batch.into_ops();
+        self.batches
+            .lock()
+            .unwrap()
+            .push(ops.iter().map(|(k, v)| (k.clone(), v.is_some())).collect());
+        for (k, v) in ops {
+            match v {
+                Some(v) => copy.insert(k, v),
+                None => copy.remove(k),
+            }
+        }
+        self.inner.apply(copy)
+    }
+}
+
+/// A purged secret's ciphertext goes in the same batch as the purge, so a
+/// crash cannot leave one without the other.
+#[test]
+fn a_purged_secret_leaves_the_built_in_store_with_the_purge() -> valueset::Result<()> {
+    let backend = Arc::new(Recording::default());
+    let store = Store::builder()
+        .backend(Arc::clone(&backend))
+        .master_key(valueset::MasterKey::from_bytes([3; 32]))
+        .build()?;
+    let admin = Actor::admin("alice");
+    let app = AppId::new("shop")?;
+    store.create_app(&admin, &app)?;
+    let pw = Key::new("PW")?;
+    let secret = |s: &str| NewValue::secret(Secret::new(s.to_owned()));
+    let first = store.set(&admin, &app, &pw, secret("one"), SetOptions::default())?;
+    store.set(&admin, &app, &pw, secret("two"), SetOptions::default())?;
+    backend.batches.lock().unwrap().clear();
+    store.purge(&admin, &app, first.id, &pw, WriteOptions::default())?;
+    let batches = backend.batches.lock().unwrap();
+    let purge = batches
+        .iter()
+        .find(|b| {
+            b.iter()
+                .any(|(k, written)| *written && k.first() == Some(&b'V'))
+        })
+        .expect("the purge's batch");
+    let record = b"Sshop/_app/PW/1".to_vec();
+    assert!(
+        purge.contains(&(record, false)),
+        "the ciphertext is not removed with the purge"
+    );
+    assert_eq!(batches.len(), 1, "another batch removed it");
+    Ok(())
+}
+
+/// An Environment entry that no version of the Environment wrote, and that
+/// is not the tombstone of an App value deleted with cascade, is found.
+#[test]
+fn an_override_written_without_a_version_is_found() -> valueset::Result<()> {
+    let f = fixture()?;
+    // The override of HOST in prod, copied to the sequence number of an
+    // App version (2) that did not remove HOST.
+    let mut found = None;
+    f.backend.scan(b"H", b"I", false, &mut |k, v| {
+        if k.windows(4).any(|w| w == b"prod") {
+            found = Some((k.to_vec(), v.to_vec()));
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    })?;
+    let (mut k, v) = found.expect("an override");
+    let at = k.len() - 8;
+    k[at..].copy_from_slice(&2u64.to_be_bytes());
+    let mut batch = Batch::new();
+    batch.insert(k, v);
+    f.backend.apply(batch)?;
+    let e = f.store.verify(&f.admin).unwrap_err();
+    assert_eq!(e.code(), "tampered");
+    assert!(e.to_string().contains("written without a version"), "{e}");
+    Ok(())
+}
+
+/// The tombstones a cascade writes into Environments verify.
+#[test]
+fn cascade_tombstones_verify() -> valueset::Result<()> {
+    let f = fixture()?;
+    let options = WriteOptions {
+        cascade: true,
+        ..WriteOptions::default()
+    };
+    f.store
+        .delete(&f.admin, &AppId::new("shop")?, &Key::new("HOST")?, options)?;
+    f.store.verify(&f.admin)?;
+    Ok(())
+}
