@@ -184,3 +184,13 @@ fn watching_needs_a_role_on_the_app() {
         .unwrap_err();
     assert_eq!(e.code(), "forbidden");
 }
+
+#[test]
+fn a_watch_ends_with_an_error_when_its_app_is_deleted() -> valueset::Result<()> {
+    let w = World::new();
+    let mut watch = w.store.watch(&w.admin, &w.app, WatchOptions::default())?;
+    w.store.delete_app(&w.admin, &w.app)?;
+    let e = watch.next_timeout(Duration::from_millis(100)).unwrap_err();
+    assert_eq!(e.code(), "unknown_app");
+    Ok(())
+}
