@@ -194,12 +194,17 @@ mod tests {
         let store = BuiltinSecretStore::new(backend, Some(&MasterKey::from_bytes([1; 32])));
         assert_eq!(store.id(), "builtin");
         assert!(store.is_writable());
-        let reference = store.put("shop/_app/PW/1", &Secret::new("pw".into())).unwrap();
+        let reference = store
+            .put("shop/_app/PW/1", &Secret::new("pw".into()))
+            .unwrap();
         assert!(store.contains(&reference).unwrap());
         assert_eq!(store.get(&reference).unwrap().expose_secret(), "pw");
         store.delete(&reference).unwrap();
         assert!(!store.contains(&reference).unwrap());
-        assert_eq!(store.get(&reference).unwrap_err().code(), "secret_not_found");
+        assert_eq!(
+            store.get(&reference).unwrap_err().code(),
+            "secret_not_found"
+        );
         // Deleting what is not there is not an error.
         store.delete(&reference).unwrap();
     }
@@ -208,7 +213,9 @@ mod tests {
     fn without_a_master_key_it_neither_reads_nor_writes() {
         let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::new());
         let store = BuiltinSecretStore::new(backend, None);
-        let e = store.put("a/_app/K/1", &Secret::new("x".into())).unwrap_err();
+        let e = store
+            .put("a/_app/K/1", &Secret::new("x".into()))
+            .unwrap_err();
         assert_eq!(e.code(), "missing_master_key");
         let e = store.get(&SecretRef::new("a/_app/K/1")).unwrap_err();
         assert_eq!(e.code(), "missing_master_key");

@@ -426,3 +426,40 @@ fn cascade_tombstones_verify() -> valueset::Result<()> {
     f.store.verify(&f.admin)?;
     Ok(())
 }
+
+/// A store that kept its secrets elsewhere and now keeps them in the
+/// built-in store still deletes the old ones from where they are.
+#[test]
+fn a_purge_deletes_a_secret_from_the_store_that_holds_it() -> valueset::Result<()> {
+    let backend = Arc::new(MemoryBackend::new());
+    let library = Shared(Arc::new(MemorySecretStore::new("library")));
+    let before = Store::builder()
+        .backend(Arc::clone(&backend))
+        .secret_store(library.clone())
+        .build()?;
+    let admin = Actor::admin("alice");
+    let app = AppId::new("shop")?;
+    before.create_app(&admin, &app)?;
+    let pw = Key::new("PW")?;
+    let secret = |s: &str| NewValue::secret(Secret::new(s.to_owned()));
+    let first = before.set(&admin, &app, &pw, secret("one"), SetOptions::default())?;
+    let old = before
+        .get(&admin, &app, &pw, None)?
+        .secret()
+        .unwrap()
+        .secret_ref
+        .clone();
+    drop(before);
+    // Now with a master key: new secrets go to the built-in store, and the
+    // old store stays registered for what it holds.
+    let after = Store::builder()
+        .backend(Arc::clone(&backend))
+        .master_key(valueset::MasterKey::from_bytes([4; 32]))
+        .reference_store(library.clone())
+        .build()?;
+    after.set(&admin, &app, &pw, secret("two"), SetOptions::default())?;
+    assert!(library.0.get(&old).is_ok());
+    after.purge(&admin, &app, first.id, &pw, WriteOptions::default())?;
+    assert_eq!(library.0.get(&old).unwrap_err().code(), "secret_not_found");
+    Ok(())
+}
