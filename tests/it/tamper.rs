@@ -70,7 +70,16 @@ fn fixture() -> valueset::Result<Fixture> {
         NewValue::plain("db.prod"),
         in_prod,
     )?;
-    store.verify(&admin)?;
+    // What verify looked at: 4 App and 1 Environment versions, one entry
+    // each, and the submitted secret against its digest.
+    let report = store.verify(&admin)?;
+    let seen = (
+        report.apps,
+        report.versions,
+        report.entries,
+        report.secrets_checked,
+    );
+    assert_eq!(seen, (1, 5, 5, 1));
     Ok(Fixture {
         backend,
         store,
@@ -461,5 +470,61 @@ fn a_purge_deletes_a_secret_from_the_store_that_holds_it() -> valueset::Result<(
     assert!(library.0.get(&old).is_ok());
     after.purge(&admin, &app, first.id, &pw, WriteOptions::default())?;
     assert_eq!(library.0.get(&old).unwrap_err().code(), "secret_not_found");
+    Ok(())
+}
+
+/// The entries of `prod`'s HOST, by sequence number.
+fn prod_host_entries(backend: &MemoryBackend) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out = Vec::new();
+    backend
+        .scan(b"H", b"I", false, &mut |k, v| {
+            if k.windows(4).any(|w| w == b"prod") && k.windows(4).any(|w| w == b"HOST") {
+                out.push((k.to_vec(), v.to_vec()));
+            }
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    out
+}
+
+fn with_seq(key: &[u8], seq: u64) -> Vec<u8> {
+    let mut key = key.to_vec();
+    let at = key.len() - 8;
+    key[at..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// A cascade tombstone is only sound where the App removed the key, and
+/// only as a tombstone.
+#[test]
+fn forged_cascade_tombstones_are_found() -> valueset::Result<()> {
+    let cascade = WriteOptions {
+        cascade: true,
+        ..WriteOptions::default()
+    };
+    // A live override where the App's cascade left a tombstone (seq 6).
+    let f = fixture()?;
+    f.store.delete(
+        &f.admin,
+        &AppId::new("shop")?,
+        &Key::new("HOST")?,
+        cascade.clone(),
+    )?;
+    let entries = prod_host_entries(&f.backend);
+    let (live, tombstone) = (&entries[0], &entries[1]);
+    let mut batch = Batch::new();
+    batch.insert(tombstone.0.clone(), live.1.clone());
+    f.backend.apply(batch)?;
+    assert_tampered(&f, "a live entry in place of a tombstone");
+    // A tombstone where the App did not remove the key (seq 2 replaced it).
+    let f = fixture()?;
+    f.store
+        .delete(&f.admin, &AppId::new("shop")?, &Key::new("HOST")?, cascade)?;
+    let entries = prod_host_entries(&f.backend);
+    let tombstone = &entries[1];
+    let mut batch = Batch::new();
+    batch.insert(with_seq(&tombstone.0, 2), tombstone.1.clone());
+    f.backend.apply(batch)?;
+    assert_tampered(&f, "a tombstone where the App did not remove the key");
     Ok(())
 }
