@@ -70,3 +70,26 @@ fn the_worked_example() -> valueset::Result<()> {
     assert!(latest.info.change.is_empty());
     Ok(())
 }
+
+/// A description-only change does not introduce a new value: purge names
+/// the version that set the value, and removes it from the described
+/// version too (docs/guide.md #choices-where-the-rules-leave-room).
+#[test]
+fn a_description_change_does_not_introduce_a_value() -> valueset::Result<()> {
+    let w = World::new();
+    let v1 = w.set("A", "x");
+    let v2 = w
+        .store
+        .describe(&w.admin, &w.app, &key("A"), "the a".into(), WriteOptions::default())?
+        .id;
+    w.set("A", "y");
+    let purge = |v| {
+        w.store
+            .purge(&w.admin, &w.app, v, &key("A"), WriteOptions::default())
+    };
+    assert_eq!(purge(v2).unwrap_err().code(), "not_introduced_here");
+    purge(v1)?;
+    assert_eq!(w.values_at(None, at(&v1.to_string())), pairs(&[("A", "~")]));
+    assert_eq!(w.values_at(None, at(&v2.to_string())), pairs(&[("A", "~")]));
+    Ok(())
+}
