@@ -16,7 +16,7 @@ use std::ops::ControlFlow;
 
 #[cfg(feature = "postgres")]
 pub use self::postgres::{DEFAULT_TABLE, PostgresBackend};
-pub use self::sled::SledBackend;
+pub use self::sled::{DEFAULT_CACHE_CAPACITY, SledBackend};
 pub use error::{BackendError, BackendErrorKind};
 pub use memory::MemoryBackend;
 pub use signal::Changes;

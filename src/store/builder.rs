@@ -6,7 +6,7 @@ use std::fmt;
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 
-use crate::backend::{Backend, Batch, MemoryBackend, SledBackend};
+use crate::backend::{Backend, Batch, DEFAULT_CACHE_CAPACITY, MemoryBackend, SledBackend};
 use crate::codec;
 use crate::crypto::{DigestKey, MasterKey, same_check};
 use crate::error::Error;
@@ -21,7 +21,8 @@ use super::{DEFAULT_MAX_VALUE_LEN, Inner, Store};
 /// values up to [`DEFAULT_MAX_VALUE_LEN`], and for submitted secrets: with a
 /// [`master_key`](Self::master_key) or a durable backend, the built-in store
 /// (id `builtin`: encrypted at rest in the store's own database), otherwise a
-/// [`MemorySecretStore`] with id `memory`.
+/// [`MemorySecretStore`] with id `memory`; a sled store keeps up to
+/// [`DEFAULT_CACHE_CAPACITY`] (64 MiB) in memory.
 #[must_use]
 pub struct StoreBuilder {
     backend: Option<Arc<dyn Backend>>,
@@ -31,6 +32,7 @@ pub struct StoreBuilder {
     managed: Option<Arc<dyn SecretStore>>,
     references: Vec<Arc<dyn SecretStore>>,
     max_value_len: usize,
+    cache_capacity: u64,
 }
 
 impl Store {
@@ -44,6 +46,7 @@ impl Store {
             managed: None,
             references: Vec::new(),
             max_value_len: DEFAULT_MAX_VALUE_LEN,
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
         }
     }
 }
@@ -92,6 +95,15 @@ impl StoreBuilder {
         self
     }
 
+    /// Keeps up to `bytes` of a sled store in memory (default
+    /// [`DEFAULT_CACHE_CAPACITY`], 64 MiB), for [`open`](Self::open): a
+    /// service's memory stays plannable however large its store grows; a
+    /// larger cache makes reads of a large store faster.
+    pub fn cache_capacity(mut self, bytes: u64) -> Self {
+        self.cache_capacity = bytes;
+        self
+    }
+
     /// Builds a store in memory (ignoring any backend given).
     ///
     /// # Panics
@@ -114,7 +126,8 @@ impl StoreBuilder {
     /// [`Error::UnsupportedFormat`] for data of another format;
     /// [`Error::WrongMasterKey`].
     pub fn open(mut self, dir: impl AsRef<std::path::Path>) -> Result<Store, Error> {
-        self.backend = Some(Arc::new(SledBackend::open(dir)?));
+        let backend = SledBackend::open_with_cache(dir, self.cache_capacity)?;
+        self.backend = Some(Arc::new(backend));
         self.durable = true;
         self.build()
     }

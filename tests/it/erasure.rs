@@ -24,8 +24,13 @@ fn master() -> MasterKey {
     MasterKey::from_bytes([0x5a; 32])
 }
 
+/// A small page cache, so that these tests also run sled with a bounded one
+/// (reads, writes, compaction into a new generation).
 fn open(dir: &Path) -> valueset::Result<Store> {
-    Store::builder().master_key(master()).open(dir)
+    Store::builder()
+        .master_key(master())
+        .cache_capacity(1 << 20)
+        .open(dir)
 }
 
 /// Every file and directory below `dir`.

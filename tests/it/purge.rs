@@ -80,7 +80,13 @@ fn a_description_change_does_not_introduce_a_value() -> valueset::Result<()> {
     let v1 = w.set("A", "x");
     let v2 = w
         .store
-        .describe(&w.admin, &w.app, &key("A"), "the a".into(), WriteOptions::default())?
+        .describe(
+            &w.admin,
+            &w.app,
+            &key("A"),
+            "the a".into(),
+            WriteOptions::default(),
+        )?
         .id;
     w.set("A", "y");
     let purge = |v| {

@@ -33,7 +33,13 @@ pub struct SledBackend {
     dir: Option<StoreDir>,
     live: RwLock<Live>,
     signal: Signal,
+    cache: u64,
 }
+
+/// The default size of sled's page cache, in bytes: 64 MiB, so that a
+/// service that embeds a store can plan its memory (sled's own default is
+/// 1 GiB). [`SledBackend::open_with_cache`] sets another.
+pub const DEFAULT_CACHE_CAPACITY: u64 = 64 << 20;
 
 /// The open generation: sled's handles, and which generation they are.
 struct Live {
@@ -56,14 +62,26 @@ impl SledBackend {
     /// (after waiting about two seconds for it), `PermissionDenied`,
     /// `NoSpace` or `Corrupted` (with what sled reported), or `Other`.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, BackendError> {
+        Self::open_with_cache(dir, DEFAULT_CACHE_CAPACITY)
+    }
+
+    /// As [`open`](Self::open), with a page cache of `bytes` (sled keeps
+    /// up to this much of the store in memory; more makes reads of a large
+    /// store faster).
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open).
+    pub fn open_with_cache(dir: impl AsRef<Path>, bytes: u64) -> Result<Self, BackendError> {
         let (dir, generation) = StoreDir::open(dir.as_ref())?;
-        let db = open_db(&dir.generation_path(generation))?;
+        let db = open_db(&dir.generation_path(generation), bytes)?;
         dir.protect(generation)?;
         let live = Live::new(db, generation)?;
         Ok(SledBackend {
             dir: Some(dir),
             live: RwLock::new(live),
             signal: Signal::default(),
+            cache: bytes,
         })
     }
 
@@ -78,6 +96,7 @@ impl SledBackend {
             dir: None,
             live: RwLock::new(live),
             signal: Signal::default(),
+            cache: DEFAULT_CACHE_CAPACITY,
         })
     }
 
@@ -107,10 +126,10 @@ impl Live {
 /// Opens sled in `path`. sled takes its own lock on its files; a handle
 /// dropped a moment ago may hold it while its background flusher ends, so
 /// this waits for it up to about two seconds.
-fn open_db(path: &Path) -> Result<sled::Db, BackendError> {
+fn open_db(path: &Path, cache: u64) -> Result<sled::Db, BackendError> {
     let mut attempts = 0;
     loop {
-        match sled::Config::new().path(path).open() {
+        match sled::Config::new().path(path).cache_capacity(cache).open() {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(e)) if attempts < 40 && is_lock_held(&e) => {
                 attempts += 1;
@@ -127,6 +146,7 @@ fn open_db(path: &Path) -> Result<sled::Db, BackendError> {
 fn temporary_db() -> Result<sled::Db, BackendError> {
     sled::Config::new()
         .temporary(true)
+        .cache_capacity(DEFAULT_CACHE_CAPACITY)
         .open()
         .map_err(|e| sled_error("could not create a temporary database", e))
 }
@@ -276,7 +296,7 @@ impl Backend for SledBackend {
         live.db.flush().map_err(|e| failed("flush", e))?;
         let next = live.generation + 1;
         let db = match &self.dir {
-            Some(dir) => open_db(&dir.fresh_generation(next)?)?,
+            Some(dir) => open_db(&dir.fresh_generation(next)?, self.cache)?,
             None => temporary_db()?,
         };
         let fresh = Live::new(db, next)?;
