@@ -197,3 +197,16 @@ fn ids_keys_and_sizes_are_checked() {
     );
     assert_eq!(w.delete("MISSING").unwrap_err().code(), "unknown_key");
 }
+
+#[test]
+fn an_unknown_key_names_its_environment() {
+    let w = World::new();
+    w.set("A", "1");
+    let e = w
+        .store
+        .get(&w.admin, &w.app, &key("NOPE"), Some(&w.prod))
+        .unwrap_err();
+    assert_eq!(e.to_string(), "unknown key `NOPE` in environment `prod`");
+    let e = w.store.get(&w.admin, &w.app, &key("NOPE"), None).unwrap_err();
+    assert_eq!(e.to_string(), "unknown key `NOPE`");
+}
