@@ -286,3 +286,99 @@ fn a_version_reads_the_same_while_writers_commit() -> valueset::Result<()> {
     assert_eq!(read(&w.store), expected);
     Ok(())
 }
+
+/// A backend that answers the first `conflicts` version-writing batches
+/// with `kind`, and counts the attempts.
+#[derive(Debug)]
+struct Flaky {
+    inner: MemoryBackend,
+    kind: valueset::backend::BackendErrorKind,
+    conflicts: std::sync::atomic::AtomicUsize,
+    attempts: std::sync::atomic::AtomicUsize,
+}
+
+impl Backend for Flaky {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, valueset::backend::BackendError> {
+        self.inner.get(key)
+    }
+    fn scan(
+        &self,
+        s: &[u8],
+        e: &[u8],
+        r: bool,
+        v: &mut valueset::backend::Visit<'_>,
+    ) -> Result<(), valueset::backend::BackendError> {
+        self.inner.scan(s, e, r, v)
+    }
+    fn apply(
+        &self,
+        batch: valueset::backend::Batch,
+    ) -> Result<(), valueset::backend::BackendError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if batch.len() > 2 {
+            self.attempts.fetch_add(1, SeqCst);
+            if self
+                .conflicts
+                .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                return Err(valueset::backend::BackendError::with_kind(
+                    self.kind,
+                    "try again",
+                ));
+            }
+        }
+        self.inner.apply(batch)
+    }
+}
+
+fn flaky(kind: valueset::backend::BackendErrorKind, conflicts: usize) -> Arc<Flaky> {
+    Arc::new(Flaky {
+        inner: MemoryBackend::new(),
+        kind,
+        conflicts: conflicts.into(),
+        attempts: 0.into(),
+    })
+}
+
+/// A change that lost a race is planned and tried again until it lands;
+/// any other failure is returned at once.
+#[test]
+fn conflicts_are_retried_and_other_failures_are_not() -> valueset::Result<()> {
+    use std::sync::atomic::Ordering::SeqCst;
+    use valueset::backend::BackendErrorKind;
+    let admin = Actor::admin("alice");
+    let app = AppId::new("shop")?;
+    let backend = flaky(BackendErrorKind::Conflict, 3);
+    let store = Store::builder().backend(Arc::clone(&backend)).build()?;
+    store.create_app(&admin, &app)?;
+    let v = store.set(
+        &admin,
+        &app,
+        &key("A"),
+        NewValue::plain("1"),
+        SetOptions::default(),
+    )?;
+    assert_eq!(v.id.to_string(), "a1");
+    assert_eq!(backend.attempts.load(SeqCst), 4);
+
+    let backend = flaky(BackendErrorKind::Unavailable, 1);
+    let store = Store::builder().backend(Arc::clone(&backend)).build()?;
+    store.create_app(&admin, &app)?;
+    let e = store
+        .set(
+            &admin,
+            &app,
+            &key("A"),
+            NewValue::plain("1"),
+            SetOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "backend_unavailable");
+    assert_eq!(
+        backend.attempts.load(SeqCst),
+        1,
+        "a failure that is no conflict was retried"
+    );
+    Ok(())
+}

@@ -207,6 +207,9 @@ fn an_unknown_key_names_its_environment() {
         .get(&w.admin, &w.app, &key("NOPE"), Some(&w.prod))
         .unwrap_err();
     assert_eq!(e.to_string(), "unknown key `NOPE` in environment `prod`");
-    let e = w.store.get(&w.admin, &w.app, &key("NOPE"), None).unwrap_err();
+    let e = w
+        .store
+        .get(&w.admin, &w.app, &key("NOPE"), None)
+        .unwrap_err();
     assert_eq!(e.to_string(), "unknown key `NOPE`");
 }
