@@ -213,3 +213,18 @@ fn an_unknown_key_names_its_environment() {
         .unwrap_err();
     assert_eq!(e.to_string(), "unknown key `NOPE`");
 }
+
+#[test]
+fn a_deleted_override_falls_back_to_the_app_value() -> valueset::Result<()> {
+    let w = World::new();
+    w.set("A", "app");
+    w.set_env(&w.prod, "A", "prod");
+    let in_prod = WriteOptions {
+        env: Some(w.prod.clone()),
+        ..WriteOptions::default()
+    };
+    w.store.delete(&w.admin, &w.app, &key("A"), in_prod)?;
+    let read = w.store.get(&w.admin, &w.app, &key("A"), Some(&w.prod))?;
+    assert_eq!((read.plain(), read.source), (Some("app"), Source::App));
+    Ok(())
+}

@@ -126,6 +126,10 @@ fn remove_first(backend: &MemoryBackend, table: u8) {
 fn assert_tampered(f: &Fixture, what: &str) {
     let e = f.store.verify(&f.admin).unwrap_err();
     assert_eq!(e.code(), "tampered", "{what}: {e}");
+    // Verifying the one App finds it too.
+    let app = AppId::new("shop").unwrap();
+    let e = f.store.verify_app(&f.admin, &app).unwrap_err();
+    assert_eq!(e.code(), "tampered", "{what}: {e}");
 }
 
 #[test]
