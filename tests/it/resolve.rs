@@ -329,3 +329,20 @@ fn workload_json_is_strict() {
     let e = serde_json::from_str::<Workload>(r#"{"id": "api", "varibles": {}}"#).unwrap_err();
     assert!(e.to_string().contains("unknown field `varibles`"), "{e}");
 }
+
+#[test]
+fn a_snapshot_knows_where_it_is() -> valueset::Result<()> {
+    let w = crate::common::World::new();
+    w.set("A", "1");
+    let snapshot = w.store.snapshot(
+        &w.admin,
+        &w.app,
+        &w.prod,
+        valueset::model::VersionSelector::Latest,
+    )?;
+    let out = snapshot
+        .resolver()
+        .resolve_str("${context.app.id}/${context.env.id}")?;
+    assert_eq!(out.as_plain(), Some("shop/prod"));
+    Ok(())
+}

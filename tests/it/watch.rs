@@ -194,3 +194,54 @@ fn a_watch_ends_with_an_error_when_its_app_is_deleted() -> valueset::Result<()> 
     assert_eq!(e.code(), "unknown_app");
     Ok(())
 }
+
+/// Counts the reads of a memory backend.
+#[derive(Debug, Default)]
+struct Counting {
+    inner: MemoryBackend,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+impl Backend for Counting {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, valueset::backend::BackendError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(key)
+    }
+    fn scan(
+        &self,
+        s: &[u8],
+        e: &[u8],
+        r: bool,
+        v: &mut valueset::backend::Visit<'_>,
+    ) -> Result<(), valueset::backend::BackendError> {
+        self.inner.scan(s, e, r, v)
+    }
+    fn apply(
+        &self,
+        batch: valueset::backend::Batch,
+    ) -> Result<(), valueset::backend::BackendError> {
+        self.inner.apply(batch)
+    }
+    fn changes(
+        &self,
+    ) -> Result<Option<Box<dyn valueset::backend::Changes>>, valueset::backend::BackendError> {
+        self.inner.changes()
+    }
+}
+
+/// A watcher with nothing to see waits for a wake-up; it does not read
+/// the store over and over.
+#[test]
+fn an_idle_watcher_waits_instead_of_polling() -> valueset::Result<()> {
+    let backend = Arc::new(Counting::default());
+    let store = Store::builder().backend(Arc::clone(&backend)).build()?;
+    let admin = Actor::admin("alice");
+    let app = AppId::new("shop")?;
+    store.create_app(&admin, &app)?;
+    let mut watch = store.watch(&admin, &app, WatchOptions::default())?;
+    let before = backend.reads.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(watch.next_timeout(Duration::from_millis(300))?.is_none());
+    let reads = backend.reads.load(std::sync::atomic::Ordering::SeqCst) - before;
+    assert!(reads < 20, "{reads} reads while idle");
+    Ok(())
+}
