@@ -187,6 +187,16 @@ fn ids_keys_and_sizes_are_checked() {
         e.to_string(),
         "value of `K` is 5 bytes, more than the limit of 4"
     );
+    // At the limit is fine.
+    small
+        .set(
+            &w.admin,
+            &w.app,
+            &Key::new("K").unwrap(),
+            NewValue::plain("1234"),
+            SetOptions::default(),
+        )
+        .unwrap();
     let other = valueset::EnvId::new("nope").unwrap();
     assert_eq!(
         w.store

@@ -245,3 +245,51 @@ fn an_idle_watcher_waits_instead_of_polling() -> valueset::Result<()> {
     assert!(reads < 20, "{reads} reads while idle");
     Ok(())
 }
+
+/// With several diverged Environments, each version says whose it is.
+#[test]
+fn app_wide_events_name_the_right_environment() -> valueset::Result<()> {
+    let w = World::new();
+    w.set("A", "0");
+    w.set_env(&w.dev, "A", "d");
+    w.set_env(&w.prod, "A", "p");
+    let mut watch = w.store.watch(&w.admin, &w.app, WatchOptions::default())?;
+    w.set_env(&w.prod, "A", "p2");
+    w.set_env(&w.dev, "A", "d2");
+    w.set("A", "1");
+    let events = take(&mut watch, 3);
+    let envs: Vec<_> = events
+        .iter()
+        .map(|e| e.env.as_ref().map(ToString::to_string))
+        .collect();
+    assert_eq!(
+        envs,
+        [Some("prod".to_owned()), Some("dev".to_owned()), None]
+    );
+    Ok(())
+}
+
+/// As an iterator, a watch blocks until the next version.
+#[test]
+fn a_watch_is_an_iterator() -> valueset::Result<()> {
+    let w = World::new();
+    let mut watch = w.store.watch(&w.admin, &w.app, WatchOptions::default())?;
+    let writer = {
+        let (store, admin, app) = (w.store.clone(), w.admin.clone(), w.app.clone());
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(50));
+            store
+                .set(
+                    &admin,
+                    &app,
+                    &key("A"),
+                    NewValue::plain("1"),
+                    SetOptions::default(),
+                )
+                .unwrap()
+        })
+    };
+    let event = watch.next().expect("a version")?;
+    assert_eq!(event.version.id, writer.join().unwrap().id);
+    Ok(())
+}
