@@ -40,11 +40,10 @@ impl Store {
         {
             return view(key.clone(), Source::Env, e).ok_or_else(|| unknown_key(key, Some(env)));
         }
+        // A deleted (or purged) App value has no view: unknown.
         match reader.entry_at(&codec::history_prefix(app, None), key, u64::MAX)? {
-            Some((_, e)) if e.is_live() => {
-                view(key.clone(), Source::App, e).ok_or_else(|| unknown_key(key, env))
-            }
-            _ => Err(unknown_key(key, env)),
+            Some((_, e)) => view(key.clone(), Source::App, e).ok_or_else(|| unknown_key(key, env)),
+            None => Err(unknown_key(key, env)),
         }
     }
 
