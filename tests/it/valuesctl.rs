@@ -7,16 +7,24 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 /// The example binary. `cargo test` builds examples next to the test
-/// binary's directory; when a filtered run did not, build it.
+/// binary's directory; when a filtered run did not, build it. A run with
+/// the `postgres` feature builds it with the feature (cargo does nothing
+/// when it is up to date), so that a binary built earlier without it is
+/// not used against a server.
 pub(crate) fn valuesctl() -> &'static PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let exe = std::env::current_exe().unwrap();
         let target_dir = exe.parent().unwrap().parent().unwrap();
         let bin = target_dir.join("examples").join("valuesctl");
-        if !bin.exists() {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--example", "valuesctl"])
+        let postgres = cfg!(feature = "postgres");
+        if postgres || !bin.exists() {
+            let mut build = Command::new(env!("CARGO"));
+            build.args(["build", "--example", "valuesctl"]);
+            if postgres {
+                build.args(["--features", "postgres"]);
+            }
+            let status = build
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .status()
                 .unwrap();
