@@ -173,17 +173,26 @@ pub const SHOWN_ERRORS: usize = 10;
 impl fmt::Display for ParseErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("invalid template: ")?;
-        for (i, e) in self.0.iter().take(SHOWN_ERRORS).enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{e}")?;
-        }
-        if let Some(more) = self.0.len().checked_sub(SHOWN_ERRORS).filter(|n| *n > 0) {
-            write!(f, "; and {more} more")?;
-        }
-        Ok(())
+        write_capped(f, &self.0)
     }
+}
+
+/// Writes the first [`SHOWN_ERRORS`] of `errors` separated by `; `, then
+/// how many more there are: the one shape of every list of errors.
+pub(crate) fn write_capped<E: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    errors: &[E],
+) -> fmt::Result {
+    for (i, e) in errors.iter().take(SHOWN_ERRORS).enumerate() {
+        if i > 0 {
+            f.write_str("; ")?;
+        }
+        write!(f, "{e}")?;
+    }
+    if let Some(more) = errors.len().checked_sub(SHOWN_ERRORS).filter(|n| *n > 0) {
+        write!(f, "; and {more} more")?;
+    }
+    Ok(())
 }
 
 impl std::error::Error for ParseErrors {}

@@ -47,6 +47,7 @@ mod parse;
 use std::borrow::Cow;
 use std::fmt;
 
+pub(crate) use error::write_capped;
 pub use error::{ParseError, ParseErrorKind, ParseErrors, SHOWN_ERRORS};
 
 /// A byte range `start..end` into a template (`end` exclusive). Both ends lie

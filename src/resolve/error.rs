@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::id::InvalidInput;
-use crate::placeholder::{ParseErrorKind, ParseErrors, SHOWN_ERRORS, Span};
+use crate::placeholder::{ParseErrorKind, ParseErrors, Span, write_capped};
 use crate::secret::SecretStoreError;
 use crate::text::Shown;
 
@@ -221,20 +221,11 @@ impl ResolveErrors {
     }
 }
 
-/// The message lists the first [`SHOWN_ERRORS`] errors, then how many more
+/// The message lists the first [`SHOWN_ERRORS`](crate::placeholder::SHOWN_ERRORS) errors, then how many more
 /// there are; iterate for all of them.
 impl fmt::Display for ResolveErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().take(SHOWN_ERRORS).enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{e}")?;
-        }
-        if let Some(more) = self.0.len().checked_sub(SHOWN_ERRORS).filter(|n| *n > 0) {
-            write!(f, "; and {more} more")?;
-        }
-        Ok(())
+        write_capped(f, &self.0)
     }
 }
 

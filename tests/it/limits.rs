@@ -182,3 +182,14 @@ fn a_template_with_very_many_errors_makes_a_short_message() {
     assert!(e.to_string().len() < 2_000);
     assert!(e.to_string().ends_with("and 49990 more"), "{e}");
 }
+
+#[test]
+fn a_short_list_of_errors_is_listed_whole() {
+    let two = Template::parse("${} ${a b}").unwrap_err().to_string();
+    assert_eq!(two.matches("; ").count(), 1, "{two}");
+    let ten = Template::parse(&"${".repeat(SHOWN_ERRORS)).unwrap_err();
+    assert_eq!(ten.len(), SHOWN_ERRORS);
+    let message = ten.to_string();
+    assert!(!message.contains("more"), "{message}");
+    assert_eq!(message.matches("; ").count(), SHOWN_ERRORS - 1, "{message}");
+}
