@@ -29,7 +29,7 @@ use valueset::placeholder::Segment;
 use valueset::resolve::{Resolved, Workload};
 use valueset::secret::SecretRef;
 use valueset::store::{
-    ChangeSet, HistoryOptions, RestoreKeys, SetOptions, WatchOptions, WriteOptions,
+    ChangeSet, DiffSide, HistoryOptions, RestoreKeys, SetOptions, WatchOptions, WriteOptions,
 };
 use valueset::{Actor, AppId, EnvId, Error, Key, MasterKey, Secret, Store, Template, VersionId};
 
@@ -79,8 +79,12 @@ enum Command {
         #[command(flatten)]
         scope: EnvArg,
         /// Store the value as a secret (needs `VALUESET_MASTER_KEY`).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "template")]
         secret: bool,
+        /// The value is a template: its `${values.KEY}` placeholders are
+        /// resolved against the same Environment at deployment time.
+        #[arg(long)]
+        template: bool,
         /// What the value is for.
         #[arg(long)]
         description: Option<String>,
@@ -128,7 +132,7 @@ enum Command {
         cascade: bool,
     },
     /// Apply a JSON batch as one version: `{"comment"?, "delete_all"?,
-    /// "delete"?: [KEY], "set"?: {KEY: {"value", "secret"?, "description"?}}}`.
+    /// "delete"?: [KEY], "set"?: {KEY: {"value", "secret"?, "template"?, "description"?}}}`.
     Apply {
         app: String,
         file: PathBuf,
@@ -146,6 +150,17 @@ enum Command {
         /// At most this many versions.
         #[arg(long)]
         limit: Option<usize>,
+    },
+    /// How two value sets differ. Each of FROM and TO is a version of the
+    /// App's history (of ENV's with --env), "latest", or "env:NAME" for an
+    /// Environment's current set. Secrets show as changed or not, never
+    /// their value.
+    Diff {
+        app: String,
+        from: String,
+        to: String,
+        #[command(flatten)]
+        scope: EnvArg,
     },
     /// Print a version with all its values ("latest" for the newest).
     Show {
@@ -283,7 +298,23 @@ struct BatchValue {
     value: String,
     #[serde(default)]
     secret: bool,
+    #[serde(default)]
+    template: bool,
     description: Option<String>,
+}
+
+impl BatchValue {
+    fn into_new_value(self) -> Result<NewValue, Failure> {
+        match (self.secret, self.template) {
+            (true, true) => Err(fail(
+                "invalid_batch",
+                "a value is a secret or a template, not both",
+            )),
+            (true, false) => Ok(NewValue::secret(Secret::new(self.value))),
+            (false, true) => Ok(NewValue::template(self.value)),
+            (false, false) => Ok(NewValue::plain(self.value)),
+        }
+    }
 }
 
 /// A command failed: a code and a message for stderr.
@@ -415,6 +446,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             value,
             scope,
             secret,
+            template,
             description,
             comment,
         } => {
@@ -422,6 +454,8 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             let text = typed.take().unwrap_or_else(|| value.clone());
             let value = if *secret {
                 NewValue::secret(Secret::new(text))
+            } else if *template {
+                NewValue::template(text)
             } else {
                 NewValue::plain(text)
             };
@@ -512,12 +546,8 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 changes = changes.delete(Key::new(key.as_str())?);
             }
             for (key, v) in batch.set {
-                let value = if v.secret {
-                    NewValue::secret(Secret::new(v.value))
-                } else {
-                    NewValue::plain(v.value)
-                };
-                changes = changes.set_described(Key::new(key)?, value, v.description);
+                let description = v.description.clone();
+                changes = changes.set_described(Key::new(key)?, v.into_new_value()?, description);
             }
             let options = WriteOptions {
                 env: env(scope)?,
@@ -541,6 +571,17 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 ..HistoryOptions::default()
             };
             json!(store.history(&actor(cli, Some(&app))?, &app, options)?)
+        }
+        Command::Diff {
+            app,
+            from,
+            to,
+            scope,
+        } => {
+            let app = AppId::new(app.as_str())?;
+            let env = env(scope)?;
+            let (from, to) = (diff_side(from, env.as_ref())?, diff_side(to, env.as_ref())?);
+            json!(store.diff(&actor(cli, Some(&app))?, &app, &from, &to)?)
         }
         Command::Show {
             app,
@@ -767,6 +808,19 @@ fn actor(cli: &Cli, app: Option<&AppId>) -> Result<Actor, Failure> {
 /// `--expect`, parsed.
 fn expected(cli: &Cli) -> Result<Option<VersionId>, Failure> {
     Ok(cli.expect.as_deref().map(str::parse).transpose()?)
+}
+
+/// A side of `diff`: `env:NAME` (that Environment's latest), or a version
+/// (or `latest`) of `env`'s history, the App's without one.
+fn diff_side(text: &str, env: Option<&EnvId>) -> Result<DiffSide, Failure> {
+    if let Some(name) = text.strip_prefix("env:") {
+        return Ok(DiffSide::env(EnvId::new(name)?, VersionSelector::Latest));
+    }
+    let version: VersionSelector = text.parse()?;
+    Ok(match env {
+        Some(env) => DiffSide::env(env.clone(), version),
+        None => DiffSide::app(version),
+    })
 }
 
 fn env(scope: &EnvArg) -> Result<Option<EnvId>, Failure> {

@@ -80,6 +80,16 @@ pub enum Error {
         /// The Environments that override it.
         envs: Vec<EnvId>,
     },
+    /// A change would make templates use each other in a cycle within one
+    /// level (guide: [Values that use values](crate::_documentation::guide#values-that-use-values)). Nothing was changed.
+    #[error(
+        "template cycle: {}; a template may not use itself, directly or through other values",
+        cycle(path)
+    )]
+    TemplateCycle {
+        /// The cycle, from the first key back to it: `[A, B, A]`.
+        path: Vec<Key>,
+    },
     /// A purge was refused (guide: [Purge](crate::_documentation::guide#purge)). Nothing was changed.
     #[error(transparent)]
     PurgeRefused(#[from] PurgeRefusal),
@@ -147,6 +157,7 @@ impl Error {
             Error::Forbidden { .. } => "forbidden",
             Error::NoBaseValue { .. } => "no_base_value",
             Error::OverriddenInEnvs { .. } => "overridden_in_envs",
+            Error::TemplateCycle { .. } => "template_cycle",
             Error::PurgeRefused(e) => e.code(),
             Error::Purged { .. } => "purged",
             Error::Corrupted { .. } => "corrupted",
@@ -264,6 +275,12 @@ fn list(envs: &[EnvId]) -> String {
         .map(|e| format!("`{e}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A cycle as `` `A -> B -> A` ``.
+fn cycle(path: &[Key]) -> String {
+    let keys: Vec<&str> = path.iter().map(Key::as_str).collect();
+    format!("`{}`", keys.join(" -> "))
 }
 
 /// The result type of this crate.

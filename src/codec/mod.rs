@@ -79,6 +79,9 @@ pub(crate) enum State {
     /// The key was deleted.
     Deleted,
     Plain(String),
+    /// A plain value that is a template: its placeholders are resolved
+    /// against the same Environment's values.
+    Template(String),
     /// A secret the library stored in the store `store`.
     Managed {
         store: String,
@@ -105,6 +108,7 @@ impl std::fmt::Debug for Entry {
         let state = match &self.state {
             State::Deleted => "deleted",
             State::Plain(_) => "plain",
+            State::Template(_) => "template",
             State::Managed { .. } => "managed secret",
             State::Reference { .. } => "secret reference",
             State::Purged => "purged",
@@ -303,6 +307,10 @@ impl Entry {
                 w.opt_str(reference.version.as_deref());
             }
             State::Purged => w.u8(4),
+            State::Template(v) => {
+                w.u8(5);
+                w.str(v);
+            }
         }
         w.str(&self.description);
         w.i64(self.created_at.as_millis());
@@ -331,6 +339,7 @@ impl Entry {
                 }
             }
             4 => State::Purged,
+            5 => State::Template(r.str()?),
             _ => return Err(corrupted("a value entry")),
         };
         let entry = Entry {
@@ -384,6 +393,14 @@ mod tests {
             value_digest: [7; 32],
         };
         assert!(Entry::decode(&entry.encode()).unwrap() == entry);
+        let template = Entry {
+            state: State::Template("${values.A}".into()),
+            ..entry.clone()
+        };
+        let bytes = template.encode();
+        assert!(Entry::decode(&bytes).unwrap() == template);
+        // The state tag sits after the format and record tags.
+        assert_eq!(bytes[2], 5);
         let v = VersionRecord {
             created_at: Timestamp::from_millis(1),
             created_by: "alice".into(),

@@ -42,6 +42,8 @@ pub(crate) struct Ctx<'s> {
 pub(crate) enum Plan {
     Delete,
     Plain(String),
+    /// A template; its syntax was checked by the caller.
+    Template(String),
     Secret(Secret),
     /// A copy of a secret the library stored (restore).
     CopySecret {
@@ -71,6 +73,7 @@ impl Planned {
         let plan = match &self.plan {
             Plan::Delete => Plan::Delete,
             Plan::Plain(v) => Plan::Plain(v.clone()),
+            Plan::Template(v) => Plan::Template(v.clone()),
             Plan::Secret(s) => Plan::Secret(s.clone_secret()),
             Plan::CopySecret { store, reference } => Plan::CopySecret {
                 store: store.clone(),
@@ -178,6 +181,7 @@ fn plan(
     for (key, planned) in keys {
         planner.key(key, planned)?;
     }
+    super::templates::check_cycles(planner.reader, scope, &planner.draft.entries)?;
     Ok(planner.draft)
 }
 
@@ -341,6 +345,11 @@ impl Planner<'_> {
             Plan::Plain(v) => NewState {
                 digest: crypto::digest("plain", &[v.as_bytes()]),
                 state: State::Plain(v),
+                secret: None,
+            },
+            Plan::Template(v) => NewState {
+                digest: crypto::digest("template", &[v.as_bytes()]),
+                state: State::Template(v),
                 secret: None,
             },
             Plan::Reference { store, reference } => {

@@ -21,9 +21,11 @@
 
 mod chain;
 mod commit;
+pub(crate) mod diff;
 mod purge;
 mod restore;
 mod stores;
+mod templates;
 pub(crate) mod verify;
 
 pub(crate) use commit::{Commit, Ctx, Plan, Planned, commit};

@@ -48,6 +48,7 @@ pub(crate) fn plan_restore(
                     });
                 }
                 State::Plain(v) => Plan::Plain(v.clone()),
+                State::Template(v) => Plan::Template(v.clone()),
                 State::Managed { store, reference } => Plan::CopySecret {
                     store: store.clone(),
                     reference: reference.clone(),

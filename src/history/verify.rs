@@ -237,6 +237,7 @@ fn value_matches(
         State::Deleted => entry.value_digest == [0; 32],
         State::Purged => true,
         State::Plain(v) => crypto::digest("plain", &[v.as_bytes()]) == entry.value_digest,
+        State::Template(v) => crypto::digest("template", &[v.as_bytes()]) == entry.value_digest,
         State::Reference { store, reference } => {
             reference_digest(store, reference) == entry.value_digest
         }

@@ -86,12 +86,21 @@ pub enum InvalidInput {
         /// The rule it broke.
         rule: &'static str,
     },
+    /// A template depth limit out of range.
+    #[error("invalid template depth {depth}: give 1 to {max}")]
+    TemplateDepth {
+        /// The rejected limit.
+        depth: usize,
+        /// The largest allowed.
+        max: usize,
+    },
 }
 
 impl InvalidInput {
     /// The stable code of this error: `invalid_id`, `invalid_key`,
     /// `invalid_namespace`, `invalid_version`, `value_too_long`,
-    /// `invalid_master_key`, `too_long`, `invalid_actor` or `empty_batch`.
+    /// `invalid_master_key`, `too_long`, `invalid_actor`, `empty_batch` or
+    /// `invalid_template_depth`.
     pub fn code(&self) -> &'static str {
         match self {
             InvalidInput::Id { .. } => "invalid_id",
@@ -103,6 +112,7 @@ impl InvalidInput {
             InvalidInput::TooLong { .. } => "too_long",
             InvalidInput::Actor { .. } => "invalid_actor",
             InvalidInput::EmptyBatch => "empty_batch",
+            InvalidInput::TemplateDepth { .. } => "invalid_template_depth",
         }
     }
 }

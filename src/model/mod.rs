@@ -3,6 +3,7 @@
 //! `Debug` and serde output are safe to print.
 
 mod actor;
+mod diff;
 mod time;
 mod version;
 
@@ -13,6 +14,7 @@ use crate::id::Key;
 use crate::secret::{Secret, SecretRef};
 
 pub use actor::{Actor, AppRole, MAX_ACTOR_NAME_LEN, OrgRole};
+pub use diff::{Diff, DiffEnd, KeyDiff, ValueChange};
 pub use time::{Clock, SystemClock, Timestamp};
 pub use version::{Change, ChangeOp, ResultOf, Version, VersionId, VersionInfo, VersionSelector};
 
@@ -42,6 +44,11 @@ pub struct ValueView {
     pub updated_at: Timestamp,
     /// The value, or where the secret is.
     pub content: Content,
+    /// Whether the value is a template: its placeholders are resolved
+    /// against the same Environment's values when a deployment resolves it
+    /// (guide: [Values that use values](crate::_documentation::guide#values-that-use-values)).
+    /// A read shows the template's text, never what it resolves to.
+    pub template: bool,
 }
 
 /// What a [`ValueView`] shows of a value.
@@ -90,6 +97,11 @@ pub enum SnapshotValue {
 pub enum NewValue {
     /// A plain value.
     Plain(String),
+    /// A plain value that is a template: its `${values.KEY}` and other
+    /// placeholders are resolved when a deployment resolves it (guide:
+    /// [Values that use values](crate::_documentation::guide#values-that-use-values)).
+    /// Its syntax is checked when it is set.
+    Template(String),
     /// A secret, given once and kept in the store's secret store.
     Secret(Secret),
     /// A reference to a secret managed by its owner in a registered
@@ -127,7 +139,7 @@ impl ValueView {
 
 /// The JSON shape `valuesctl` prints ([guide](crate::_documentation::guide#valuesctl)): `{"key", "value" (absent for secrets),
 /// "description", "is_secret", "secret_version", "secret_store_id" (secrets
-/// only), "source", "created_at", "updated_at"}`.
+/// only), "source", "created_at", "updated_at", "template"}`.
 impl Serialize for ValueView {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
@@ -145,6 +157,7 @@ impl Serialize for ValueView {
         map.serialize_entry("source", &self.source)?;
         map.serialize_entry("created_at", &self.created_at)?;
         map.serialize_entry("updated_at", &self.updated_at)?;
+        map.serialize_entry("template", &self.template)?;
         map.end()
     }
 }
@@ -190,6 +203,12 @@ impl NewValue {
         NewValue::Plain(value.into())
     }
 
+    /// A template: a plain value whose placeholders are resolved against the
+    /// same Environment's values at deployment time.
+    pub fn template(text: impl Into<String>) -> Self {
+        NewValue::Template(text.into())
+    }
+
     /// A secret, taking ownership of its plaintext.
     pub fn secret(value: Secret) -> Self {
         NewValue::Secret(value)
@@ -206,7 +225,7 @@ impl NewValue {
     /// The length that counts against the value size limit.
     pub(crate) fn len(&self) -> usize {
         match self {
-            NewValue::Plain(v) => v.len(),
+            NewValue::Plain(v) | NewValue::Template(v) => v.len(),
             NewValue::Secret(s) => s.expose_secret().len(),
             NewValue::SecretRef { store, reference } => {
                 store.len()

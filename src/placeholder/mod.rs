@@ -218,6 +218,24 @@ impl<'a> Template<'a> {
         })
     }
 
+    /// The keys named by `${values.KEY}` placeholders, in order, each as
+    /// often as it is named.
+    ///
+    /// ```
+    /// use valueset::Template;
+    ///
+    /// let t = Template::parse("${values.user}:${values['db.pass']}@${context.env.id}")?;
+    /// assert_eq!(t.value_keys().collect::<Vec<_>>(), ["user", "db.pass"]);
+    /// # Ok::<(), valueset::Error>(())
+    /// ```
+    pub fn value_keys(&self) -> impl Iterator<Item = Cow<'_, str>> {
+        self.placeholders()
+            .filter_map(|p| match p.path().split_first() {
+                ("values", tail) => tail,
+                _ => None,
+            })
+    }
+
     /// Whether the template has no placeholder.
     pub fn is_literal(&self) -> bool {
         self.segments

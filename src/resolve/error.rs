@@ -82,6 +82,25 @@ pub enum ResolveErrorKind {
         /// The key.
         key: String,
     },
+    /// Template values use each other in a cycle (guide: [Values that use values](crate::_documentation::guide#values-that-use-values)).
+    TemplateCycle {
+        /// The cycle, from the first key back to it: `[A, B, A]`.
+        path: Vec<String>,
+    },
+    /// Template values nest deeper than the resolver's limit.
+    TemplateTooDeep {
+        /// The chain, outermost first, to the first key past the limit.
+        path: Vec<String>,
+        /// The limit.
+        limit: usize,
+    },
+    /// A placeholder inside a template value failed.
+    InValue {
+        /// The template values it is in, outermost first.
+        path: Vec<String>,
+        /// What failed there.
+        error: Box<ResolveErrorKind>,
+    },
 }
 
 /// Every error from resolving a template or a workload. Never empty.
@@ -141,6 +160,9 @@ impl ResolveErrorKind {
             ResolveErrorKind::SecretNotAllowed { .. } => "secret_not_allowed",
             ResolveErrorKind::SecretStore(e) => e.code(),
             ResolveErrorKind::SecretForbidden { .. } => "forbidden",
+            ResolveErrorKind::TemplateCycle { .. } => "template_cycle",
+            ResolveErrorKind::TemplateTooDeep { .. } => "template_too_deep",
+            ResolveErrorKind::InValue { error, .. } => error.code(),
         }
     }
 }
@@ -195,7 +217,35 @@ impl fmt::Display for ResolveErrorKind {
                 "`{}` is a secret, and resolving secrets needs app Developer or Owner, or org Administrator",
                 Shown(key)
             ),
+            ResolveErrorKind::TemplateCycle { path } => write!(
+                f,
+                "template cycle `{}`: a template value may not use itself, directly or through other values",
+                Chain(path)
+            ),
+            ResolveErrorKind::TemplateTooDeep { path, limit } => write!(
+                f,
+                "template values nest deeper than {limit}: `{}`",
+                Chain(path)
+            ),
+            ResolveErrorKind::InValue { path, error } => {
+                write!(f, "in template value `{}`: {error}", Chain(path))
+            }
         }
+    }
+}
+
+/// A chain of keys as `A -> B -> C`, each shown safely.
+struct Chain<'a>(&'a [String]);
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, key) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" -> ")?;
+            }
+            write!(f, "{}", Shown(key))?;
+        }
+        Ok(())
     }
 }
 

@@ -30,6 +30,7 @@
 
 mod error;
 mod namespace;
+mod nested;
 mod render;
 mod values;
 mod workload;
@@ -45,12 +46,14 @@ use crate::secret::Secret;
 
 pub use error::{ResolveError, ResolveErrorKind, ResolveErrors, ResolveStrError};
 pub use namespace::{Namespace, NamespaceError, Output};
+pub use nested::{DEFAULT_TEMPLATE_DEPTH, MAX_TEMPLATE_DEPTH};
 pub use values::{LookupError, MapValues, Value, Values};
 pub use workload::{
     FileTemplate, ResolvedFile, ResolvedWebhook, ResolvedWorkload, WebhookTemplate, Workload,
 };
 
 use namespace::OutputValue;
+use nested::Nesting;
 use render::Render;
 
 /// A resolved string. Its type says whether a secret went into it.
@@ -92,6 +95,7 @@ pub struct Resolver<'r> {
     values: &'r dyn Values,
     context: Context,
     namespaces: BTreeMap<String, Arc<dyn Namespace>>,
+    template_depth: usize,
 }
 
 const CONTEXT_FIELDS: [&str; 5] = [
@@ -149,7 +153,23 @@ impl<'r> Resolver<'r> {
             values,
             context: Context::default(),
             namespaces: BTreeMap::new(),
+            template_depth: DEFAULT_TEMPLATE_DEPTH,
         }
+    }
+
+    /// Sets how deep template values may nest (guide: [Values that use values](crate::_documentation::guide#values-that-use-values)):
+    /// a value that a template names directly is at depth 1, a value that
+    /// one names at depth 2, and so on. The default is
+    /// [`DEFAULT_TEMPLATE_DEPTH`] (16); at most [`MAX_TEMPLATE_DEPTH`] (64).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::TemplateDepth`] for 0 or more than
+    /// [`MAX_TEMPLATE_DEPTH`].
+    pub fn with_template_depth(mut self, depth: usize) -> Result<Self, InvalidInput> {
+        check_template_depth(depth)?;
+        self.template_depth = depth;
+        Ok(self)
     }
 
     /// Sets the context for `${context.…}`.
@@ -192,6 +212,13 @@ impl<'r> Resolver<'r> {
         Ok(self)
     }
 
+    /// Sets a template depth limit already checked with
+    /// [`check_template_depth`].
+    pub(crate) fn with_checked_template_depth(mut self, depth: usize) -> Self {
+        self.template_depth = depth;
+        self
+    }
+
     /// The context placeholders resolve in.
     pub fn context(&self) -> &Context {
         &self.context
@@ -204,7 +231,9 @@ impl<'r> Resolver<'r> {
     /// [`ResolveErrors`] listing every placeholder that could not be
     /// resolved, each with its span.
     pub fn resolve<'a>(&self, template: &Template<'a>) -> Result<Resolved<'a>, ResolveErrors> {
-        let mut render = Render::new(self, self.values, &self.context, None, template.source());
+        let nesting = Nesting::new(self.template_depth);
+        let source = template.source();
+        let mut render = Render::new(self, self.values, &self.context, None, &nesting, source);
         for segment in template.segments() {
             render.segment(segment);
         }
@@ -223,7 +252,8 @@ impl<'r> Resolver<'r> {
     ///
     /// This resolves while it parses, without collecting the segments.
     pub fn resolve_str<'a>(&self, text: &'a str) -> Result<Resolved<'a>, ResolveStrError> {
-        let mut render = Render::new(self, self.values, &self.context, None, text);
+        let nesting = Nesting::new(self.template_depth);
+        let mut render = Render::new(self, self.values, &self.context, None, &nesting, text);
         Template::scan(text, |segment| render.segment(&segment))?;
         Ok(render.finish().map(|r| r.resolved).map_err(ResolveErrors)?)
     }
@@ -307,11 +337,24 @@ impl<'r> Resolver<'r> {
     }
 }
 
+/// Checks a template depth limit: 1 to [`MAX_TEMPLATE_DEPTH`].
+pub(crate) fn check_template_depth(depth: usize) -> Result<(), InvalidInput> {
+    if (1..=MAX_TEMPLATE_DEPTH).contains(&depth) {
+        Ok(())
+    } else {
+        Err(InvalidInput::TemplateDepth {
+            depth,
+            max: MAX_TEMPLATE_DEPTH,
+        })
+    }
+}
+
 impl fmt::Debug for Resolver<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Resolver")
             .field("context", &self.context)
             .field("namespaces", &self.namespaces.keys().collect::<Vec<_>>())
+            .field("template_depth", &self.template_depth)
             .finish_non_exhaustive()
     }
 }

@@ -3,12 +3,14 @@
 //! itself once a secret went in.
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use zeroize::Zeroize;
 
-use crate::placeholder::{Segment, Span};
+use crate::placeholder::{Segment, Span, Template};
 use crate::secret::Secret;
 
+use super::nested::{Done, Nesting, Text, wrap};
 use super::{Context, ResolveError, ResolveErrorKind, Resolved, Resolver, Value, Values};
 
 /// The growing output of one resolution. Once a secret has gone in, growing
@@ -36,6 +38,10 @@ pub(super) struct Render<'a, 's> {
     values: &'s dyn Values,
     context: &'s Context,
     item: Option<&'s str>,
+    nesting: &'s Nesting,
+    /// The longest chain of template values used so far, and its first key.
+    height: usize,
+    deepest: Option<Rc<str>>,
     capacity: usize,
     first: Option<&'a str>,
     out: Option<OutBuf>,
@@ -50,6 +56,7 @@ impl<'a, 's> Render<'a, 's> {
         values: &'s dyn Values,
         context: &'s Context,
         item: Option<&'s str>,
+        nesting: &'s Nesting,
         source: &str,
     ) -> Self {
         Render {
@@ -57,6 +64,9 @@ impl<'a, 's> Render<'a, 's> {
             values,
             context,
             item,
+            nesting,
+            height: 0,
+            deepest: None,
             // Values are often longer than the placeholders they replace.
             capacity: source.len() + source.len() / 4,
             first: None,
@@ -108,13 +118,122 @@ impl<'a, 's> Render<'a, 's> {
                                 self.first_secret.get_or_insert(p.span());
                                 self.out().push_secret(s.expose_secret());
                             }
+                            Value::Template(text) => {
+                                let key = path.split_first().1.unwrap_or_default();
+                                self.nested(&key, &text, p.span());
+                            }
                         }
                     }
-                    Err(kind) => self.errors.push(ResolveError {
-                        item: self.item.map(str::to_owned),
-                        span: Some(p.span()),
-                        kind,
-                    }),
+                    Err(kind) => self.error(p.span(), kind),
+                }
+            }
+        }
+    }
+
+    fn error(&mut self, span: Span, kind: ResolveErrorKind) {
+        self.errors.push(ResolveError {
+            item: self.item.map(str::to_owned),
+            span: Some(span),
+            kind,
+        });
+    }
+
+    /// Resolves the template value `key` (or takes its kept result) and
+    /// puts it in at `span`.
+    fn nested(&mut self, key: &str, text: &str, span: Span) {
+        let nesting = self.nesting;
+        let depth = nesting.depth();
+        let used = nesting.with_kept(key, depth, |key, done| self.put(key, depth, done, span));
+        if used.is_some() {
+            return;
+        }
+        if let Err(kind) = nesting.enter(key, depth) {
+            return self.error(span, kind);
+        }
+        let mut inner = Render::new(
+            self.resolver,
+            self.values,
+            self.context,
+            self.item,
+            nesting,
+            text,
+        );
+        inner.capacity = nested_capacity(text.len());
+        let done = match Template::scan(text, |segment| inner.segment(&segment)) {
+            Ok(()) => inner.finish_nested(depth),
+            Err(errors) => Done::Failed {
+                errors: errors
+                    .into_iter()
+                    .map(|e| ResolveErrorKind::Syntax(e.kind().clone()))
+                    .collect(),
+                depth: None,
+            },
+        };
+        if let Some(key) = nesting.leave() {
+            self.put(&key, depth, &done, span);
+            nesting.keep(key, done);
+        }
+    }
+
+    /// Puts a template value's result in at `span`, or its errors.
+    fn put(&mut self, key: &Rc<str>, depth: usize, done: &Done, span: Span) {
+        match done {
+            Done::Resolved {
+                text,
+                not_for_secrets,
+                height,
+                ..
+            } => {
+                if let Err(kind) = self.nesting.check_height(key, depth, *height) {
+                    return self.error(span, kind);
+                }
+                if *height > self.height {
+                    self.height = *height;
+                    self.deepest = Some(Rc::clone(key));
+                }
+                if let Some(namespace) = not_for_secrets {
+                    self.forbidden.get_or_insert((span, namespace.clone()));
+                }
+                match text {
+                    Text::Plain(text) => self.out().push(text),
+                    Text::Secret(s) => {
+                        self.first_secret.get_or_insert(span);
+                        self.out().push_secret(s.expose_secret());
+                    }
+                }
+            }
+            Done::Failed { errors, .. } => {
+                for kind in errors {
+                    self.error(span, wrap(key, kind.clone()));
+                }
+            }
+        }
+    }
+
+    /// The result of a template value at `depth`, to keep.
+    fn finish_nested(self, depth: usize) -> Done {
+        let (height, next) = (self.height + 1, self.deepest.clone());
+        let not_for_secrets = self
+            .forbidden
+            .as_ref()
+            .map(|(_, namespace)| namespace.clone());
+        match self.finish() {
+            Ok(rendered) => Done::Resolved {
+                text: match rendered.resolved {
+                    Resolved::Plain(text) => Text::Plain(text.into_owned()),
+                    Resolved::Secret(secret) => Text::Secret(secret),
+                },
+                not_for_secrets,
+                height,
+                next,
+            },
+            Err(errors) => {
+                let too_deep = errors
+                    .iter()
+                    .any(|e| matches!(e.kind, ResolveErrorKind::TemplateTooDeep { .. }));
+                Done::Failed {
+                    errors: errors.into_iter().map(|e| e.kind).collect(),
+                    depth: too_deep.then_some(depth),
                 }
             }
         }
@@ -140,6 +259,12 @@ impl<'a, 's> Render<'a, 's> {
             first_secret: self.first_secret,
         })
     }
+}
+
+/// The output buffer to start a template value with: a value built from
+/// values grows more than a workload's template does. Only a hint.
+fn nested_capacity(len: usize) -> usize {
+    2 * len + 64
 }
 
 impl OutBuf {

@@ -33,6 +33,9 @@ pub enum Value<'v> {
     Secret(&'v Secret),
     /// A secret read for this lookup (from a secret store).
     OwnedSecret(Secret),
+    /// A template: the resolver resolves its placeholders against the same
+    /// values and inserts the result (guide: [Values that use values](crate::_documentation::guide#values-that-use-values)).
+    Template(Cow<'v, str>),
 }
 
 /// Why a [`Values`] lookup failed.
@@ -61,6 +64,7 @@ pub struct MapValues {
 
 enum Entry {
     Plain(String),
+    Template(String),
     Secret(Secret),
     Purged,
 }
@@ -74,6 +78,12 @@ impl MapValues {
     /// Sets a plain value.
     pub fn insert(&mut self, key: Key, value: impl Into<String>) {
         self.entries.insert(key, Entry::Plain(value.into()));
+    }
+
+    /// Sets a template value: its placeholders are resolved against this
+    /// map when a template uses it.
+    pub fn insert_template(&mut self, key: Key, template: impl Into<String>) {
+        self.entries.insert(key, Entry::Template(template.into()));
     }
 
     /// Sets a secret value.
@@ -96,6 +106,7 @@ impl fmt::Debug for MapValues {
             .entries(keys.into_iter().map(|(k, e)| {
                 let kind = match e {
                     Entry::Plain(_) => "plain",
+                    Entry::Template(_) => "template",
                     Entry::Secret(_) => "secret",
                     Entry::Purged => "purged",
                 };
@@ -110,6 +121,7 @@ impl Values for MapValues {
         match self.entries.get(key) {
             None => Ok(None),
             Some(Entry::Plain(v)) => Ok(Some(Value::Plain(Cow::Borrowed(v)))),
+            Some(Entry::Template(v)) => Ok(Some(Value::Template(Cow::Borrowed(v)))),
             Some(Entry::Secret(s)) => Ok(Some(Value::Secret(s))),
             Some(Entry::Purged) => Err(LookupError::Purged),
         }

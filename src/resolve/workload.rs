@@ -10,6 +10,7 @@ use crate::id::check_key;
 use crate::placeholder::Template;
 use crate::text::Shown;
 
+use super::nested::Nesting;
 use super::render::{Render, Rendered};
 
 use super::{
@@ -153,10 +154,12 @@ impl Resolver<'_> {
         if context.workload.is_none() {
             context.workload = Some(workload.id.clone());
         }
+        let nesting = Nesting::new(self.template_depth);
         let mut items = Items {
             resolver: self,
             values: &values,
             context: &context,
+            nesting: &nesting,
             errors: invalid_value_keys(workload),
         };
         let out = ResolvedWorkload {
@@ -193,6 +196,7 @@ struct Items<'s, 'r> {
     resolver: &'s Resolver<'r>,
     values: &'s dyn Values,
     context: &'s Context,
+    nesting: &'s Nesting,
     errors: Vec<ResolveError>,
 }
 
@@ -200,7 +204,14 @@ impl<'s, 'r: 's> Items<'s, 'r> {
     /// Resolves one item's template; `None` (with the errors kept) when it
     /// fails.
     fn one<'w>(&mut self, item: String, text: &'w str) -> Option<(String, Rendered<'w>)> {
-        let mut render = Render::new(self.resolver, self.values, self.context, Some(&item), text);
+        let mut render = Render::new(
+            self.resolver,
+            self.values,
+            self.context,
+            Some(&item),
+            self.nesting,
+            text,
+        );
         if let Err(parse_errors) = Template::scan(text, |segment| render.segment(&segment)) {
             self.errors
                 .extend(parse_errors.into_iter().map(|e| ResolveError {

@@ -12,6 +12,7 @@ use crate::crypto::{DigestKey, MasterKey, same_check};
 use crate::error::Error;
 use crate::history::SecretStores;
 use crate::model::{Clock, SystemClock};
+use crate::resolve::{DEFAULT_TEMPLATE_DEPTH, check_template_depth};
 use crate::secret::builtin::BuiltinSecretStore;
 use crate::secret::{MemorySecretStore, SecretStore};
 
@@ -33,6 +34,7 @@ pub struct StoreBuilder {
     references: Vec<Arc<dyn SecretStore>>,
     max_value_len: usize,
     cache_capacity: u64,
+    template_depth: usize,
 }
 
 impl Store {
@@ -47,6 +49,7 @@ impl Store {
             references: Vec::new(),
             max_value_len: DEFAULT_MAX_VALUE_LEN,
             cache_capacity: DEFAULT_CACHE_CAPACITY,
+            template_depth: DEFAULT_TEMPLATE_DEPTH,
         }
     }
 }
@@ -95,6 +98,16 @@ impl StoreBuilder {
         self
     }
 
+    /// How deep template values may nest when a [`Snapshot`](super::Snapshot)
+    /// resolves them (default [`DEFAULT_TEMPLATE_DEPTH`], 16; guide:
+    /// [Values that use values](crate::_documentation::guide#values-that-use-values)).
+    /// [`build`](Self::build) refuses 0 and more than
+    /// [`MAX_TEMPLATE_DEPTH`](crate::resolve::MAX_TEMPLATE_DEPTH) (64).
+    pub fn template_depth(mut self, depth: usize) -> Self {
+        self.template_depth = depth;
+        self
+    }
+
     /// Keeps up to `bytes` of a sled store in memory (default
     /// [`DEFAULT_CACHE_CAPACITY`], 64 MiB), for [`open`](Self::open): a
     /// service's memory stays plannable however large its store grows; a
@@ -140,6 +153,7 @@ impl StoreBuilder {
     /// [`Error::UnsupportedFormat`]; [`Error::WrongMasterKey`];
     /// [`Error::Backend`].
     pub fn build(self) -> Result<Store, Error> {
+        check_template_depth(self.template_depth)?;
         let backend = self
             .backend
             .unwrap_or_else(|| Arc::new(MemoryBackend::new()));
@@ -186,6 +200,7 @@ impl StoreBuilder {
                     by_id,
                 },
                 max_value_len: self.max_value_len,
+                template_depth: self.template_depth,
                 write: Mutex::new(()),
             }),
         })
@@ -196,6 +211,7 @@ impl fmt::Debug for StoreBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoreBuilder")
             .field("max_value_len", &self.max_value_len)
+            .field("template_depth", &self.template_depth)
             .finish_non_exhaustive()
     }
 }

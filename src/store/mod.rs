@@ -7,6 +7,7 @@
 
 mod admin;
 mod builder;
+mod diff;
 mod maintenance;
 mod options;
 mod read;
@@ -28,6 +29,7 @@ use crate::id::{AppId, EnvId};
 use crate::model::{Actor, Clock, VersionId};
 
 pub use builder::StoreBuilder;
+pub use diff::DiffSide;
 pub use maintenance::VerifyReport;
 pub use options::{HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
 pub use snapshot::Snapshot;
@@ -83,6 +85,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     secrets: SecretStores,
     max_value_len: usize,
+    template_depth: usize,
     write: Mutex<()>,
 }
 

@@ -103,21 +103,7 @@ impl Store {
         let values = reader
             .snapshot(scope, seq)?
             .into_iter()
-            .map(|(k, (is_override, _, e))| {
-                let source = if is_override {
-                    Source::Env
-                } else {
-                    Source::App
-                };
-                let value = match view(k.clone(), source, e) {
-                    Some(v) => SnapshotValue::Value(v),
-                    None => SnapshotValue::Purged {
-                        key: k.clone(),
-                        source,
-                    },
-                };
-                (k, value)
-            })
+            .map(|(k, (is_override, _, e))| (k.clone(), snapshot_value(k, is_override, e)))
             .collect();
         Ok(Version { info, values })
     }
@@ -171,12 +157,27 @@ fn unknown_key(key: &Key, env: Option<&EnvId>) -> Error {
     .into()
 }
 
+/// A key of a snapshot: its value, or that it was purged. `is_override`
+/// says whether the entry is an Environment's.
+pub(super) fn snapshot_value(key: Key, is_override: bool, entry: Entry) -> SnapshotValue {
+    let source = if is_override {
+        Source::Env
+    } else {
+        Source::App
+    };
+    match view(key.clone(), source, entry) {
+        Some(v) => SnapshotValue::Value(v),
+        None => SnapshotValue::Purged { key, source },
+    }
+}
+
 /// A read view of an entry; `None` when its content was purged (or it is a
 /// deletion).
 fn view(key: Key, source: Source, entry: Entry) -> Option<ValueView> {
+    let template = matches!(entry.state, State::Template(_));
     let content = match entry.state {
         State::Deleted | State::Purged => return None,
-        State::Plain(v) => Content::Plain(v),
+        State::Plain(v) | State::Template(v) => Content::Plain(v),
         State::Managed { store, reference } => Content::Secret(SecretInfo {
             secret_version: entry.secret_version.unwrap_or(1),
             secret_store_id: store,
@@ -197,5 +198,6 @@ fn view(key: Key, source: Source, entry: Entry) -> Option<ValueView> {
         created_at: entry.created_at,
         updated_at: entry.updated_at,
         content,
+        template,
     })
 }

@@ -94,9 +94,12 @@ impl Snapshot {
     }
 
     /// A resolver over these values, with `context.app.id` and
-    /// `context.env.id` set.
+    /// `context.env.id` set, and the store's template depth limit.
     pub fn resolver(&self) -> Resolver<'_> {
-        Resolver::new(self).with_context(self.context.clone())
+        // The builder checked the limit.
+        Resolver::new(self)
+            .with_context(self.context.clone())
+            .with_checked_template_depth(self.store.template_depth)
     }
 }
 
@@ -108,6 +111,7 @@ impl Values for Snapshot {
         match &entry.state {
             State::Deleted => Ok(None),
             State::Plain(v) => Ok(Some(Value::Plain(std::borrow::Cow::Borrowed(v)))),
+            State::Template(v) => Ok(Some(Value::Template(std::borrow::Cow::Borrowed(v)))),
             State::Purged => Err(LookupError::Purged),
             State::Managed { store, reference } | State::Reference { store, reference } => {
                 if !self.secrets_allowed {

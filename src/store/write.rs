@@ -10,10 +10,40 @@ use crate::error::{Error, InvalidInput, NotFound};
 use crate::history::{self, Commit, Plan, Planned, Scope};
 use crate::id::{AppId, Key};
 use crate::model::{Actor, NewValue, ResultOf, VersionInfo};
+use crate::placeholder::Template;
 
 use super::{
     MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, SetOptions, Store, WriteOptions, check_len, retrying,
 };
+
+/// Checks each value to set (its size; a template's syntax) and plans it.
+fn plans(
+    set: Vec<(Key, NewValue, Option<String>)>,
+    max: usize,
+) -> Result<BTreeMap<Key, Planned>, Error> {
+    let mut planned = BTreeMap::new();
+    for (key, value, description) in set {
+        if value.len() > max {
+            return Err(InvalidInput::ValueTooLong {
+                key,
+                len: value.len(),
+                max,
+            }
+            .into());
+        }
+        let plan = match value {
+            NewValue::Plain(v) => Plan::Plain(v),
+            NewValue::Template(v) => {
+                Template::parse(&v)?;
+                Plan::Template(v)
+            }
+            NewValue::Secret(s) => Plan::Secret(s),
+            NewValue::SecretRef { store, reference } => Plan::Reference { store, reference },
+        };
+        planned.insert(key, Planned { plan, description });
+    }
+    Ok(planned)
+}
 
 /// Several changes made as one version (guide: [Bulk changes](crate::_documentation::guide#bulk-changes)), applied in order: delete
 /// all, delete, set.
@@ -32,7 +62,9 @@ impl Store {
     ///
     /// [`Error::Forbidden`] without write access; [`NotFound`] for the App or
     /// Environment; [`Error::NoBaseValue`] for an override of a key without
-    /// an App value; [`InvalidInput::ValueTooLong`]; [`Error::Conflict`]
+    /// an App value; [`InvalidInput::ValueTooLong`]; [`Error::Template`]
+    /// for a template with syntax errors and [`Error::TemplateCycle`] for
+    /// one that would use itself at its level; [`Error::Conflict`]
     /// when `options.expect` is not current; [`Error::SecretStore`] when the
     /// secret cannot be stored or its store is unknown.
     pub fn set(
@@ -138,32 +170,9 @@ impl Store {
         if !changes.delete_all && changes.delete.is_empty() && changes.set.is_empty() {
             return Err(InvalidInput::EmptyBatch.into());
         }
-        let max = self.inner.max_value_len;
-        for (key, value, _) in &changes.set {
-            if value.len() > max {
-                return Err(InvalidInput::ValueTooLong {
-                    key: key.clone(),
-                    len: value.len(),
-                    max,
-                }
-                .into());
-            }
-        }
+        let planned = plans(changes.set, self.inner.max_value_len)?;
+        let deletes = (changes.delete_all, changes.delete);
         let cascade = options.cascade;
-        let (planned, deletes) = {
-            let mut planned = BTreeMap::new();
-            for (key, value, description) in changes.set {
-                let plan = match value {
-                    NewValue::Plain(v) => Plan::Plain(v),
-                    NewValue::Secret(s) => Plan::Secret(s),
-                    NewValue::SecretRef { store, reference } => {
-                        Plan::Reference { store, reference }
-                    }
-                };
-                planned.insert(key, Planned { plan, description });
-            }
-            (planned, (changes.delete_all, changes.delete))
-        };
         retrying(|| {
             let planned = duplicate(&planned);
             self.commit_with_deletes(actor, app, planned, &deletes, cascade, options.clone())

@@ -2,7 +2,9 @@
 //! two Environments.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+
+use valueset::backend::{Backend, BackendError, Batch, Changes, Visit};
 
 use valueset::model::{NewValue, Timestamp, VersionSelector};
 use valueset::store::{SetOptions, StoreBuilder, WriteOptions};
@@ -88,7 +90,11 @@ pub(crate) fn in_env(env: &EnvId) -> WriteOptions {
 
 impl World {
     pub(crate) fn new() -> World {
-        let store = test_store(Store::builder().clock(ticking_clock()));
+        World::with_store(test_store(Store::builder().clock(ticking_clock())))
+    }
+
+    /// The App and its Environments in `store`.
+    pub(crate) fn with_store(store: Store) -> World {
         let admin = Actor::admin("alice");
         let app = AppId::new("shop").unwrap();
         let prod = EnvId::new("prod").unwrap();
@@ -197,5 +203,41 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A memory backend that counts the reads it serves: point reads and
+/// range scans.
+#[derive(Debug, Default)]
+pub(crate) struct Spy {
+    inner: valueset::backend::MemoryBackend,
+    gets: AtomicUsize,
+    scans: AtomicUsize,
+}
+
+impl Spy {
+    pub(crate) fn gets(&self) -> usize {
+        self.gets.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn scans(&self) -> usize {
+        self.scans.load(Ordering::SeqCst)
+    }
+}
+
+impl Backend for Spy {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        self.inner.get(key)
+    }
+    fn scan(&self, s: &[u8], e: &[u8], r: bool, v: &mut Visit<'_>) -> Result<(), BackendError> {
+        self.scans.fetch_add(1, Ordering::SeqCst);
+        self.inner.scan(s, e, r, v)
+    }
+    fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+        self.inner.apply(batch)
+    }
+    fn changes(&self) -> Result<Option<Box<dyn Changes>>, BackendError> {
+        self.inner.changes()
     }
 }

@@ -7,7 +7,9 @@
 use std::collections::HashSet;
 
 use valueset::placeholder::{Path, Segment};
-use valueset::resolve::{Context, MapValues, Namespace, NamespaceError, Output, Resolver};
+use valueset::resolve::{
+    Context, LookupError, MapValues, Namespace, NamespaceError, Output, Resolver, Value, Values,
+};
 use valueset::{Error, Key, Secret, Template};
 
 /// Parsing never panics; a parsed template prints and parses back to the
@@ -76,23 +78,43 @@ impl Namespace for Echo {
 }
 
 /// Resolution never panics; the output is secret exactly when some
-/// placeholder hit a secret; a plain output is the literals and values in
-/// order.
+/// placeholder hit a secret (directly or through a template value); a plain
+/// output is the literals and values in order. The input used as a
+/// template value resolves as the input itself does, unless it names
+/// itself (a cycle).
 pub(crate) fn check_resolve(data: &[u8]) {
     let Ok(input) = std::str::from_utf8(data) else {
         return;
     };
     let mut values = MapValues::new();
-    let plain = [("A", "alpha"), ("B", "${values.A}"), ("a.b", "dotted")];
-    for (k, v) in plain {
-        values.insert(Key::new(k).expect("valid key"), v);
+    // What each plain value and each template value resolves to.
+    let plain = [
+        ("A", "alpha"),
+        ("B", "${values.A}"),
+        ("a.b", "dotted"),
+        ("T", "[alpha]"),
+        ("TT", "[alpha]/[alpha]"),
+    ];
+    for (k, v) in plain.iter().take(3) {
+        values.insert(Key::new(*k).expect("valid key"), *v);
+    }
+    let templates = [
+        ("T", "[${values.A}]"),
+        ("TT", "${values.T}/${values['T']}"),
+        ("TS", "pw=${values.S}"),
+        ("C1", "${values.C2}"),
+        ("C2", "x${values.C1}"),
+    ];
+    for (k, v) in templates {
+        values.insert_template(Key::new(k).expect("valid key"), v);
     }
     values.insert_secret(
         Key::new("S").expect("valid key"),
         Secret::new("s3cr3t".into()),
     );
     values.insert_purged(Key::new("P").expect("valid key"));
-    let secret_keys: HashSet<&str> = HashSet::from(["S"]);
+    let secret_keys: HashSet<&str> = HashSet::from(["S", "TS"]);
+    check_as_value(&values, input);
     let context = Context {
         app: Some("app".into()),
         env: Some("env".into()),
@@ -157,6 +179,51 @@ pub(crate) fn check_resolve(data: &[u8]) {
                 // the secret may appear only if the template spelled it.
                 assert!(input.contains("s3cr3t") || !e.to_string().contains("s3cr3t"));
             }
+        }
+    }
+}
+
+/// `input` set as a template value `SELF` resolves as `input` itself does
+/// (same text, same taint, or an error), unless it names `SELF`.
+fn check_as_value(base: &MapValues, input: &str) {
+    let direct = Resolver::new(base).resolve_str(input);
+    let mut values = MapValues::new();
+    values.insert_template(Key::new("SELF").expect("valid key"), input);
+    let layered = Layered { base, top: &values };
+    let through = Resolver::new(&layered).resolve_str("${values.SELF}");
+    let names_itself = Template::parse(input).is_ok_and(|t| t.value_keys().any(|k| k == "SELF"));
+    match (direct, through) {
+        (_, Err(_)) if names_itself => {}
+        (Ok(a), Ok(b)) => {
+            assert_eq!(
+                a.is_secret(),
+                b.is_secret(),
+                "taint of {input:?} as a value"
+            );
+            assert_eq!(a.as_plain(), b.as_plain(), "{input:?} as a value");
+        }
+        (Err(_), Err(e)) => {
+            assert!(input.contains("s3cr3t") || !e.to_string().contains("s3cr3t"));
+        }
+        (a, b) => panic!(
+            "{input:?}: directly {:?}, as a value {:?}",
+            a.is_ok(),
+            b.is_ok()
+        ),
+    }
+}
+
+/// `top` over `base`.
+struct Layered<'a> {
+    base: &'a MapValues,
+    top: &'a MapValues,
+}
+
+impl Values for Layered<'_> {
+    fn value(&self, key: &str) -> Result<Option<Value<'_>>, LookupError> {
+        match self.top.value(key)? {
+            Some(v) => Ok(Some(v)),
+            None => self.base.value(key),
         }
     }
 }

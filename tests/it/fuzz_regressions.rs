@@ -43,6 +43,11 @@ fn checks_catch_known_inputs() {
     fuzz_checks::check_resolve(b"${values.S}${values.A}");
     fuzz_checks::check_resolve(b"${values.A}/${values.a.b}/${echo.x.y}/${context.app.id}");
     fuzz_checks::check_resolve(b"${echo.secret.z}");
+    // Template values: nested, shared, tainted, in a cycle, naming the input.
+    fuzz_checks::check_resolve(b"${values.TT}:${values.T}");
+    fuzz_checks::check_resolve(b"${values.TS}");
+    fuzz_checks::check_resolve(b"${values.C1}");
+    fuzz_checks::check_resolve(b"${values.SELF}");
 }
 
 use crate::reference;

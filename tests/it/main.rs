@@ -13,6 +13,7 @@ mod access;
 mod common;
 mod concurrency;
 mod crash;
+mod diff;
 mod durability;
 mod erasure;
 mod fuzz_regressions;
@@ -33,6 +34,7 @@ mod secrets_store;
 #[cfg(feature = "postgres")]
 mod shared;
 mod tamper;
+mod templates;
 mod valuesctl;
 mod versions;
 mod watch;

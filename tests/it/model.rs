@@ -1,7 +1,8 @@
 //! The history engine against the reference model (`reference.rs`): random
 //! operation sequences, including invalid ones, applied to both; after every
 //! step every version of every history, every error and every current value
-//! agree.
+//! agree. Half the values set are templates (`reference::VALUES`), so
+//! cycle refusals and resolution are checked against the model too.
 //!
 //! CI runs 1,000 cases; more by hand: `PROPTEST_CASES=20000 cargo test -q model`.
 
@@ -15,9 +16,9 @@ fn env() -> impl Strategy<Value = Option<u8>> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (env(), 0u8..3, 0u8..3).prop_map(|(env, key, value)| Op::Set { env, key, value }),
+        4 => (env(), 0u8..3, 0u8..6).prop_map(|(env, key, value)| Op::Set { env, key, value }),
         2 => (env(), 0u8..3, any::<bool>()).prop_map(|(env, key, cascade)| Op::Delete { env, key, cascade }),
-        1 => prop::collection::vec((0u8..3, prop::option::of(0u8..3)), 0..4)
+        1 => prop::collection::vec((0u8..3, prop::option::of(0u8..6)), 0..4)
             .prop_map(|changes| Op::Batch { changes }),
         2 => (env(), any::<u8>(), prop::option::of(prop::collection::vec(0u8..3, 1..3)))
             .prop_map(|(env, version, keys)| Op::Restore { env, version, keys }),

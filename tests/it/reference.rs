@@ -11,11 +11,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use valueset::model::{NewValue, VersionSelector};
-use valueset::store::{ChangeSet, HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
+use valueset::store::{ChangeSet, DiffSide, HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, Store, VersionId};
 
 pub(crate) const KEYS: [&str; 3] = ["A", "B", "C"];
-pub(crate) const VALUES: [&str; 3] = ["x", "y", "z"];
+/// Plain values, and templates (set as templates: guide #values-that-use-values).
+pub(crate) const VALUES: [&str; 6] = [
+    "x",
+    "y",
+    "z",
+    "${values.A}",
+    "<${values.B}>",
+    "[${values.C}${values.A}]",
+];
 pub(crate) const ENVS: [&str; 2] = ["e1", "e2"];
 
 /// One operation; small numbers index `KEYS`, `VALUES`, `ENVS` and a
@@ -92,6 +100,68 @@ fn v(i: u8) -> &'static str {
 
 fn e(i: u8) -> usize {
     usize::from(i) % ENVS.len()
+}
+
+/// Whether `value` is one of the templates in `VALUES`.
+pub(crate) fn is_template(value: &str) -> bool {
+    value.contains("${")
+}
+
+/// The keys a value names, in order (none for a plain value).
+fn names(value: &str) -> Vec<&'static str> {
+    let mut found: Vec<(usize, &'static str)> = KEYS
+        .iter()
+        .flat_map(|key| {
+            let placeholder = format!("${{values.{key}}}");
+            value
+                .match_indices(&placeholder)
+                .map(move |(at, _)| (at, *key))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    found.sort_unstable();
+    found.into_iter().map(|(_, key)| key).collect()
+}
+
+/// Whether the templates of one level use each other in a cycle.
+fn has_cycle(vals: &Vals) -> bool {
+    fn visit(vals: &Vals, key: &'static str, chain: &mut Vec<&'static str>) -> bool {
+        if chain.contains(&key) {
+            return true;
+        }
+        let Some(cell) = vals.get(key) else {
+            return false;
+        };
+        chain.push(key);
+        let found = names(cell.value)
+            .into_iter()
+            .any(|next| visit(vals, next, chain));
+        chain.pop();
+        found
+    }
+    KEYS.iter().any(|key| visit(vals, key, &mut Vec::new()))
+}
+
+/// What `${values.KEY}` resolves to in `vals`: the text, or whether it fails.
+fn resolve(vals: &Vals, key: &'static str, chain: &mut Vec<&'static str>) -> Result<String, ()> {
+    let cell = vals.get(key).ok_or(())?;
+    if cell.purged || chain.contains(&key) {
+        return Err(());
+    }
+    if !is_template(cell.value) {
+        return Ok(cell.value.to_owned());
+    }
+    chain.push(key);
+    let mut out = cell.value.to_owned();
+    let mut failed = false;
+    for name in names(cell.value) {
+        match resolve(vals, name, chain) {
+            Ok(text) => out = out.replacen(&format!("${{values.{name}}}"), &text, 1),
+            Err(()) => failed = true,
+        }
+    }
+    chain.pop();
+    if failed { Err(()) } else { Ok(out) }
 }
 
 fn plain(vals: &Vals) -> BTreeMap<&'static str, Option<&'static str>> {
@@ -220,6 +290,9 @@ impl Model {
                 }
             }
         }
+        if sets_template(&vals, &touched) && has_cycle(&vals) {
+            return Err("template_cycle");
+        }
         let out = self.push_app(vals, touched);
         let seq = self.next;
         for (env, key) in cascaded {
@@ -263,6 +336,9 @@ impl Model {
                     }
                 }
             }
+        }
+        if sets_template(&o, &touched) && has_cycle(&o) {
+            return Err("template_cycle");
         }
         self.push_env(env, o, touched)
     }
@@ -420,6 +496,22 @@ impl Model {
     }
 }
 
+/// A value of `VALUES` as the store is given it.
+fn new_value(value: &str) -> NewValue {
+    if is_template(value) {
+        NewValue::template(value)
+    } else {
+        NewValue::plain(value)
+    }
+}
+
+/// Whether a change that touched `touched` set a template.
+fn sets_template(vals: &Vals, touched: &BTreeSet<&'static str>) -> bool {
+    touched
+        .iter()
+        .any(|key| vals.get(key).is_some_and(|c| is_template(c.value)))
+}
+
 /// A Store and the model, side by side.
 pub(crate) struct Harness {
     store: Store,
@@ -482,7 +574,7 @@ impl Harness {
                 &self.admin,
                 &self.app,
                 &key(*kk),
-                NewValue::plain(v(*value)),
+                new_value(v(*value)),
                 SetOptions {
                     env: self.env(*env),
                     ..SetOptions::default()
@@ -506,7 +598,7 @@ impl Harness {
                 let mut set = ChangeSet::new();
                 for (kk, value) in changes {
                     set = match value {
-                        Some(value) => set.set(key(*kk), NewValue::plain(v(*value))),
+                        Some(value) => set.set(key(*kk), new_value(v(*value))),
                         None => set.delete(key(*kk)),
                     };
                 }
@@ -590,6 +682,10 @@ impl Harness {
                     .values()
                     .map(|s| (s.key().as_str(), s.value().and_then(|v| v.plain())))
                     .collect();
+                for value in version.values.values().filter_map(|s| s.value()) {
+                    let text = value.plain().unwrap_or_default();
+                    assert_eq!(value.template, is_template(text), "{text} in {id}");
+                }
                 let want = plain(&self.model.snapshot(env, *seq));
                 assert_eq!(got, want, "values of {id} in {env_id:?}");
             }
@@ -607,6 +703,76 @@ impl Harness {
                 .map(|(k, c)| (k.to_owned(), c.value.to_owned()))
                 .collect();
             assert_eq!(current, want, "current values of {env_id:?}");
+            if let Some(env) = env {
+                self.check_resolved(env);
+            }
+            let latest = seqs.last().copied();
+            for seq in [seqs.first(), seqs.get(seqs.len() / 2)]
+                .into_iter()
+                .flatten()
+            {
+                self.check_diff((env, *seq), (env, latest.unwrap_or(*seq)));
+            }
+        }
+        // Two Environments' current sets, one against its App, and levels
+        // at versions with App changes between them.
+        let latest = |env: Option<usize>| self.model.seqs(env).last().copied();
+        let first = |env: Option<usize>| self.model.seqs(env).first().copied();
+        if let (Some(a), Some(b), Some(app)) = (latest(Some(0)), latest(Some(1)), latest(None)) {
+            self.check_diff((Some(0), a), (Some(1), b));
+            self.check_diff((Some(1), b), (None, app));
+            if let (Some(a0), Some(app0)) = (first(Some(0)), first(None)) {
+                self.check_diff((Some(0), a0), (Some(1), b));
+                self.check_diff((None, app0), (Some(0), a));
+            }
+        }
+    }
+
+    /// `diff` between two (level, sequence number) sides names exactly the
+    /// keys whose values differ in the model.
+    fn check_diff(&self, a: (Option<usize>, u64), b: (Option<usize>, u64)) {
+        let side = |(env, seq): (Option<usize>, u64)| {
+            let id: VersionId = self.model.id(env, seq).parse().expect("id");
+            match env {
+                Some(i) => DiffSide::env(self.envs[i].clone(), VersionSelector::Id(id)),
+                None => DiffSide::app(VersionSelector::Id(id)),
+            }
+        };
+        let diff = self
+            .store
+            .diff(&self.admin, &self.app, &side(a), &side(b))
+            .expect("diff");
+        let got: Vec<&str> = diff.changes.iter().map(|c| c.key.as_str()).collect();
+        let (x, y) = (self.model.snapshot(a.0, a.1), self.model.snapshot(b.0, b.1));
+        let want: Vec<&str> = KEYS
+            .iter()
+            .copied()
+            .filter(|k| x.get(k) != y.get(k))
+            .collect();
+        assert_eq!(got, want, "diff of {a:?} and {b:?}");
+    }
+
+    /// Every key resolves in `env` at its latest version as the model
+    /// resolves it, templates included (or fails where the model fails).
+    fn check_resolved(&self, env: usize) {
+        let Ok(snapshot) = self.store.snapshot(
+            &self.admin,
+            &self.app,
+            &self.envs[env],
+            VersionSelector::Latest,
+        ) else {
+            assert!(self.model.seqs(Some(env)).is_empty(), "snapshot of {env}");
+            return;
+        };
+        let vals = self.model.snapshot(Some(env), u64::MAX);
+        let resolver = snapshot.resolver();
+        for key in KEYS {
+            let got = resolver
+                .resolve_str(&format!("${{values.{key}}}"))
+                .map(|r| r.as_plain().map(str::to_owned))
+                .map_err(|_| ());
+            let want = resolve(&vals, key, &mut Vec::new()).map(Some);
+            assert_eq!(got, want, "{key} resolved in {}", ENVS[env]);
         }
     }
 }

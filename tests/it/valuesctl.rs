@@ -636,4 +636,185 @@ mod walkthrough {
             "a3"
         );
     }
+
+    /// Values that use values: `set --template`, `"template": true` in a
+    /// batch, reads that show the text, resolve, and the refusals.
+    #[test]
+    fn templates() {
+        let c = Ctl {
+            dir: TempDir::new("valuesctl-templates"),
+        };
+        c.ok(&["app", "create", "shop"]);
+        c.ok(&["env", "create", "shop", "prod"]);
+        c.ok(&["set", "shop", "DB_HOST", "db.dev"]);
+        c.ok(&["set", "shop", "DB_HOST", "db.prod", "--env", "prod"]);
+        let out = c.run_with(
+            &["set", "shop", "DB_PASS", "-", "--secret"],
+            Some(KEY),
+            Some(CANARY),
+        );
+        assert!(out.status.success());
+        let url = "pg://app:${values.DB_PASS}@${values.DB_HOST}";
+        c.ok(&["set", "shop", "DATABASE_URL", url, "--template"]);
+        let got = c.ok(&["get", "shop", "DATABASE_URL"]);
+        assert_eq!(
+            (got["value"].as_str(), got["template"].as_bool()),
+            (Some(url), Some(true))
+        );
+        assert_eq!(c.ok(&["get", "shop", "DB_HOST"])["template"], false);
+        let listed = c.ok(&["list", "shop", "--env", "prod"]);
+        let shown = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["key"] == "DATABASE_URL");
+        assert_eq!(shown.unwrap()["template"], true);
+        let resolved = c.ok(&[
+            "resolve",
+            "shop",
+            "prod",
+            "--template",
+            "${values.DATABASE_URL}",
+        ]);
+        assert_eq!(resolved, json!({"value": null, "secret": true}));
+        let out = c.run_with(
+            &[
+                "resolve",
+                "shop",
+                "prod",
+                "--template",
+                "${values.DATABASE_URL}",
+                "--reveal-secrets",
+            ],
+            Some(KEY),
+            None,
+        );
+        let revealed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(revealed["value"], format!("pg://app:{CANARY}@db.prod"));
+        template_refusals(&c);
+    }
+
+    /// The refusals of `templates`, on its store: a cycle, bad syntax, a
+    /// secret template; then a batch and a cycle an override closes.
+    fn template_refusals(c: &Ctl) {
+        c.err(
+            &[
+                "set",
+                "shop",
+                "DB_HOST",
+                "${values.DATABASE_URL}",
+                "--template",
+            ],
+            Some(KEY),
+            "template_cycle",
+        );
+        c.err(
+            &["set", "shop", "BAD", "${values.}", "--template"],
+            Some(KEY),
+            "invalid_template",
+        );
+        let both = c.run_with(
+            &["set", "shop", "BAD", "x", "--template", "--secret"],
+            Some(KEY),
+            None,
+        );
+        assert_eq!(both.status.code(), Some(2), "a usage error");
+
+        let files = TempDir::new("valuesctl-templates-files");
+        let batch = files.path().join("batch.json");
+        std::fs::write(
+            &batch,
+            r#"{"set": {"GREETING": {"value": "hi ${values.DB_HOST}", "template": true}}}"#,
+        )
+        .unwrap();
+        c.ok(&["apply", "shop", batch.to_str().unwrap()]);
+        let greeting = c.ok(&[
+            "resolve",
+            "shop",
+            "prod",
+            "--template",
+            "${values.GREETING}",
+        ]);
+        assert_eq!(greeting, json!({"value": "hi db.prod", "secret": false}));
+        std::fs::write(
+            &batch,
+            r#"{"set": {"X": {"value": "1", "template": true, "secret": true}}}"#,
+        )
+        .unwrap();
+        c.err(
+            &["apply", "shop", batch.to_str().unwrap()],
+            Some(KEY),
+            "invalid_batch",
+        );
+
+        // An override that closes a cycle with App values: found when resolving.
+        c.ok(&["set", "shop", "A", "${values.B}", "--template"]);
+        c.ok(&["set", "shop", "B", "b"]);
+        c.ok(&[
+            "set",
+            "shop",
+            "B",
+            "${values.A}",
+            "--template",
+            "--env",
+            "prod",
+        ]);
+        c.err(
+            &["resolve", "shop", "prod", "--template", "${values.A}"],
+            Some(KEY),
+            "template_cycle",
+        );
+    }
+
+    /// `diff` of versions, of Environments, of an Environment and its App.
+    #[test]
+    fn diff() {
+        let c = Ctl {
+            dir: TempDir::new("valuesctl-diff"),
+        };
+        c.ok(&["app", "create", "shop"]);
+        c.ok(&["env", "create", "shop", "prod"]);
+        c.ok(&["env", "create", "shop", "staging"]);
+        c.ok(&["set", "shop", "HOST", "db"]);
+        c.ok(&["set", "shop", "HOST", "db.prod", "--env", "prod"]);
+        let out = c.run_with(
+            &["set", "shop", "PW", "-", "--secret"],
+            Some(KEY),
+            Some(CANARY),
+        );
+        assert!(out.status.success());
+        c.ok(&["set", "shop", "PW", "-", "--secret", "--env", "staging"]);
+        let versions = c.ok(&["diff", "shop", "a1", "latest"]);
+        assert_eq!(versions["from"], json!({"env": null, "version": "a1"}));
+        let changes = versions["changes"].as_array().unwrap();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            (
+                &changes[0]["key"],
+                &changes[0]["value"],
+                &changes[0]["from"]
+            ),
+            (&json!("PW"), &json!("added"), &Value::Null)
+        );
+        assert_eq!(changes[0]["to"]["is_secret"], true);
+        let envs = c.ok(&["diff", "shop", "env:staging", "env:prod"]);
+        let keys: Vec<(&str, &str)> = envs["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["key"].as_str().unwrap(), c["value"].as_str().unwrap()))
+            .collect();
+        assert_eq!(keys, [("HOST", "changed"), ("PW", "changed")]);
+        assert_eq!(envs["changes"][0]["to"]["value"], "db.prod");
+        let against_app = c.ok(&["diff", "shop", "latest", "env:prod"]);
+        assert_eq!(against_app["changes"].as_array().unwrap().len(), 1);
+        let own = c.ok(&["diff", "shop", "a1", "latest", "--env", "prod"]);
+        assert_eq!(own["to"]["env"], "prod");
+        c.err(&["diff", "shop", "a1", "a99"], Some(KEY), "unknown_version");
+        c.err(
+            &["diff", "shop", "a1", "env:nope"],
+            Some(KEY),
+            "unknown_env",
+        );
+    }
 }

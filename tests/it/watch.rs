@@ -12,7 +12,7 @@ use valueset::model::NewValue;
 use valueset::store::{SetOptions, WatchEvent, WatchOptions, WriteOptions};
 use valueset::{Actor, AppId, Store};
 
-use crate::common::{World, env_opts, key};
+use crate::common::{Spy, World, env_opts, key};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -195,53 +195,19 @@ fn a_watch_ends_with_an_error_when_its_app_is_deleted() -> valueset::Result<()> 
     Ok(())
 }
 
-/// Counts the reads of a memory backend.
-#[derive(Debug, Default)]
-struct Counting {
-    inner: MemoryBackend,
-    reads: std::sync::atomic::AtomicUsize,
-}
-
-impl Backend for Counting {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, valueset::backend::BackendError> {
-        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.get(key)
-    }
-    fn scan(
-        &self,
-        s: &[u8],
-        e: &[u8],
-        r: bool,
-        v: &mut valueset::backend::Visit<'_>,
-    ) -> Result<(), valueset::backend::BackendError> {
-        self.inner.scan(s, e, r, v)
-    }
-    fn apply(
-        &self,
-        batch: valueset::backend::Batch,
-    ) -> Result<(), valueset::backend::BackendError> {
-        self.inner.apply(batch)
-    }
-    fn changes(
-        &self,
-    ) -> Result<Option<Box<dyn valueset::backend::Changes>>, valueset::backend::BackendError> {
-        self.inner.changes()
-    }
-}
-
 /// A watcher with nothing to see waits for a wake-up; it does not read
 /// the store over and over.
 #[test]
 fn an_idle_watcher_waits_instead_of_polling() -> valueset::Result<()> {
-    let backend = Arc::new(Counting::default());
+    let backend = Arc::new(Spy::default());
     let store = Store::builder().backend(Arc::clone(&backend)).build()?;
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
     store.create_app(&admin, &app)?;
     let mut watch = store.watch(&admin, &app, WatchOptions::default())?;
-    let before = backend.reads.load(std::sync::atomic::Ordering::SeqCst);
+    let before = backend.gets();
     assert!(watch.next_timeout(Duration::from_millis(300))?.is_none());
-    let reads = backend.reads.load(std::sync::atomic::Ordering::SeqCst) - before;
+    let reads = backend.gets() - before;
     assert!(reads < 20, "{reads} reads while idle");
     Ok(())
 }
@@ -289,7 +255,11 @@ fn a_watch_is_an_iterator() -> valueset::Result<()> {
                 .unwrap()
         })
     };
-    let event = watch.next().expect("a version")?;
-    assert_eq!(event.version.id, writer.join().unwrap().id);
+    // The watcher blocks in its own thread, so a failed write fails the
+    // test instead of leaving it waiting.
+    let watcher = thread::spawn(move || watch.next());
+    let written = writer.join().unwrap();
+    let event = watcher.join().unwrap().expect("a version")?;
+    assert_eq!(event.version.id, written.id);
     Ok(())
 }
