@@ -91,6 +91,9 @@ enum Command {
         /// The version's comment.
         #[arg(long, default_value = "")]
         comment: String,
+        /// Show what would be written (or the error), and write nothing.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
     },
     /// Set a reference to a secret that lives in a registered secret store.
     SetRef {
@@ -130,6 +133,9 @@ enum Command {
         /// Delete the overrides of an App value too.
         #[arg(long)]
         cascade: bool,
+        /// Show what would be written (or the error), and write nothing.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
     },
     /// Apply a JSON batch as one version: `{"comment"?, "delete_all"?,
     /// "delete"?: [KEY], "set"?: {KEY: {"value", "secret"?, "template"?, "description"?}}}`.
@@ -138,6 +144,9 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         scope: EnvArg,
+        /// Show what would be written (or the error), and write nothing.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
     },
     /// List versions, newest first.
     History {
@@ -180,6 +189,9 @@ enum Command {
         keys: Vec<String>,
         #[arg(long, default_value = "")]
         comment: String,
+        /// Show what would be written (or the error), and write nothing.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
     },
     /// Remove one value from history, for good.
     Purge {
@@ -190,6 +202,10 @@ enum Command {
         scope: EnvArg,
         #[arg(long, default_value = "")]
         comment: String,
+        /// Show the version it would record, the value and the versions it
+        /// would remove it from, and write nothing.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
     },
     /// Resolve a template or a workload file for a deployment.
     Resolve {
@@ -449,6 +465,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             template,
             description,
             comment,
+            dry_run,
         } => {
             let app = AppId::new(app.as_str())?;
             let text = typed.take().unwrap_or_else(|| value.clone());
@@ -464,14 +481,16 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 description: description.clone(),
                 comment: comment.clone(),
                 expect: expected(cli)?,
+                dry_run: *dry_run,
             };
-            json!(store.set(
+            let made = store.set(
                 &actor(cli, Some(&app))?,
                 &app,
                 &Key::new(key.as_str())?,
                 value,
-                options
-            )?)
+                options,
+            )?;
+            version_doc(&made, *dry_run)
         }
         Command::SetRef {
             app,
@@ -518,22 +537,30 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             key,
             scope,
             cascade,
+            dry_run,
         } => {
             let app = AppId::new(app.as_str())?;
             let options = WriteOptions {
                 env: env(scope)?,
                 cascade: *cascade,
                 expect: expected(cli)?,
+                dry_run: *dry_run,
                 ..WriteOptions::default()
             };
-            json!(store.delete(
+            let made = store.delete(
                 &actor(cli, Some(&app))?,
                 &app,
                 &Key::new(key.as_str())?,
-                options
-            )?)
+                options,
+            )?;
+            version_doc(&made, *dry_run)
         }
-        Command::Apply { app, file, scope } => {
+        Command::Apply {
+            app,
+            file,
+            scope,
+            dry_run,
+        } => {
             let app = AppId::new(app.as_str())?;
             let text = read_file(file)?;
             let batch: BatchFile =
@@ -553,9 +580,11 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 env: env(scope)?,
                 comment: batch.comment,
                 expect: expected(cli)?,
+                dry_run: *dry_run,
                 ..WriteOptions::default()
             };
-            json!(store.apply(&actor(cli, Some(&app))?, &app, changes, options)?)
+            let made = store.apply(&actor(cli, Some(&app))?, &app, changes, options)?;
+            version_doc(&made, *dry_run)
         }
         Command::History {
             app,
@@ -606,6 +635,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             scope,
             keys,
             comment,
+            dry_run,
         } => {
             let app = AppId::new(app.as_str())?;
             let keys = if keys.is_empty() {
@@ -621,15 +651,17 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 env: env(scope)?,
                 comment: comment.clone(),
                 expect: expected(cli)?,
+                dry_run: *dry_run,
                 ..WriteOptions::default()
             };
-            json!(store.restore(
+            let made = store.restore(
                 &actor(cli, Some(&app))?,
                 &app,
                 version.parse()?,
                 keys,
-                options
-            )?)
+                options,
+            )?;
+            version_doc(&made, *dry_run)
         }
         Command::Purge {
             app,
@@ -637,6 +669,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             key,
             scope,
             comment,
+            dry_run,
         } => {
             let app = AppId::new(app.as_str())?;
             let version: VersionId = version.parse()?;
@@ -646,13 +679,18 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 expect: expected(cli)?,
                 ..WriteOptions::default()
             };
-            json!(store.purge(
-                &actor(cli, Some(&app))?,
-                &app,
-                version,
-                &Key::new(key.as_str())?,
-                options
-            )?)
+            let (actor, key) = (actor(cli, Some(&app))?, Key::new(key.as_str())?);
+            if *dry_run {
+                let preview = store.purge_preview(&actor, &app, version, &key, options)?;
+                json!({
+                    "dry_run": true,
+                    "version": version_doc(&preview.version, true),
+                    "value": preview.value,
+                    "versions": preview.versions,
+                })
+            } else {
+                json!(store.purge(&actor, &app, version, &key, options)?)
+            }
         }
         Command::Resolve {
             app,
@@ -808,6 +846,17 @@ fn actor(cli: &Cli, app: Option<&AppId>) -> Result<Actor, Failure> {
 /// `--expect`, parsed.
 fn expected(cli: &Cli) -> Result<Option<VersionId>, Failure> {
     Ok(cli.expect.as_deref().map(str::parse).transpose()?)
+}
+
+/// A version as the commands that make one print it; a dry run's has no
+/// id (nothing was made) and says `"dry_run": true`.
+fn version_doc(version: &valueset::model::VersionInfo, dry_run: bool) -> Value {
+    let mut doc = json!(version);
+    if dry_run && let Some(map) = doc.as_object_mut() {
+        map.remove("id");
+        map.insert("dry_run".into(), Value::Bool(true));
+    }
+    doc
 }
 
 /// A side of `diff`: `env:NAME` (that Environment's latest), or a version

@@ -100,6 +100,9 @@ pub(crate) struct Commit {
     pub(crate) result_of: Option<ResultOf>,
     pub(crate) source: Option<VersionId>,
     pub(crate) comment: String,
+    /// Check and work the change out, and return the version it would
+    /// make, without storing anything.
+    pub(crate) dry_run: bool,
 }
 
 /// The change worked out key by key, before anything is stored.
@@ -141,15 +144,30 @@ pub(crate) fn commit(
 ) -> Result<VersionInfo, Error> {
     let seq = meta.next_seq;
     let mut draft = plan(ctx, scope, seq, commit.planned, commit.cascade)?;
+    let result_of = commit
+        .result_of
+        .unwrap_or_else(|| result_of(scope.env.is_some(), &draft.change));
+    if commit.dry_run {
+        if !draft.puts.is_empty() {
+            ctx.secrets.check_can_store()?;
+        }
+        return Ok(preview(
+            ctx,
+            scope,
+            seq,
+            commit.comment,
+            result_of,
+            commit.source,
+            draft.change,
+        ));
+    }
     let mut batch = Batch::new();
     let stored = seal(ctx, scope, seq, &mut draft, &mut batch)?;
     let record = VersionRecord {
         created_at: ctx.now,
         created_by: ctx.actor.to_owned(),
         comment: commit.comment,
-        result_of: commit
-            .result_of
-            .unwrap_or_else(|| result_of(scope.env.is_some(), &draft.change)),
+        result_of,
         source: commit.source,
         parent: chain_head(scope, meta),
         entries: encode(scope, seq, &draft, &mut batch),
@@ -158,6 +176,31 @@ pub(crate) fn commit(
     let id = finish(&mut batch, scope, meta, seq, &record);
     write(ctx, batch, &stored)?;
     Ok(super::info_from(id, record, None))
+}
+
+/// The version a dry run would make: its id is the one it would take if
+/// nothing else were written first.
+fn preview(
+    ctx: Ctx<'_>,
+    scope: Scope<'_>,
+    seq: u64,
+    comment: String,
+    result_of: ResultOf,
+    source: Option<VersionId>,
+    change: Vec<Change>,
+) -> VersionInfo {
+    let id = scope.new_id(seq);
+    let record = VersionRecord {
+        created_at: ctx.now,
+        created_by: ctx.actor.to_owned(),
+        comment,
+        result_of,
+        change,
+        source,
+        parent: [0; 32],
+        entries: [0; 32],
+    };
+    super::info_from(id, record, None)
 }
 
 /// Step 1: checks and works out every key; nothing is stored.

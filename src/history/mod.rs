@@ -29,7 +29,7 @@ mod templates;
 pub(crate) mod verify;
 
 pub(crate) use commit::{Commit, Ctx, Plan, Planned, commit};
-pub(crate) use purge::purge;
+pub(crate) use purge::{Purge, Removed, purge};
 pub(crate) use restore::plan_restore;
 pub(crate) use stores::SecretStores;
 
@@ -69,6 +69,14 @@ impl Scope<'_> {
         match self.diverged_at() {
             Some(d) if seq >= d => VersionId::env(seq),
             _ => VersionId::app(seq),
+        }
+    }
+
+    /// The id a new version at `seq` of this level takes.
+    pub(crate) fn new_id(&self, seq: u64) -> VersionId {
+        match self.env {
+            Some(_) => VersionId::env(seq),
+            None => VersionId::app(seq),
         }
     }
 

@@ -13,30 +13,54 @@ use super::chain::{chain_head, entries_digest, finish};
 use super::commit::Ctx;
 use super::{Reader, Scope, is_purged};
 
-/// Purges the value of `key` introduced at `seq` in `scope`: checks that
-/// the purge is allowed, then drops the content in one batch.
+/// A purge to make: the version that introduced the value, and the key.
+#[derive(Debug)]
+pub(crate) struct Purge<'a> {
+    pub(crate) seq: u64,
+    pub(crate) id: VersionId,
+    pub(crate) key: &'a Key,
+    pub(crate) comment: String,
+    /// Check and work the purge out without writing anything.
+    pub(crate) dry_run: bool,
+}
+
+/// What a purge removes (or, in a dry run, would remove).
+#[derive(Debug)]
+pub(crate) struct Removed {
+    /// The entry that introduced the value, as it is before the purge.
+    pub(crate) entry: Entry,
+    /// The sequence numbers from which (inclusive) to which (exclusive)
+    /// the value is the key's value at its level.
+    pub(crate) spans: Vec<(u64, u64)>,
+}
+
+/// Purges the value of `purge.key` introduced at `purge.seq` in `scope`:
+/// checks that the purge is allowed, then drops the content in one batch.
+/// Returns the version that records it (in a dry run, the version it
+/// would record) and what it removed.
 pub(crate) fn purge(
     ctx: Ctx<'_>,
     scope: Scope<'_>,
     meta: &AppMeta,
-    seq: u64,
-    id: VersionId,
-    key: &Key,
-    comment: String,
-) -> Result<VersionInfo, Error> {
+    purge: Purge<'_>,
+) -> Result<(VersionInfo, Removed), Error> {
     let reader = Reader {
         backend: ctx.backend,
     };
+    let (seq, key) = (purge.seq, purge.key);
     let prefix = codec::history_prefix(scope.app, scope.env_id());
     let history = reader.key_history(&prefix, key)?;
-    let entry = check(&history, seq, id, key)?;
+    let entry = check(&history, seq, purge.id, key)?.clone();
     let managed = match &entry.state {
         State::Managed { store, reference } => Some((store.clone(), reference.clone())),
         _ => None,
     };
     let mut batch = Batch::new();
-    for (s, e) in &history {
+    let mut spans = Vec::new();
+    for (i, (s, e)) in history.iter().enumerate() {
         if e.introduced == seq && e.is_live() {
+            let until = history.get(i + 1).map_or(u64::MAX, |(next, _)| *next);
+            spans.push((*s, until));
             // The content goes; the digest and what the record committed
             // to stay, so the history still verifies.
             let purged = Entry {
@@ -49,17 +73,22 @@ pub(crate) fn purge(
     let record = VersionRecord {
         created_at: ctx.now,
         created_by: ctx.actor.to_owned(),
-        comment,
+        comment: purge.comment,
         result_of: if scope.env.is_some() {
             ResultOf::EnvValueSetVersionPurge
         } else {
             ResultOf::AppValueSetVersionPurge
         },
         change: Vec::new(),
-        source: Some(id),
+        source: Some(purge.id),
         parent: chain_head(scope, meta),
         entries: entries_digest(Vec::new()),
     };
+    let removed = Removed { entry, spans };
+    if purge.dry_run {
+        let id = scope.new_id(meta.next_seq);
+        return Ok((super::info_from(id, record, None), removed));
+    }
     let new_id = finish(&mut batch, scope, meta, meta.next_seq, &record);
     // The history no longer refers to the secret; it is the library's to
     // delete: in the same batch when it is in the built-in store.
@@ -69,7 +98,7 @@ pub(crate) fn purge(
     if let Some((store, reference)) = after {
         ctx.secrets.get(&store)?.delete(&reference)?;
     }
-    Ok(super::info_from(new_id, record, None))
+    Ok((super::info_from(new_id, record, None), removed))
 }
 
 /// The entry that introduced the value at `seq`, if a purge may remove it:

@@ -50,6 +50,19 @@ impl SecretStores {
         }
     }
 
+    /// Whether a new secret could be stored now, as far as can be known
+    /// without storing one (for a dry run): the built-in store needs its
+    /// master key; another managed store must be writable.
+    pub(crate) fn check_can_store(&self) -> Result<(), SecretStoreError> {
+        match &self.builtin_managed {
+            Some(builtin) => builtin.check_unlocked(),
+            None if self.managed.is_writable() => Ok(()),
+            None => Err(SecretStoreError::ReadOnly {
+                store: self.managed.id().to_owned(),
+            }),
+        }
+    }
+
     /// The store with this id.
     pub(crate) fn get(&self, id: &str) -> Result<&Arc<dyn SecretStore>, SecretStoreError> {
         self.by_id

@@ -4,6 +4,7 @@
 
 mod actor;
 mod diff;
+mod preview;
 mod time;
 mod version;
 
@@ -15,6 +16,7 @@ use crate::secret::{Secret, SecretRef};
 
 pub use actor::{Actor, AppRole, MAX_ACTOR_NAME_LEN, OrgRole};
 pub use diff::{Diff, DiffEnd, KeyDiff, ValueChange};
+pub use preview::PurgePreview;
 pub use time::{Clock, SystemClock, Timestamp};
 pub use version::{Change, ChangeOp, ResultOf, Version, VersionId, VersionInfo, VersionSelector};
 

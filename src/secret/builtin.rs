@@ -55,6 +55,12 @@ impl BuiltinSecretStore {
         Ok(SecretRef::new(name))
     }
 
+    /// Whether the store has its master key, so it can seal and open.
+    pub(crate) fn check_unlocked(&self) -> Result<(), SecretStoreError> {
+        let guard = self.key.read().unwrap_or_else(PoisonError::into_inner);
+        guard.as_ref().map(|_| ()).ok_or_else(Self::locked)
+    }
+
     /// Every stored secret decrypted with the current key and sealed again
     /// under `new`, as one batch to apply.
     pub(crate) fn reseal_all(&self, new: &MasterKey) -> Result<Batch, SecretStoreError> {

@@ -16,6 +16,8 @@ pub struct SetOptions {
     pub comment: String,
     /// Refuse with [`Error::Conflict`](crate::Error::Conflict) unless this is the current version.
     pub expect: Option<VersionId>,
+    /// Check the change without writing it, as [`WriteOptions::dry_run`].
+    pub dry_run: bool,
 }
 
 /// Options of [`Store::delete`](crate::Store::delete), [`Store::describe`](crate::Store::describe), [`Store::apply`](crate::Store::apply),
@@ -31,6 +33,11 @@ pub struct WriteOptions {
     pub comment: String,
     /// Refuse with [`Error::Conflict`](crate::Error::Conflict) unless this is the current version.
     pub expect: Option<VersionId>,
+    /// Check and work the change out without writing anything (guide:
+    /// [Dry run](crate::_documentation::guide#dry-run)): the result is the
+    /// version the change would make, or the error it would give. Its id
+    /// is the one it would take if nothing else were written first.
+    pub dry_run: bool,
 }
 
 /// Options of [`Store::history`](crate::Store::history).

@@ -173,7 +173,7 @@ pub(super) fn snapshot_value(key: Key, is_override: bool, entry: Entry) -> Snaps
 
 /// A read view of an entry; `None` when its content was purged (or it is a
 /// deletion).
-fn view(key: Key, source: Source, entry: Entry) -> Option<ValueView> {
+pub(super) fn view(key: Key, source: Source, entry: Entry) -> Option<ValueView> {
     let template = matches!(entry.state, State::Template(_));
     let content = match entry.state {
         State::Deleted | State::Purged => return None,

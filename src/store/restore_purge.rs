@@ -2,11 +2,15 @@
 //! new version; [`Store::purge`] removes one value from history for good.
 
 use crate::access::Action;
+use crate::codec;
 use crate::error::Error;
-use crate::history::{self, Commit, Scope};
+use crate::history::{self, Commit, Purge, Removed, Scope};
 use crate::id::{AppId, Key};
-use crate::model::{Actor, ResultOf, VersionId, VersionInfo, VersionSelector};
+use crate::model::{
+    Actor, PurgePreview, ResultOf, Source, VersionId, VersionInfo, VersionSelector,
+};
 
+use super::read::view;
 use super::{MAX_COMMENT_LEN, RestoreKeys, Store, WriteOptions, check_len, retrying};
 
 impl Store {
@@ -57,6 +61,7 @@ impl Store {
                 result_of: Some(result_of),
                 source: Some(target_id),
                 comment: String::new(),
+                dry_run: false,
             };
             let metas = (&meta, env_meta.as_ref());
             self.commit_locked(actor, app, metas, commit, options.clone())
@@ -89,8 +94,62 @@ impl Store {
         key: &Key,
         options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
+        let (info, _) = self.purge_with(actor, app, version, key, &options)?;
+        if !options.dry_run {
+            self.compact_storage()?;
+        }
+        Ok(info)
+    }
+
+    /// What [`purge`](Self::purge) would do, without doing it (guide:
+    /// [Dry run](crate::_documentation::guide#dry-run)): the version it
+    /// would record, the value it would remove, and the versions of the
+    /// level's history that hold that value. Nothing is written.
+    ///
+    /// # Errors
+    ///
+    /// The errors [`purge`](Self::purge) would give.
+    // Options by value, as every write takes them.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn purge_preview(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        version: VersionId,
+        key: &Key,
+        options: WriteOptions,
+    ) -> Result<PurgePreview, Error> {
+        let options = WriteOptions {
+            dry_run: true,
+            ..options
+        };
+        let (info, (removed, versions)) = self.purge_with(actor, app, version, key, &options)?;
+        let source = if options.env.is_some() {
+            Source::Env
+        } else {
+            Source::App
+        };
+        let value = view(key.clone(), source, removed.entry)
+            .ok_or_else(|| Error::from(codec::corrupted("a value to purge")))?;
+        Ok(PurgePreview {
+            version: info,
+            value,
+            versions,
+        })
+    }
+
+    /// A purge, or its dry run: the version it records and what it removes,
+    /// with the versions that hold the value (found in a dry run only).
+    fn purge_with(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        version: VersionId,
+        key: &Key,
+        options: &WriteOptions,
+    ) -> Result<(VersionInfo, (Removed, Vec<VersionId>)), Error> {
         check_len(|| "comment".to_owned(), &options.comment, MAX_COMMENT_LEN)?;
-        let info = retrying(|| {
+        retrying(|| {
             let _guard = self.lock();
             let (meta, env_meta) =
                 self.open_scope(actor, Action::Purge, app, options.env.as_ref())?;
@@ -99,11 +158,33 @@ impl Store {
                 env: options.env.as_ref().zip(env_meta.as_ref()),
             };
             self.check_expect(scope, options.expect)?;
-            let seq = self.reader().resolve(scope, VersionSelector::Id(version))?;
-            let comment = options.comment.clone();
-            history::purge(self.ctx(actor), scope, &meta, seq, version, key, comment)
-        })?;
-        self.compact_storage()?;
-        Ok(info)
+            let reader = self.reader();
+            let seq = reader.resolve(scope, VersionSelector::Id(version))?;
+            let purge = Purge {
+                seq,
+                id: version,
+                key,
+                comment: options.comment.clone(),
+                dry_run: options.dry_run,
+            };
+            let (info, removed) = history::purge(self.ctx(actor), scope, &meta, purge)?;
+            let versions = if options.dry_run {
+                reader
+                    .seqs(scope, u64::MAX, usize::MAX)?
+                    .into_iter()
+                    .rev()
+                    .filter(|s| {
+                        removed
+                            .spans
+                            .iter()
+                            .any(|(from, to)| (*from..*to).contains(s))
+                    })
+                    .map(|s| scope.id_for(s))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok((info, (removed, versions)))
+        })
     }
 }

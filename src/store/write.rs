@@ -85,6 +85,7 @@ impl Store {
                 cascade: false,
                 comment: options.comment,
                 expect: options.expect,
+                dry_run: options.dry_run,
             },
         )
     }
@@ -237,6 +238,7 @@ impl Store {
             result_of,
             source: None,
             comment: String::new(),
+            dry_run: false,
         };
         self.commit_locked(actor, app, (&meta, env_meta.as_ref()), commit, options)
     }
@@ -266,6 +268,7 @@ impl Store {
         };
         self.check_expect(scope, options.expect)?;
         commit.comment = options.comment;
+        commit.dry_run = options.dry_run;
         history::commit(self.ctx(actor), scope, meta, commit)
     }
 
@@ -288,6 +291,7 @@ impl Store {
                 result_of: None,
                 source: None,
                 comment: String::new(),
+                dry_run: false,
             };
             let metas = (&meta, env_meta.as_ref());
             self.commit_locked(actor, app, metas, commit, options.clone())

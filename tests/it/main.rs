@@ -14,6 +14,7 @@ mod common;
 mod concurrency;
 mod crash;
 mod diff;
+mod dry_run;
 mod durability;
 mod erasure;
 mod fuzz_regressions;

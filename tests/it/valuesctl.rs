@@ -817,4 +817,55 @@ mod walkthrough {
             "unknown_env",
         );
     }
+
+    /// `--dry-run` on the commands that change values: what would be
+    /// written, or the error, and the store unchanged.
+    #[test]
+    fn dry_runs_write_nothing() {
+        let c = Ctl {
+            dir: TempDir::new("valuesctl-dry-run"),
+        };
+        c.ok(&["app", "create", "shop"]);
+        c.ok(&["env", "create", "shop", "prod"]);
+        c.ok(&["set", "shop", "A", "1"]);
+        c.ok(&["set", "shop", "A", "2"]);
+        c.ok(&["set", "shop", "A", "prod", "--env", "prod"]);
+        let history = || c.ok(&["history", "shop"]);
+        let before = history();
+        let restore = c.ok(&["restore", "shop", "a1", "--dry-run"]);
+        assert_eq!(restore["dry_run"], true);
+        assert!(restore.get("id").is_none());
+        assert_eq!(restore["source_version"], "a1");
+        assert_eq!(restore["change"][0]["key"], "A");
+        let purge = c.ok(&["purge", "shop", "a1", "A", "--dry-run"]);
+        assert_eq!(purge["dry_run"], true);
+        assert_eq!(purge["versions"], json!(["a1"]));
+        assert_eq!(purge["value"]["value"], "1");
+        assert!(purge["version"].get("id").is_none());
+        let set = c.ok(&["set", "shop", "B", "x", "--dry-run"]);
+        assert_eq!(set["change"][0]["op"], "add");
+        c.err(
+            &["delete", "shop", "A", "--dry-run"],
+            Some(KEY),
+            "overridden_in_envs",
+        );
+        c.err(
+            &["purge", "shop", "a2", "A", "--dry-run"],
+            Some(KEY),
+            "purge_current_value",
+        );
+        let files = TempDir::new("valuesctl-dry-run-files");
+        let batch = files.path().join("batch.json");
+        std::fs::write(&batch, r#"{"set": {"C": {"value": "c"}}, "delete": ["A"]}"#).unwrap();
+        c.err(
+            &["apply", "shop", batch.to_str().unwrap(), "--dry-run"],
+            Some(KEY),
+            "overridden_in_envs",
+        );
+        std::fs::write(&batch, r#"{"set": {"C": {"value": "c"}}}"#).unwrap();
+        let apply = c.ok(&["apply", "shop", batch.to_str().unwrap(), "--dry-run"]);
+        assert_eq!(apply["change"][0]["key"], "C");
+        assert_eq!(history(), before, "a dry run wrote");
+        assert!(c.ok(&["list", "shop"]).as_array().unwrap().len() == 1);
+    }
 }
