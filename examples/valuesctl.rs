@@ -31,7 +31,9 @@ use valueset::secret::SecretRef;
 use valueset::store::{
     ChangeSet, DiffSide, HistoryOptions, RestoreKeys, SetOptions, WatchOptions, WriteOptions,
 };
-use valueset::{Actor, AppId, EnvId, Error, Key, MasterKey, Secret, Store, Template, VersionId};
+use valueset::{
+    Actor, AppId, EnvId, Error, Key, MasterKey, Secret, Store, TagName, Template, VersionId,
+};
 
 /// valueset from the command line: every command prints JSON.
 #[derive(Debug, Parser)]
@@ -168,6 +170,22 @@ enum Command {
         app: String,
         from: String,
         to: String,
+        #[command(flatten)]
+        scope: EnvArg,
+    },
+    /// Name a version: point the tag NAME of the App's history (ENV's with
+    /// --env) at VERSION, creating or moving it. A tag then stands in for
+    /// a version anywhere.
+    Tag {
+        app: String,
+        version: String,
+        name: String,
+        #[command(flatten)]
+        scope: EnvArg,
+    },
+    /// List the tags of the App's history (ENV's with --env).
+    Tags {
+        app: String,
         #[command(flatten)]
         scope: EnvArg,
     },
@@ -612,6 +630,22 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             let (from, to) = (diff_side(from, env.as_ref())?, diff_side(to, env.as_ref())?);
             json!(store.diff(&actor(cli, Some(&app))?, &app, &from, &to)?)
         }
+        Command::Tag {
+            app,
+            version,
+            name,
+            scope,
+        } => {
+            let app = AppId::new(app.as_str())?;
+            let env = env(scope)?;
+            let name = TagName::new(name.as_str())?;
+            let actor = actor(cli, Some(&app))?;
+            json!(store.tag(&actor, &app, env.as_ref(), version.parse()?, &name)?)
+        }
+        Command::Tags { app, scope } => {
+            let app = AppId::new(app.as_str())?;
+            json!(store.tags(&actor(cli, Some(&app))?, &app, env(scope)?.as_ref())?)
+        }
         Command::Show {
             app,
             version,
@@ -687,6 +721,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                     "version": version_doc(&preview.version, true),
                     "value": preview.value,
                     "versions": preview.versions,
+                    "tags": preview.tags,
                 })
             } else {
                 json!(store.purge(&actor, &app, version, &key, options)?)

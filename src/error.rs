@@ -11,7 +11,7 @@
 use crate::access::{Action, Forbidden};
 use crate::backend::BackendError;
 use crate::codec::Corrupted;
-use crate::id::{AppId, EnvId, Key};
+use crate::id::{AppId, EnvId, Key, TagName};
 pub use crate::id::{IdKind, InvalidInput};
 use crate::model::VersionId;
 use crate::placeholder::ParseErrors;
@@ -204,17 +204,26 @@ pub enum NotFound {
         /// The Environment whose history was asked.
         env: Option<EnvId>,
     },
+    /// No tag with this name in this history.
+    #[error("unknown tag `{tag}`{}", in_scope(env.as_ref()))]
+    Tag {
+        /// The tag.
+        tag: TagName,
+        /// The Environment whose history was asked.
+        env: Option<EnvId>,
+    },
 }
 
 impl NotFound {
-    /// The stable code: `unknown_app`, `unknown_env`, `unknown_key` or
-    /// `unknown_version`.
+    /// The stable code: `unknown_app`, `unknown_env`, `unknown_key`,
+    /// `unknown_version` or `unknown_tag`.
     pub fn code(&self) -> &'static str {
         match self {
             NotFound::App { .. } => "unknown_app",
             NotFound::Env { .. } => "unknown_env",
             NotFound::Key { .. } => "unknown_key",
             NotFound::Version { .. } => "unknown_version",
+            NotFound::Tag { .. } => "unknown_tag",
         }
     }
 }

@@ -136,7 +136,7 @@ mod text;
 
 pub use crypto::MasterKey;
 pub use error::{Error, Result};
-pub use id::{AppId, EnvId, Key};
+pub use id::{AppId, EnvId, Key, TagName};
 pub use model::{Actor, VersionId};
 pub use placeholder::Template;
 pub use resolve::Resolved;

@@ -12,9 +12,10 @@
 //! | `H` app 0 2 env 0 key 0 seq | `Entry`: the override of key from seq on |
 //! | `O` app 0 key 0 env | empty: env overrides key now |
 //! | `K` app 0 1 key, `K` app 0 2 env 0 key | empty: key has entries at that level |
+//! | `G` app 0 1 tag, `G` app 0 2 env 0 tag | `TagRecord`: a tag of that level's history |
 #![warn(clippy::indexing_slicing)]
 
-use crate::id::{AppId, EnvId, Key};
+use crate::id::{AppId, EnvId, Key, TagName};
 
 use super::{Corrupted, corrupted};
 
@@ -153,7 +154,7 @@ pub(crate) fn override_index_range(app: &AppId, key: &Key) -> (Vec<u8>, Vec<u8>,
 /// Every key of `app`, of any table.
 pub(crate) fn app_ranges(app: &AppId) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut ranges = vec![(app_key(app), successor(&app_key(app)))];
-    for tag in [b'N', b'V', b'W', b'H', b'O', b'K'] {
+    for tag in [b'N', b'V', b'W', b'H', b'O', b'K', b'G'] {
         let mut start = key_with(tag, &[app.as_str().as_bytes()]);
         start.push(0);
         let end = successor(&start);
@@ -169,12 +170,30 @@ pub(crate) fn env_ranges(app: &AppId, env: &EnvId) -> Vec<(Vec<u8>, Vec<u8>)> {
     versions.push(0);
     let history = history_prefix(app, Some(env));
     let index = key_index_prefix(app, Some(env));
+    let tags = tags_prefix(app, Some(env));
     vec![
         (meta.clone(), successor(&meta)),
         (versions.clone(), successor(&versions)),
         (history.clone(), successor(&history)),
         (index.clone(), successor(&index)),
+        (tags.clone(), successor(&tags)),
     ]
+}
+
+/// The prefix of one level's tags.
+pub(crate) fn tags_prefix(app: &AppId, env: Option<&EnvId>) -> Vec<u8> {
+    let mut k = history_prefix(app, env);
+    if let Some(first) = k.first_mut() {
+        *first = b'G';
+    }
+    k
+}
+
+/// Where a level's tag `name` is.
+pub(crate) fn tag_key(app: &AppId, env: Option<&EnvId>, name: &TagName) -> Vec<u8> {
+    let mut k = tags_prefix(app, env);
+    k.extend_from_slice(name.as_str().as_bytes());
+    k
 }
 
 /// The smallest key greater than every key that starts with `prefix`.

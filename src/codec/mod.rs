@@ -19,6 +19,22 @@ const TAG_APP: u8 = 1;
 const TAG_ENV: u8 = 2;
 const TAG_VERSION: u8 = 3;
 const TAG_ENTRY: u8 = 4;
+const TAG_TAG: u8 = 5;
+
+/// A tag of one level's history: every version it has named, oldest first;
+/// the last is the one it names now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TagRecord {
+    pub(crate) moves: Vec<TagMove>,
+}
+
+/// One placing of a tag: the version, when, and by whom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TagMove {
+    pub(crate) seq: u64,
+    pub(crate) at: Timestamp,
+    pub(crate) by: String,
+}
 
 /// An App's bookkeeping.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -360,6 +376,39 @@ impl Entry {
     }
 }
 
+impl TagRecord {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(TAG_TAG);
+        w.u32(u32::try_from(self.moves.len()).unwrap_or(u32::MAX));
+        for m in &self.moves {
+            w.u64(m.seq);
+            w.i64(m.at.as_millis());
+            w.str(&m.by);
+        }
+        w.finish()
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Corrupted> {
+        let mut r = Reader::new(bytes, TAG_TAG, "a tag record")?;
+        let n = r.u32()?;
+        let mut moves = Vec::new();
+        for _ in 0..n {
+            moves.push(TagMove {
+                seq: r.u64()?,
+                at: Timestamp::from_millis(r.i64()?),
+                by: r.str()?,
+            });
+        }
+        r.end()?;
+        Ok(TagRecord { moves })
+    }
+
+    /// The sequence number the tag names now.
+    pub(crate) fn current(&self) -> Option<u64> {
+        self.moves.last().map(|m| m.seq)
+    }
+}
+
 /// Decodes any record by its tag, for the fuzz target: `Ok` names the kind.
 #[doc(hidden)]
 pub fn decode_any(bytes: &[u8]) -> Result<&'static str, Corrupted> {
@@ -368,6 +417,7 @@ pub fn decode_any(bytes: &[u8]) -> Result<&'static str, Corrupted> {
         Some(&TAG_ENV) => EnvMeta::decode(bytes).map(|_| "env"),
         Some(&TAG_VERSION) => VersionRecord::decode(bytes).map(|_| "version"),
         Some(&TAG_ENTRY) => Entry::decode(bytes).map(|_| "entry"),
+        Some(&TAG_TAG) => TagRecord::decode(bytes).map(|_| "tag"),
         _ => Err(corrupted("a record")),
     }
 }
@@ -422,6 +472,24 @@ mod tests {
             last_hash: [5; 32],
         };
         assert_eq!(EnvMeta::decode(&m.encode()).unwrap(), m);
+        let t = TagRecord {
+            moves: vec![
+                TagMove {
+                    seq: 3,
+                    at: Timestamp::from_millis(10),
+                    by: "alice".into(),
+                },
+                TagMove {
+                    seq: 9,
+                    at: Timestamp::from_millis(11),
+                    by: "bob".into(),
+                },
+            ],
+        };
+        let bytes = t.encode();
+        assert_eq!(TagRecord::decode(&bytes).unwrap(), t);
+        assert_eq!(decode_any(&bytes), Ok("tag"));
+        assert_eq!(t.current(), Some(9));
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub(crate) mod diff;
 mod purge;
 mod restore;
 mod stores;
+mod tags;
 mod templates;
 pub(crate) mod verify;
 
@@ -32,6 +33,7 @@ pub(crate) use commit::{Commit, Ctx, Plan, Planned, commit};
 pub(crate) use purge::{Purge, Removed, purge};
 pub(crate) use restore::plan_restore;
 pub(crate) use stores::SecretStores;
+pub(crate) use tags::place_tag;
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -288,17 +290,32 @@ impl Reader<'_> {
     ///
     /// # Errors
     ///
-    /// [`NotFound::Version`] when the history has no such version.
+    /// [`NotFound::Version`] when the history has no such version;
+    /// [`NotFound::Tag`] when it has no such tag.
     pub(crate) fn resolve(
         &self,
         scope: Scope<'_>,
-        selector: VersionSelector,
+        selector: &VersionSelector,
     ) -> Result<u64, Error> {
         match selector {
+            VersionSelector::Tag(name) => {
+                let unknown = || NotFound::Tag {
+                    tag: name.clone(),
+                    env: scope.env_id().cloned(),
+                };
+                let seq = self
+                    .tag(scope, name)?
+                    .and_then(|t| t.current())
+                    .ok_or_else(unknown)?;
+                if !self.exists(scope, seq)? {
+                    return Err(unknown().into());
+                }
+                Ok(seq)
+            }
             VersionSelector::Latest => self.latest(scope)?.ok_or_else(|| scope.unknown("latest")),
             VersionSelector::Id(id) => {
                 let seq = id.seq();
-                if scope.id_for(seq) != id || !self.exists(scope, seq)? {
+                if scope.id_for(seq) != *id || !self.exists(scope, seq)? {
                     return Err(scope.unknown(&id.to_string()));
                 }
                 Ok(seq)

@@ -32,7 +32,7 @@ pub enum InvalidInput {
     },
     /// A version id that does not parse (ids look like `a12` or `e7`).
     #[error(
-        "invalid version id `{}`: ids look like `a12` or `e7`, or use `latest`",
+        "invalid version `{}`: use an id such as `a12` or `e7`, `latest`, or a tag",
         Shown(input)
     )]
     Version {
@@ -86,6 +86,14 @@ pub enum InvalidInput {
         /// The rule it broke.
         rule: &'static str,
     },
+    /// A tag name broke its rule.
+    #[error("invalid tag `{}`: {rule}", Shown(input))]
+    Tag {
+        /// The rejected input.
+        input: String,
+        /// The rule it broke.
+        rule: &'static str,
+    },
     /// A template depth limit out of range.
     #[error("invalid template depth {depth}: give 1 to {max}")]
     TemplateDepth {
@@ -99,8 +107,8 @@ pub enum InvalidInput {
 impl InvalidInput {
     /// The stable code of this error: `invalid_id`, `invalid_key`,
     /// `invalid_namespace`, `invalid_version`, `value_too_long`,
-    /// `invalid_master_key`, `too_long`, `invalid_actor`, `empty_batch` or
-    /// `invalid_template_depth`.
+    /// `invalid_master_key`, `too_long`, `invalid_actor`, `empty_batch`,
+    /// `invalid_template_depth` or `invalid_tag`.
     pub fn code(&self) -> &'static str {
         match self {
             InvalidInput::Id { .. } => "invalid_id",
@@ -113,6 +121,7 @@ impl InvalidInput {
             InvalidInput::Actor { .. } => "invalid_actor",
             InvalidInput::EmptyBatch => "empty_batch",
             InvalidInput::TemplateDepth { .. } => "invalid_template_depth",
+            InvalidInput::Tag { .. } => "invalid_tag",
         }
     }
 }

@@ -142,6 +142,52 @@ string_newtype!(
     check_key
 );
 
+string_newtype!(
+    /// A tag: a name for a version of one level (guide: [Tags](crate::_documentation::guide#tags)).
+    /// `^[A-Za-z0-9._-]+$`, 1 to 128 bytes, and not a name that reads as a
+    /// version (`latest`, `a12`, `e7`), so that wherever a version is
+    /// asked for, a tag can stand in for it.
+    ///
+    /// ```
+    /// use valueset::TagName;
+    ///
+    /// assert!(TagName::new("release-42").is_ok());
+    /// assert!(TagName::new("a12").is_err());
+    /// # Ok::<(), valueset::Error>(())
+    /// ```
+    TagName,
+    check_tag
+);
+
+/// The longest tag, in bytes.
+pub const MAX_TAG_LEN: usize = 128;
+
+fn check_tag(s: &str) -> Result<(), InvalidInput> {
+    let fail = |rule| InvalidInput::Tag {
+        input: s.to_owned(),
+        rule,
+    };
+    if s.is_empty() {
+        return Err(fail("must not be empty"));
+    }
+    if s.len() > MAX_TAG_LEN {
+        return Err(fail("at most 128 bytes"));
+    }
+    if !s.bytes().all(is_key_byte) {
+        return Err(fail("only letters, digits, `.`, `_` and `-`"));
+    }
+    let reads_as_version = s == "latest"
+        || s.split_at_checked(1).is_some_and(|(kind, digits)| {
+            matches!(kind, "a" | "e")
+                && !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+        });
+    if reads_as_version {
+        return Err(fail("must not read as a version (`latest`, `a12`, `e7`)"));
+    }
+    Ok(())
+}
+
 fn check_app_id(s: &str) -> Result<(), InvalidInput> {
     check_id(s, IdKind::App)
 }
@@ -235,6 +281,30 @@ mod tests {
         }
         for bad in ["", "a b", "a/b", "ä", "${x}", &"k".repeat(257)] {
             assert!(Key::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tags_follow_the_pattern() {
+        for ok in [
+            "stable",
+            "release-42",
+            "v1.2",
+            "a",
+            "e",
+            "a1b",
+            "ab12",
+            "A1",
+            &"t".repeat(128),
+        ] {
+            assert!(TagName::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "latest", "a1", "e12", "a007", "x y", &"t".repeat(129)] {
+            assert_eq!(
+                TagName::new(bad).unwrap_err().code(),
+                "invalid_tag",
+                "{bad}"
+            );
         }
     }
 

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{ValueView, VersionId, VersionInfo};
+use super::{Tag, ValueView, VersionId, VersionInfo};
 
 /// What [`Store::purge_preview`](crate::Store::purge_preview) finds a purge
 /// would do. Nothing was written to find it.
@@ -18,4 +18,6 @@ pub struct PurgePreview {
     /// The versions of the level's history whose values hold it, oldest
     /// first: after the purge, each shows the key as purged.
     pub versions: Vec<VersionId>,
+    /// The level's tags that name one of those versions.
+    pub tags: Vec<Tag>,
 }

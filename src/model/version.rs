@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-use crate::id::{InvalidInput, Key};
+use crate::id::{InvalidInput, Key, TagName};
 
 use super::{SnapshotValue, Timestamp};
 
@@ -21,13 +21,15 @@ pub struct VersionId {
     env: bool,
 }
 
-/// A version named by id, or the latest one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A version named by id, by tag, or the latest one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum VersionSelector {
     /// The newest version of the history.
     Latest,
     /// A version by id.
     Id(VersionId),
+    /// The version a tag of the history names (guide: [Tags](crate::_documentation::guide#tags)).
+    Tag(TagName),
 }
 
 /// What made a version (guide: [Value set versions](crate::_documentation::guide#value-set-versions)).
@@ -172,13 +174,18 @@ impl Serialize for VersionId {
 impl FromStr for VersionSelector {
     type Err = InvalidInput;
 
-    /// `latest`, or a version id.
+    /// `latest`, a version id, or a tag.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::Version`] for text that is none of them.
     fn from_str(s: &str) -> Result<Self, InvalidInput> {
         if s == "latest" {
-            Ok(VersionSelector::Latest)
-        } else {
-            s.parse().map(VersionSelector::Id)
+            return Ok(VersionSelector::Latest);
         }
+        let id = s.parse().map(VersionSelector::Id);
+        // A tag never reads as a version, so the two cannot be confused.
+        id.or_else(|e| TagName::new(s).map(VersionSelector::Tag).map_err(|_| e))
     }
 }
 

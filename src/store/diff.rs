@@ -90,9 +90,9 @@ impl Store {
             app,
             from.env.as_ref(),
             from_meta.as_ref(),
-            from.version,
+            &from.version,
         )?;
-        let b = side(reader, app, to.env.as_ref(), to_meta.as_ref(), to.version)?;
+        let b = side(reader, app, to.env.as_ref(), to_meta.as_ref(), &to.version)?;
         let changes = diff::diff(reader, a, b)?
             .into_iter()
             .map(|(key, x, y)| key_diff(key, x, y))
@@ -111,7 +111,7 @@ fn side<'a>(
     app: &'a AppId,
     env: Option<&'a EnvId>,
     meta: Option<&'a EnvMeta>,
-    version: VersionSelector,
+    version: &VersionSelector,
 ) -> Result<Side<'a>, Error> {
     let scope = Scope {
         app,

@@ -13,6 +13,7 @@ mod options;
 mod read;
 mod restore_purge;
 mod snapshot;
+mod tags;
 mod watch;
 mod write;
 

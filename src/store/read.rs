@@ -85,6 +85,8 @@ impl Store {
     /// # Errors
     ///
     /// As [`get`](Self::get), and [`NotFound::Version`].
+    // The selector by value, so `VersionSelector::Latest` reads inline.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn version(
         &self,
         actor: &Actor,
@@ -98,7 +100,7 @@ impl Store {
             env: env.zip(env_meta.as_ref()),
         };
         let reader = self.reader();
-        let seq = reader.resolve(scope, version)?;
+        let seq = reader.resolve(scope, &version)?;
         let info = reader.info(scope, seq)?;
         let values = reader
             .snapshot(scope, seq)?
@@ -134,7 +136,7 @@ impl Store {
         };
         let reader = self.reader();
         let before = match before {
-            Some(id) => reader.resolve(scope, VersionSelector::Id(id))?,
+            Some(id) => reader.resolve(scope, &VersionSelector::Id(id))?,
             None => u64::MAX,
         };
         let limit = limit.unwrap_or(DEFAULT_HISTORY_LIMIT);

@@ -7,11 +7,23 @@ use crate::error::Error;
 use crate::history::{self, Commit, Purge, Removed, Scope};
 use crate::id::{AppId, Key};
 use crate::model::{
-    Actor, PurgePreview, ResultOf, Source, VersionId, VersionInfo, VersionSelector,
+    Actor, PurgePreview, ResultOf, Source, Tag, VersionId, VersionInfo, VersionSelector,
 };
 
 use super::read::view;
+use super::tags::tags_of;
 use super::{MAX_COMMENT_LEN, RestoreKeys, Store, WriteOptions, check_len, retrying};
+
+/// A purge or its dry run, as [`Store::purge_with`] made it.
+struct Purged {
+    /// The version recorded (in a dry run, that would be).
+    info: VersionInfo,
+    removed: Removed,
+    /// In a dry run: the versions that hold the value, and the tags that
+    /// name one of them.
+    versions: Vec<VersionId>,
+    tags: Vec<Tag>,
+}
 
 impl Store {
     /// Puts the values of `version` back as one new version (guide: [Restore](crate::_documentation::guide#restore)).
@@ -47,7 +59,7 @@ impl Store {
                 env: options.env.as_ref().zip(env_meta.as_ref()),
             };
             let reader = self.reader();
-            let target = reader.resolve(scope, version)?;
+            let target = reader.resolve(scope, &version)?;
             let target_id = scope.id_for(target);
             let planned = history::plan_restore(reader, scope, target, target_id, keys.as_deref())?;
             let result_of = if options.env.is_some() {
@@ -94,7 +106,7 @@ impl Store {
         key: &Key,
         options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
-        let (info, _) = self.purge_with(actor, app, version, key, &options)?;
+        let info = self.purge_with(actor, app, version, key, &options)?.info;
         if !options.dry_run {
             self.compact_storage()?;
         }
@@ -123,7 +135,12 @@ impl Store {
             dry_run: true,
             ..options
         };
-        let (info, (removed, versions)) = self.purge_with(actor, app, version, key, &options)?;
+        let Purged {
+            info,
+            removed,
+            versions,
+            tags,
+        } = self.purge_with(actor, app, version, key, &options)?;
         let source = if options.env.is_some() {
             Source::Env
         } else {
@@ -135,11 +152,13 @@ impl Store {
             version: info,
             value,
             versions,
+            tags,
         })
     }
 
     /// A purge, or its dry run: the version it records and what it removes,
-    /// with the versions that hold the value (found in a dry run only).
+    /// with the versions that hold the value and the tags that name them
+    /// (found in a dry run only).
     fn purge_with(
         &self,
         actor: &Actor,
@@ -147,7 +166,7 @@ impl Store {
         version: VersionId,
         key: &Key,
         options: &WriteOptions,
-    ) -> Result<(VersionInfo, (Removed, Vec<VersionId>)), Error> {
+    ) -> Result<Purged, Error> {
         check_len(|| "comment".to_owned(), &options.comment, MAX_COMMENT_LEN)?;
         retrying(|| {
             let _guard = self.lock();
@@ -159,7 +178,7 @@ impl Store {
             };
             self.check_expect(scope, options.expect)?;
             let reader = self.reader();
-            let seq = reader.resolve(scope, VersionSelector::Id(version))?;
+            let seq = reader.resolve(scope, &VersionSelector::Id(version))?;
             let purge = Purge {
                 seq,
                 id: version,
@@ -168,23 +187,34 @@ impl Store {
                 dry_run: options.dry_run,
             };
             let (info, removed) = history::purge(self.ctx(actor), scope, &meta, purge)?;
-            let versions = if options.dry_run {
-                reader
-                    .seqs(scope, u64::MAX, usize::MAX)?
-                    .into_iter()
-                    .rev()
-                    .filter(|s| {
-                        removed
-                            .spans
-                            .iter()
-                            .any(|(from, to)| (*from..*to).contains(s))
-                    })
-                    .map(|s| scope.id_for(s))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            Ok((info, (removed, versions)))
+            if !options.dry_run {
+                return Ok(Purged {
+                    info,
+                    removed,
+                    versions: Vec::new(),
+                    tags: Vec::new(),
+                });
+            }
+            let versions: Vec<VersionId> = reader
+                .seqs(scope, u64::MAX, usize::MAX)?
+                .into_iter()
+                .rev()
+                .filter(|s| {
+                    removed
+                        .spans
+                        .iter()
+                        .any(|(from, to)| (*from..*to).contains(s))
+                })
+                .map(|s| scope.id_for(s))
+                .collect();
+            let mut tags = tags_of(reader, scope)?;
+            tags.retain(|t| versions.contains(&t.version));
+            Ok(Purged {
+                info,
+                removed,
+                versions,
+                tags,
+            })
         })
     }
 }

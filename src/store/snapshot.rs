@@ -53,6 +53,8 @@ impl Store {
     /// # Errors
     ///
     /// As [`version`](Self::version).
+    // The selector by value, so `VersionSelector::Latest` reads inline.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn snapshot(
         &self,
         actor: &Actor,
@@ -66,7 +68,7 @@ impl Store {
             env: Some(env).zip(env_meta.as_ref()),
         };
         let reader = self.reader();
-        let seq = reader.resolve(scope, version)?;
+        let seq = reader.resolve(scope, &version)?;
         let values = reader
             .snapshot(scope, seq)?
             .into_iter()

@@ -96,7 +96,7 @@ impl Store {
             env: env.as_ref().zip(env_meta.as_ref()),
         };
         let last = match options.from {
-            Some(id) => self.reader().resolve(scope, VersionSelector::Id(id))?,
+            Some(id) => self.reader().resolve(scope, &VersionSelector::Id(id))?,
             None => meta.next_seq.saturating_sub(1),
         };
         Ok(Watch {

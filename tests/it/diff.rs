@@ -93,12 +93,12 @@ fn two_environments_and_an_environment_and_its_app() -> valueset::Result<()> {
     let (prod, dev) = (w.prod.clone(), w.dev.clone());
     w.set_env(&prod, "HOST", "db.prod");
     w.set_env(&dev, "PORT", "6543");
-    let latest = VersionSelector::Latest;
+    let latest = || VersionSelector::Latest;
     let diff = w.store.diff(
         &w.admin,
         &w.app,
-        &DiffSide::env(dev.clone(), latest),
-        &DiffSide::env(prod.clone(), latest),
+        &DiffSide::env(dev.clone(), latest()),
+        &DiffSide::env(prod.clone(), latest()),
     )?;
     assert_eq!(
         keys(&diff.changes),
@@ -118,8 +118,8 @@ fn two_environments_and_an_environment_and_its_app() -> valueset::Result<()> {
     let against_app = w.store.diff(
         &w.admin,
         &w.app,
-        &DiffSide::app(latest),
-        &DiffSide::env(prod, latest),
+        &DiffSide::app(latest()),
+        &DiffSide::env(prod, latest()),
     )?;
     assert_eq!(
         keys(&against_app.changes),
@@ -173,12 +173,12 @@ fn secrets_are_compared_by_digest_and_never_shown() -> valueset::Result<()> {
         secret(&format!("{CANARY}-dev")),
         env_opts(&dev),
     )?;
-    let latest = VersionSelector::Latest;
+    let latest = || VersionSelector::Latest;
     let diff = w.store.diff(
         &w.admin,
         &w.app,
-        &DiffSide::env(dev, latest),
-        &DiffSide::env(prod, latest),
+        &DiffSide::env(dev, latest()),
+        &DiffSide::env(prod, latest()),
     )?;
     assert_eq!(
         keys(&diff.changes),
@@ -300,9 +300,9 @@ fn the_cost_follows_the_differences() -> valueset::Result<()> {
         let diff = w.store.diff(&w.admin, &w.app, from, to)?;
         Ok((diff.changes.len(), backend.scans() + backend.gets() - start))
     };
-    let latest = VersionSelector::Latest;
+    let latest = || VersionSelector::Latest;
     // prod's latest is the App's latest: the same App values on both sides.
-    let (changes, reads) = cost(&DiffSide::app(latest), &DiffSide::env(prod, latest))?;
+    let (changes, reads) = cost(&DiffSide::app(latest()), &DiffSide::env(prod, latest()))?;
     assert_eq!(changes, 1);
     assert!(reads < 30, "{reads} reads");
     let (changes, reads) = cost(

@@ -34,6 +34,7 @@ mod secrets;
 mod secrets_store;
 #[cfg(feature = "postgres")]
 mod shared;
+mod tags;
 mod tamper;
 mod templates;
 mod valuesctl;

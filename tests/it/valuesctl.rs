@@ -368,7 +368,8 @@ mod walkthrough {
         c.err(&["set", "shop", "bad key", "x"], Some(KEY), "invalid_key");
         c.err(&["set", "Shop!", "K", "x"], Some(KEY), "invalid_id");
         c.err(&["show", "shop", "a99"], Some(KEY), "unknown_version");
-        c.err(&["show", "shop", "v1"], Some(KEY), "invalid_version");
+        c.err(&["show", "shop", "v1"], Some(KEY), "unknown_tag");
+        c.err(&["show", "shop", "v 1"], Some(KEY), "invalid_version");
         c.err(&["get", "nope", "K"], Some(KEY), "unknown_app");
         c.err(
             &["set", "shop", "ONLY", "x", "--env", "prod"],
@@ -867,5 +868,49 @@ mod walkthrough {
         assert_eq!(apply["change"][0]["key"], "C");
         assert_eq!(history(), before, "a dry run wrote");
         assert!(c.ok(&["list", "shop"]).as_array().unwrap().len() == 1);
+    }
+
+    /// `tag` and `tags`; a tag wherever a version is asked for; a purge's
+    /// dry run names the tags it touches.
+    #[test]
+    fn tags() {
+        let c = Ctl {
+            dir: TempDir::new("valuesctl-tags"),
+        };
+        c.ok(&["app", "create", "shop"]);
+        c.ok(&["env", "create", "shop", "prod"]);
+        c.ok(&["set", "shop", "A", "1"]);
+        c.ok(&["set", "shop", "B", "b"]);
+        let placed = c.ok(&["tag", "shop", "a2", "release-1"]);
+        assert_eq!(
+            (&placed["name"], &placed["version"]),
+            (&json!("release-1"), &json!("a2"))
+        );
+        c.ok(&["set", "shop", "A", "2"]);
+        let moved = c.ok(&["tag", "shop", "latest", "release-1"]);
+        assert_eq!(moved["moves"].as_array().unwrap().len(), 2);
+        c.ok(&["tag", "shop", "a1", "first"]);
+        let tags = c.ok(&["tags", "shop"]);
+        let names: Vec<&str> = tags
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["first", "release-1"]);
+        assert_eq!(c.ok(&["show", "shop", "first"])["id"], "a1");
+        let diff = c.ok(&["diff", "shop", "first", "release-1"]);
+        assert_eq!(diff["to"]["version"], "a3");
+        let purge = c.ok(&["purge", "shop", "a1", "A", "--dry-run"]);
+        assert_eq!(purge["tags"][0]["name"], "first");
+        c.ok(&["tag", "shop", "latest", "stable", "--env", "prod"]);
+        assert_eq!(c.ok(&["tags", "shop", "--env", "prod"])[0]["env"], "prod");
+        c.err(&["show", "shop", "nope"], Some(KEY), "unknown_tag");
+        c.err(&["tag", "shop", "a1", "a7"], Some(KEY), "invalid_tag");
+        c.err(
+            &["--role", "viewer", "tag", "shop", "a1", "x"],
+            Some(KEY),
+            "forbidden",
+        );
     }
 }

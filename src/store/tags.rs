@@ -1,0 +1,104 @@
+//! [`Store::tag`] and [`Store::tags`]: names for versions (guide: [Tags](crate::_documentation::guide#tags)).
+
+use crate::access::Action;
+use crate::codec::TagRecord;
+use crate::error::Error;
+use crate::history::{self, Reader, Scope};
+use crate::id::{AppId, EnvId, TagName};
+use crate::model::{Actor, Tag, TagMove, VersionSelector};
+
+use super::{Store, retrying};
+
+impl Store {
+    /// Points the tag `name` of a history (the App's, or `env`'s) at
+    /// `version`, creating the tag or moving it; a move is recorded in the
+    /// tag's [`moves`](Tag::moves). Wherever a version is asked for,
+    /// [`VersionSelector::Tag`] then names it.
+    ///
+    /// ```
+    /// use valueset::{Actor, AppId, Key, Store, TagName};
+    /// use valueset::model::{NewValue, VersionSelector};
+    ///
+    /// let store = Store::in_memory();
+    /// let admin = Actor::admin("alice");
+    /// let app = AppId::new("shop")?;
+    /// store.create_app(&admin, &app)?;
+    /// let v1 = store.set(&admin, &app, &Key::new("A")?, NewValue::plain("1"), Default::default())?.id;
+    /// let stable = TagName::new("stable")?;
+    /// store.tag(&admin, &app, None, VersionSelector::Id(v1), &stable)?;
+    /// store.set(&admin, &app, &Key::new("A")?, NewValue::plain("2"), Default::default())?;
+    /// let tagged = store.version(&admin, &app, VersionSelector::Tag(stable), None)?;
+    /// assert_eq!(tagged.info.id, v1);
+    /// # Ok::<(), valueset::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] without write access; [`NotFound`](crate::error::NotFound)
+    /// for the App, Environment or version.
+    // The selector by value, as every read takes it.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn tag(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        env: Option<&EnvId>,
+        version: VersionSelector,
+        name: &TagName,
+    ) -> Result<Tag, Error> {
+        retrying(|| {
+            let _guard = self.lock();
+            let (meta, env_meta) = self.open_scope(actor, Action::WriteValues, app, env)?;
+            let scope = Scope {
+                app,
+                env: env.zip(env_meta.as_ref()),
+            };
+            let seq = self.reader().resolve(scope, &version)?;
+            let record = history::place_tag(self.ctx(actor), scope, &meta, name, seq)?;
+            Ok(tag_view(scope, name.clone(), &record))
+        })
+    }
+
+    /// The tags of a history (the App's, or `env`'s), by name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] without a role on the App; [`NotFound`](crate::error::NotFound)
+    /// for the App or Environment.
+    pub fn tags(&self, actor: &Actor, app: &AppId, env: Option<&EnvId>) -> Result<Vec<Tag>, Error> {
+        let (_, env_meta) = self.open_scope(actor, Action::ReadValues, app, env)?;
+        let scope = Scope {
+            app,
+            env: env.zip(env_meta.as_ref()),
+        };
+        tags_of(self.reader(), scope)
+    }
+}
+
+/// Every tag of `scope`, as reads show them.
+pub(super) fn tags_of(reader: Reader<'_>, scope: Scope<'_>) -> Result<Vec<Tag>, Error> {
+    Ok(reader
+        .tags(scope)?
+        .into_iter()
+        .filter(|(_, record)| record.current().is_some())
+        .map(|(name, record)| tag_view(scope, name, &record))
+        .collect())
+}
+
+fn tag_view(scope: Scope<'_>, name: TagName, record: &TagRecord) -> Tag {
+    let moves: Vec<TagMove> = record
+        .moves
+        .iter()
+        .map(|m| TagMove {
+            version: scope.id_for(m.seq),
+            at: m.at,
+            by: m.by.clone(),
+        })
+        .collect();
+    Tag {
+        name,
+        env: scope.env_id().cloned(),
+        version: moves.last().map_or_else(|| scope.id_for(0), |m| m.version),
+        moves,
+    }
+}
