@@ -189,6 +189,22 @@ enum Command {
         #[command(flatten)]
         scope: EnvArg,
     },
+    /// Export an App (its values, Environments and overrides) as one JSON
+    /// document. With `--seal`, secrets the library stored are sealed with
+    /// the key in `VALUESET_EXPORT_KEY` (64 hex characters); without, such
+    /// secrets cannot leave and the export is refused.
+    Export {
+        app: String,
+        /// Seal secrets with `VALUESET_EXPORT_KEY`.
+        #[arg(long)]
+        seal: bool,
+        /// Write the document here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Import an exported App into this store: all of it or nothing. A
+    /// sealed document needs `VALUESET_EXPORT_KEY`.
+    Import { file: PathBuf },
     /// Print a version with all its values ("latest" for the newest).
     Show {
         app: String,
@@ -646,6 +662,32 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             let app = AppId::new(app.as_str())?;
             json!(store.tags(&actor(cli, Some(&app))?, &app, env(scope)?.as_ref())?)
         }
+        Command::Export { app, seal, out } => {
+            let app = AppId::new(app.as_str())?;
+            let key = if *seal { Some(export_key()?) } else { None };
+            let doc = store.export_app(&actor(cli, Some(&app))?, &app, key.as_ref())?;
+            match out {
+                Some(path) => {
+                    std::fs::write(path, to_json(&json!(doc), true)).map_err(|e| {
+                        fail("io", format!("could not write `{}`: {e}", path.display()))
+                    })?;
+                    json!({ "app": app, "exported": true, "out": path })
+                }
+                None => json!(doc),
+            }
+        }
+        Command::Import { file } => {
+            let text = read_file(file)?;
+            let doc: valueset::model::ExportDocument = parse_object(&text)
+                .map_err(|e| malformed("invalid_export", "export document", file, &e))?;
+            let key = if doc.secrets == valueset::model::ExportSecrets::Sealed {
+                Some(export_key()?)
+            } else {
+                None
+            };
+            store.import_app(&actor(cli, Some(&doc.app))?, &doc, key.as_ref())?;
+            json!({ "app": doc.app, "imported": true })
+        }
         Command::Show {
             app,
             version,
@@ -851,6 +893,17 @@ fn open(cli: &Cli) -> Result<Store, Failure> {
             format!("unknown store URL scheme `{other}`: give a directory or a postgres:// URL"),
         )),
     }
+}
+
+/// The key that seals an export, from `VALUESET_EXPORT_KEY`.
+fn export_key() -> Result<MasterKey, Failure> {
+    let hex = std::env::var("VALUESET_EXPORT_KEY").map_err(|_| {
+        fail(
+            "missing_export_key",
+            "set VALUESET_EXPORT_KEY to 64 hex characters (the same on both sides)",
+        )
+    })?;
+    Ok(MasterKey::from_hex(&hex)?)
 }
 
 fn actor(cli: &Cli, app: Option<&AppId>) -> Result<Actor, Failure> {

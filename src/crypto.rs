@@ -34,6 +34,8 @@ pub(crate) struct DigestKey(Zeroizing<[u8; 32]>);
 const ENCRYPTION_CONTEXT: &str = "valueset 2026-11-23 secret encryption key v1";
 const CHECK_CONTEXT: &str = "valueset 2026-11-23 master key check value v1";
 const DIGEST_CONTEXT: &str = "valueset 2026-11-23 fixed digest key v1";
+const EXPORT_SEAL_CONTEXT: &str = "valueset 2026-12-02 export seal key v1";
+const EXPORT_DIGEST_CONTEXT: &str = "valueset 2026-12-02 export digest key v1";
 /// Associated data of the sealed digest key.
 pub(crate) const DIGEST_KEY_AAD: &[u8] = b"valueset digest key";
 const NONCE_LEN: usize = 24;
@@ -88,6 +90,13 @@ impl MasterKey {
         )))
     }
 
+    /// The keys an export sealed with this key uses: one encrypts its
+    /// secrets, the other authenticates the whole document.
+    pub(crate) fn export_keys(&self) -> (DerivedKey, DerivedKey) {
+        let derive = |context| DerivedKey(Zeroizing::new(blake3::derive_key(context, &self.0[..])));
+        (derive(EXPORT_SEAL_CONTEXT), derive(EXPORT_DIGEST_CONTEXT))
+    }
+
     /// A value stored with the data that tells the right key from a wrong
     /// one; it reveals nothing of the key.
     pub(crate) fn check_value(&self) -> [u8; 32] {
@@ -130,6 +139,13 @@ impl DerivedKey {
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);
         Ok(out)
+    }
+
+    /// A digest of tagged parts keyed with this key: only a holder of the
+    /// key can make one that matches.
+    pub(crate) fn keyed_digest(&self, tag: &str, parts: &[&[u8]]) -> [u8; 32] {
+        let inner = digest(tag, parts);
+        *blake3::keyed_hash(&self.0, &inner).as_bytes()
     }
 
     /// Decrypts what [`seal`](Self::seal) made with the same `aad`.
@@ -201,6 +217,33 @@ pub(crate) fn digest(tag: &str, parts: &[&[u8]]) -> [u8; 32] {
         h.update(part);
     }
     *h.finalize().as_bytes()
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+/// The bytes of hex text (either case); `None` for anything else.
+pub(crate) fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            let digit = |c: &u8| char::from(*c).to_digit(16);
+            let hi = pair.first().and_then(digit)?;
+            let lo = pair.get(1).and_then(digit)?;
+            u8::try_from(hi * 16 + lo).ok()
+        })
+        .collect()
 }
 
 /// Encryption or decryption failed; no detail, by design.

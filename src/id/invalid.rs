@@ -86,6 +86,12 @@ pub enum InvalidInput {
         /// The rule it broke.
         rule: &'static str,
     },
+    /// An export document that cannot be imported; nothing was written.
+    #[error("the export cannot be imported: {reason}")]
+    Export {
+        /// What is wrong with it (never a value).
+        reason: String,
+    },
     /// A tag name broke its rule.
     #[error("invalid tag `{}`: {rule}", Shown(input))]
     Tag {
@@ -108,7 +114,7 @@ impl InvalidInput {
     /// The stable code of this error: `invalid_id`, `invalid_key`,
     /// `invalid_namespace`, `invalid_version`, `value_too_long`,
     /// `invalid_master_key`, `too_long`, `invalid_actor`, `empty_batch`,
-    /// `invalid_template_depth` or `invalid_tag`.
+    /// `invalid_template_depth`, `invalid_tag` or `invalid_export`.
     pub fn code(&self) -> &'static str {
         match self {
             InvalidInput::Id { .. } => "invalid_id",
@@ -122,6 +128,7 @@ impl InvalidInput {
             InvalidInput::EmptyBatch => "empty_batch",
             InvalidInput::TemplateDepth { .. } => "invalid_template_depth",
             InvalidInput::Tag { .. } => "invalid_tag",
+            InvalidInput::Export { .. } => "invalid_export",
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod actor;
 mod diff;
+mod export;
 mod preview;
 mod tag;
 mod time;
@@ -17,6 +18,7 @@ use crate::secret::{Secret, SecretRef};
 
 pub use actor::{Actor, AppRole, MAX_ACTOR_NAME_LEN, OrgRole};
 pub use diff::{Diff, DiffEnd, KeyDiff, ValueChange};
+pub use export::{EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedRef, ExportedValue};
 pub use preview::PurgePreview;
 pub use tag::{Tag, TagMove};
 pub use time::{Clock, SystemClock, Timestamp};

@@ -64,8 +64,8 @@ impl Store {
     /// let in_prod = SetOptions { env: Some(prod.clone()), ..SetOptions::default() };
     /// store.set(&admin, &app, &host, NewValue::plain("db.prod"), in_prod)?;
     ///
-    /// let latest = VersionSelector::Latest;
-    /// let diff = store.diff(&admin, &app, &DiffSide::env(staging, latest), &DiffSide::env(prod, latest))?;
+    /// let (from, to) = (DiffSide::env(staging, VersionSelector::Latest), DiffSide::env(prod, VersionSelector::Latest));
+    /// let diff = store.diff(&admin, &app, &from, &to)?;
     /// assert_eq!(diff.changes.len(), 1);
     /// assert_eq!(diff.changes[0].value, ValueChange::Changed);
     /// # Ok::<(), valueset::Error>(())

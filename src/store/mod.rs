@@ -8,6 +8,7 @@
 mod admin;
 mod builder;
 mod diff;
+mod export;
 mod maintenance;
 mod options;
 mod read;

@@ -227,3 +227,29 @@ impl Values for Layered<'_> {
         }
     }
 }
+
+/// The key the import check's documents are sealed with.
+pub(crate) const IMPORT_KEY: [u8; 32] = [9; 32];
+
+/// Bytes read as an export document (JSON) never panic the import: it
+/// succeeds, or fails with a typed error and leaves the store empty.
+pub(crate) fn check_import(data: &[u8]) {
+    let Ok(doc) = serde_json::from_slice::<valueset::model::ExportDocument>(data) else {
+        return;
+    };
+    let store = valueset::Store::builder()
+        .master_key(valueset::MasterKey::from_bytes([1; 32]))
+        .in_memory();
+    let admin = valueset::Actor::admin("fuzz");
+    let key = valueset::MasterKey::from_bytes(IMPORT_KEY);
+    match store.import_app(&admin, &doc, Some(&key)) {
+        Ok(()) => {
+            let apps = store.apps(&admin).expect("apps");
+            assert_eq!(apps, std::slice::from_ref(&doc.app));
+        }
+        Err(e) => {
+            assert!(!e.code().is_empty() && !e.to_string().is_empty());
+            assert!(store.apps(&admin).expect("apps").is_empty(), "{e}");
+        }
+    }
+}

@@ -38,6 +38,37 @@ fn resolve_corpus_and_artifacts() {
 }
 
 #[test]
+fn import_corpus_and_artifacts() {
+    let seeds = replay("fuzz/corpus/import", fuzz_checks::check_import);
+    replay("fuzz/artifacts/import", fuzz_checks::check_import);
+    assert!(seeds >= 2, "the seed corpus is there");
+}
+
+/// The import seeds are real exports: one imports whole, and a one-byte
+/// change anywhere in its data is refused with nothing imported.
+#[test]
+fn import_seeds_import_and_damaged_ones_do_not() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/import");
+    let sealed = std::fs::read_to_string(dir.join("sealed.json")).unwrap();
+    let doc: valueset::model::ExportDocument = serde_json::from_str(&sealed).unwrap();
+    let store = valueset::Store::builder()
+        .master_key(valueset::MasterKey::from_bytes([1; 32]))
+        .in_memory();
+    let admin = valueset::Actor::admin("t");
+    let key = valueset::MasterKey::from_bytes(fuzz_checks::IMPORT_KEY);
+    store.import_app(&admin, &doc, Some(&key)).unwrap();
+    let damaged = sealed.replacen("db.prod", "db.prue", 1);
+    assert_ne!(damaged, sealed);
+    let doc: valueset::model::ExportDocument = serde_json::from_str(&damaged).unwrap();
+    let fresh = valueset::Store::builder()
+        .master_key(valueset::MasterKey::from_bytes([1; 32]))
+        .in_memory();
+    let err = fresh.import_app(&admin, &doc, Some(&key)).unwrap_err();
+    assert_eq!(err.code(), "invalid_export");
+    fuzz_checks::check_import(damaged.as_bytes());
+}
+
+#[test]
 fn checks_catch_known_inputs() {
     fuzz_checks::check_parse(b"${a} $\\{ ${['x']} ${");
     fuzz_checks::check_resolve(b"${values.S}${values.A}");

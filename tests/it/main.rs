@@ -17,6 +17,7 @@ mod diff;
 mod dry_run;
 mod durability;
 mod erasure;
+mod export;
 mod fuzz_regressions;
 mod hierarchy;
 mod ids;

@@ -913,4 +913,80 @@ mod walkthrough {
             "forbidden",
         );
     }
+
+    /// `export` and `import`: a sealed App moves to another store; a cut
+    /// document imports nothing.
+    #[test]
+    fn export_and_import() {
+        const EXPORT_KEY: &str = "0909090909090909090909090909090909090909090909090909090909090909";
+        let from = Ctl {
+            dir: TempDir::new("valuesctl-export-from"),
+        };
+        let to = Ctl {
+            dir: TempDir::new("valuesctl-export-to"),
+        };
+        from.ok(&["app", "create", "shop"]);
+        from.ok(&["env", "create", "shop", "prod"]);
+        from.ok(&["set", "shop", "HOST", "db", "--description", "the host"]);
+        from.ok(&["set", "shop", "HOST", "db.prod", "--env", "prod"]);
+        let out = from.run_with(
+            &["set", "shop", "PW", "-", "--secret"],
+            Some(KEY),
+            Some(CANARY),
+        );
+        assert!(out.status.success());
+        from.err(&["export", "shop"], Some(KEY), "invalid_export");
+        let files = TempDir::new("valuesctl-export-files");
+        let path = files.path().join("shop.json");
+        let with_key = |ctl: &Ctl, args: &[&str]| {
+            let mut cmd = Command::new(super::valuesctl());
+            cmd.arg("--store").arg(ctl.dir.path()).args(args);
+            cmd.env("VALUESET_MASTER_KEY", KEY)
+                .env("VALUESET_EXPORT_KEY", EXPORT_KEY);
+            let out = cmd.output().unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        let file = path.to_str().unwrap();
+        let exported = with_key(&from, &["export", "shop", "--seal", "--out", file]);
+        assert_eq!(exported.0, Some(0), "{}", exported.1);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains(CANARY), "a secret left in plaintext");
+        to.err(&["import", file], Some(KEY), "missing_export_key");
+        let cut = files.path().join("cut.json");
+        std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+        to.err(
+            &["import", cut.to_str().unwrap()],
+            Some(KEY),
+            "invalid_export",
+        );
+        let imported = with_key(&to, &["import", file]);
+        assert_eq!(imported.0, Some(0), "{}", imported.1);
+        let strip = |v: Value| -> Vec<Value> {
+            let list = v.as_array().unwrap().iter();
+            list.map(|x| json!([x["key"], x["value"], x["description"]]))
+                .collect()
+        };
+        for args in [&["list", "shop"][..], &["list", "shop", "--env", "prod"]] {
+            assert_eq!(strip(to.ok(args)), strip(from.ok(args)));
+        }
+        let resolved = to.run_with(
+            &[
+                "resolve",
+                "shop",
+                "prod",
+                "--template",
+                "${values.PW}",
+                "--reveal-secrets",
+            ],
+            Some(KEY),
+            None,
+        );
+        let v: Value = serde_json::from_slice(&resolved.stdout).unwrap();
+        assert_eq!(v["value"], CANARY);
+        let again = with_key(&to, &["import", file]);
+        assert_eq!(again.0, Some(1), "a second import: the App exists");
+    }
 }

@@ -1,0 +1,87 @@
+//! The export document of an App (guide: [Export and import](crate::_documentation::guide#export-and-import)):
+//! what [`Store::export_app`](crate::Store::export_app) makes and
+//! [`Store::import_app`](crate::Store::import_app) takes. It is plain data
+//! with serde support, so any serde format carries it; `valuesctl` writes
+//! JSON. No secret is ever in it as plaintext.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::id::{AppId, EnvId, Key};
+
+/// The format of export documents this version writes and reads.
+pub const EXPORT_FORMAT: u32 = 1;
+
+/// An App's values, Environments and overrides, as one document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ExportDocument {
+    /// The document format, [`EXPORT_FORMAT`].
+    pub format: u32,
+    /// The App.
+    pub app: AppId,
+    /// How the secrets in it are carried.
+    pub secrets: ExportSecrets,
+    /// The App's values.
+    pub values: BTreeMap<Key, ExportedValue>,
+    /// Each Environment's overrides (an Environment without any has an
+    /// empty map).
+    pub envs: BTreeMap<EnvId, BTreeMap<Key, ExportedValue>>,
+    /// The digest of everything above, in hex: keyed with the export key
+    /// when the secrets are sealed (so only a holder of the key can make a
+    /// document that imports), plain otherwise (so a cut or damaged
+    /// document is refused).
+    pub digest: String,
+}
+
+/// How an export carries secrets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ExportSecrets {
+    /// As references to the secret stores that hold them: for stores both
+    /// sides share. A secret in the built-in store cannot leave this way.
+    References,
+    /// Encrypted with a key given to the export, for the importing side to
+    /// open with the same key.
+    Sealed,
+}
+
+/// One value of an export: exactly one of `value`, `sealed` and
+/// `secret_ref`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ExportedValue {
+    /// What the value is for.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// A plain value's text (a template's own text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Whether `value` is a template.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub template: bool,
+    /// A secret sealed with the export key, in hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
+    /// A secret as a reference to the store that holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<ExportedRef>,
+}
+
+/// Where a secret is, in an export.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ExportedRef {
+    /// The secret store's id.
+    pub store: String,
+    /// The secret's location in it.
+    pub reference: String,
+    /// Its version in that store, if the store versions secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}

@@ -1,0 +1,325 @@
+//! [`Store::export_app`] and [`Store::import_app`]: an App's current
+//! values, Environments and overrides as one document, moved to another
+//! store (guide: [Export and import](crate::_documentation::guide#export-and-import)).
+
+use std::collections::BTreeMap;
+
+use crate::access::{self, Action};
+use crate::codec::{Entry, State};
+use crate::crypto::{self, DerivedKey, MasterKey};
+use crate::error::{Error, InvalidInput};
+use crate::id::{AppId, EnvId, Key};
+use crate::model::{
+    Actor, EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedRef, ExportedValue, NewValue,
+};
+use crate::secret::{Secret, SecretRef};
+
+use super::{ChangeSet, Store, WriteOptions};
+
+/// A level's values in a document: the App's (`None`) or an Environment's.
+type Level<'d> = (Option<&'d EnvId>, &'d BTreeMap<Key, ExportedValue>);
+
+impl Store {
+    /// The App's current values, Environments and overrides, with
+    /// descriptions, as one document (guide: [Export and import](crate::_documentation::guide#export-and-import)).
+    ///
+    /// With `key`, every secret the library stored is sealed with it
+    /// (XChaCha20-Poly1305, bound to its place in the document) and the
+    /// document is authenticated with it; this needs the right to resolve
+    /// secrets. Without, such secrets cannot leave (they are readable only
+    /// in this store) and the export is refused. References to secrets
+    /// that belong to their owner stay references either way. No secret is
+    /// ever in the document as plaintext.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] without a role on the App (without the right to
+    /// resolve secrets, for a sealed export); [`NotFound`](crate::error::NotFound)
+    /// for the App; [`InvalidInput::Export`] for a library-stored secret
+    /// without a key; [`Error::SecretStore`] when a secret cannot be read.
+    pub fn export_app(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        key: Option<&MasterKey>,
+    ) -> Result<ExportDocument, Error> {
+        self.open_scope(actor, Action::ReadValues, app, None)?;
+        let keys = key.map(MasterKey::export_keys);
+        if keys.is_some() {
+            access::check(actor, Action::ResolveSecrets, app)?;
+        }
+        let reader = self.reader();
+        let seal = keys.as_ref().map(|(seal, _)| seal);
+        let level = |env: Option<&EnvId>| -> Result<BTreeMap<Key, ExportedValue>, Error> {
+            reader
+                .entries_at(app, env, u64::MAX)?
+                .into_iter()
+                .filter_map(|(k, (_, entry))| {
+                    self.exported(app, env, &k, entry, seal)
+                        .transpose()
+                        .map(|v| v.map(|v| (k, v)))
+                })
+                .collect()
+        };
+        let values = level(None)?;
+        let mut envs = BTreeMap::new();
+        for (env, _) in reader.envs(app)? {
+            let overrides = level(Some(&env))?;
+            envs.insert(env, overrides);
+        }
+        let mut doc = ExportDocument {
+            format: EXPORT_FORMAT,
+            app: app.clone(),
+            secrets: if key.is_some() {
+                ExportSecrets::Sealed
+            } else {
+                ExportSecrets::References
+            },
+            values,
+            envs,
+            digest: String::new(),
+        };
+        doc.digest = crypto::to_hex(&document_digest(&doc, keys.as_ref().map(|(_, d)| d)));
+        Ok(doc)
+    }
+
+    /// Creates the App of `doc` in this store with its values,
+    /// Environments and overrides: all of it, or nothing (guide: [Export and import](crate::_documentation::guide#export-and-import)).
+    /// `key` is the key the document was exported with, when its secrets
+    /// are sealed; they are stored in this store's secret store.
+    ///
+    /// The document is checked whole before anything is written: its
+    /// format, its digest (a changed, cut or forged document, or a wrong
+    /// key, is refused), every value. A failure while writing (a value
+    /// this store refuses, a secret store that fails) deletes what was
+    /// written, so the App does not exist afterwards.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput::Export`] saying what is wrong with the document;
+    /// [`Error::AlreadyExists`] when the App exists here;
+    /// [`Error::Forbidden`] without the right to create Apps; the errors
+    /// of [`apply`](Self::apply) for a value this store refuses.
+    pub fn import_app(
+        &self,
+        actor: &Actor,
+        doc: &ExportDocument,
+        key: Option<&MasterKey>,
+    ) -> Result<(), Error> {
+        if doc.format != EXPORT_FORMAT {
+            return Err(invalid(format!(
+                "format {} is not the format this version reads ({EXPORT_FORMAT})",
+                doc.format
+            )));
+        }
+        let keys = match (doc.secrets, key) {
+            (ExportSecrets::Sealed, None) => {
+                return Err(invalid(
+                    "its secrets are sealed: give the key it was exported with".into(),
+                ));
+            }
+            (ExportSecrets::Sealed, Some(key)) => Some(key.export_keys()),
+            (_, _) => None,
+        };
+        let expected = document_digest(doc, keys.as_ref().map(|(_, d)| d));
+        let given = crypto::from_hex(&doc.digest).unwrap_or_default();
+        if !crypto::same_check(&expected, &given) {
+            return Err(invalid(
+                "its digest does not match: it was changed or cut, or the key is not the one it was exported with".into(),
+            ));
+        }
+        let seal = keys.as_ref().map(|(seal, _)| seal);
+        let app_changes = changes(&doc.app, (None, &doc.values), seal)?;
+        let mut env_changes = Vec::new();
+        for (env, values) in &doc.envs {
+            env_changes.push((env, changes(&doc.app, (Some(env), values), seal)?));
+        }
+        self.create_app(actor, &doc.app)?;
+        let written = self.write_import(actor, &doc.app, app_changes, env_changes);
+        if written.is_err() {
+            // All or nothing: the App did not exist before.
+            let _ = self.delete_app(actor, &doc.app);
+        }
+        written
+    }
+
+    /// The writes of an import, after its App was created.
+    fn write_import(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        app_changes: Option<ChangeSet>,
+        env_changes: Vec<(&EnvId, Option<ChangeSet>)>,
+    ) -> Result<(), Error> {
+        let comment = "imported".to_owned();
+        for (env, _) in &env_changes {
+            self.create_env(actor, app, env)?;
+        }
+        if let Some(changes) = app_changes {
+            let options = WriteOptions {
+                comment: comment.clone(),
+                ..WriteOptions::default()
+            };
+            self.apply(actor, app, changes, options)?;
+        }
+        for (env, changes) in env_changes {
+            if let Some(changes) = changes {
+                let options = WriteOptions {
+                    env: Some(env.clone()),
+                    comment: comment.clone(),
+                    ..WriteOptions::default()
+                };
+                self.apply(actor, app, changes, options)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An entry as an export shows it; `None` for one with no content.
+    fn exported(
+        &self,
+        app: &AppId,
+        env: Option<&EnvId>,
+        key: &Key,
+        entry: Entry,
+        seal: Option<&DerivedKey>,
+    ) -> Result<Option<ExportedValue>, Error> {
+        let mut out = ExportedValue {
+            description: entry.description,
+            ..ExportedValue::default()
+        };
+        match entry.state {
+            State::Deleted | State::Purged => return Ok(None),
+            State::Plain(v) => out.value = Some(v),
+            State::Template(v) => {
+                out.value = Some(v);
+                out.template = true;
+            }
+            State::Reference { store, reference } => {
+                out.secret_ref = Some(exported_ref(store, reference));
+            }
+            State::Managed { store, reference } => {
+                let Some(seal) = seal else {
+                    return Err(invalid(format!(
+                        "`{key}` is a secret the library stored, which only this store can read: export with a key to seal it"
+                    )));
+                };
+                let secret = self.inner.secrets.read(app, &store, &reference, true)?;
+                let sealed = seal
+                    .seal(
+                        place(app, env, key).as_bytes(),
+                        secret.expose_secret().as_bytes(),
+                    )
+                    .map_err(|_| invalid(format!("`{key}` could not be sealed")))?;
+                out.sealed = Some(crypto::to_hex(&sealed));
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+fn exported_ref(store: String, reference: SecretRef) -> ExportedRef {
+    ExportedRef {
+        store,
+        reference: reference.reference,
+        version: reference.version,
+    }
+}
+
+fn invalid(reason: String) -> Error {
+    InvalidInput::Export { reason }.into()
+}
+
+/// Where a value is, as a sealed secret's associated data binds it.
+fn place(app: &AppId, env: Option<&EnvId>, key: &Key) -> String {
+    format!("{app}/{}/{key}", env.map_or("", EnvId::as_str))
+}
+
+/// A level's values as a change set; `None` when there are none.
+fn changes(
+    app: &AppId,
+    (env, values): Level<'_>,
+    seal: Option<&DerivedKey>,
+) -> Result<Option<ChangeSet>, Error> {
+    let mut set = ChangeSet::new();
+    for (key, v) in values {
+        let value = match (&v.value, &v.sealed, &v.secret_ref) {
+            (Some(text), None, None) if v.template => NewValue::template(text.clone()),
+            (Some(text), None, None) => NewValue::plain(text.clone()),
+            (None, Some(hex), None) => {
+                let opened = crypto::from_hex(hex)
+                    .zip(seal)
+                    .and_then(|(bytes, seal)| {
+                        seal.open(place(app, env, key).as_bytes(), &bytes).ok()
+                    })
+                    .and_then(|plain| String::from_utf8(plain.to_vec()).ok())
+                    .ok_or_else(|| {
+                        invalid(format!("the sealed secret of `{key}` does not open"))
+                    })?;
+                NewValue::secret(Secret::new(opened))
+            }
+            (None, None, Some(r)) => {
+                let mut reference = SecretRef::new(r.reference.clone());
+                reference.version.clone_from(&r.version);
+                NewValue::secret_ref(r.store.clone(), reference)
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "`{key}` needs exactly one of value, sealed and secret_ref"
+                )));
+            }
+        };
+        let description = (!v.description.is_empty()).then(|| v.description.clone());
+        set = set.set_described(key.clone(), value, description);
+    }
+    Ok((!values.is_empty()).then_some(set))
+}
+
+/// The digest of everything in `doc` but its digest: keyed with `key` when
+/// there is one.
+fn document_digest(doc: &ExportDocument, key: Option<&DerivedKey>) -> [u8; 32] {
+    let format = doc.format.to_be_bytes();
+    let mode: &[u8] = match doc.secrets {
+        ExportSecrets::References => b"references",
+        ExportSecrets::Sealed => b"sealed",
+    };
+    let mut parts: Vec<Vec<u8>> = vec![format.to_vec(), doc.app.as_str().into(), mode.to_vec()];
+    let levels = std::iter::once((None, &doc.values))
+        .chain(doc.envs.iter().map(|(env, values)| (Some(env), values)));
+    for (env, values) in levels {
+        parts.push(format!("level {}", env.map_or("", EnvId::as_str)).into_bytes());
+        parts.push(values.len().to_string().into_bytes());
+        for (key, v) in values {
+            parts.push(key.as_str().into());
+            parts.push(v.description.clone().into_bytes());
+            parts.push(
+                v.value
+                    .clone()
+                    .map(|t| format!("value {t}"))
+                    .unwrap_or_default()
+                    .into_bytes(),
+            );
+            parts.push(vec![u8::from(v.template)]);
+            parts.push(v.sealed.clone().unwrap_or_default().into_bytes());
+            let r = v.secret_ref.as_ref();
+            parts.push(
+                r.map_or_else(String::new, |r| format!("ref {}", r.store))
+                    .into_bytes(),
+            );
+            parts.push(
+                r.map_or_else(String::new, |r| r.reference.clone())
+                    .into_bytes(),
+            );
+            parts.push(
+                r.and_then(|r| r.version.clone())
+                    .unwrap_or_default()
+                    .into_bytes(),
+            );
+        }
+    }
+    let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    match key {
+        Some(key) => key.keyed_digest("export", &parts),
+        None => crypto::digest("export", &parts),
+    }
+}
