@@ -49,7 +49,7 @@ fn import_corpus_and_artifacts() {
 #[test]
 fn import_seeds_import_and_damaged_ones_do_not() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/import");
-    let sealed = std::fs::read_to_string(dir.join("sealed.json")).unwrap();
+    let sealed = std::fs::read_to_string(dir.join("seed_sealed.json")).unwrap();
     let doc: valueset::model::ExportDocument = serde_json::from_str(&sealed).unwrap();
     let store = valueset::Store::builder()
         .master_key(valueset::MasterKey::from_bytes([1; 32]))
