@@ -147,3 +147,32 @@ fn canonical_printing() {
     let t = Template::parse(r#"${['a']["b.c"].d} $\{x} ${x["\n"]}"#).unwrap();
     assert_eq!(t.to_string(), r#"${a["b.c"].d} $\{x} ${x["\n"]}"#);
 }
+
+/// What a parsed template says of itself: its text, whether it has a
+/// placeholder, and paths that compare by their segments however written.
+#[test]
+fn a_template_and_its_paths_describe_themselves() {
+    let text = "host=${db.host} ${[\"db\"]['host']} ${db.port}";
+    let t = Template::parse(text).unwrap();
+    assert_eq!(t.source(), text);
+    assert!(!t.is_literal());
+    assert!(Template::parse("plain $ text").unwrap().is_literal());
+    let paths: Vec<_> = t
+        .placeholders()
+        .map(valueset::placeholder::Placeholder::path)
+        .collect();
+    assert_eq!(paths[0], paths[1], "dotted and bracketed spell one path");
+    assert_ne!(paths[0], paths[2]);
+    for p in &paths {
+        assert_eq!((p.len(), p.is_empty()), (2, false));
+    }
+}
+
+/// A path prints canonically: control characters as JSON escapes, a space
+/// as itself, so the printed text parses back to the same path.
+#[test]
+fn paths_print_control_characters_escaped() {
+    let t = Template::parse(r#"${a["x\u0001y"]} ${["a b\u001f"]}"#).unwrap();
+    let printed: Vec<String> = t.placeholders().map(|p| p.path().to_string()).collect();
+    assert_eq!(printed, [r#"a["x\u0001y"]"#, r#"["a b\u001f"]"#]);
+}
