@@ -192,12 +192,16 @@ enum Command {
     /// Export an App (its values, Environments and overrides) as one JSON
     /// document. With `--seal`, secrets the library stored are sealed with
     /// the key in `VALUESET_EXPORT_KEY` (64 hex characters); without, such
-    /// secrets cannot leave and the export is refused.
+    /// secrets cannot leave and the export is refused. With `--history`,
+    /// the whole history and the tags go too.
     Export {
         app: String,
         /// Seal secrets with `VALUESET_EXPORT_KEY`.
         #[arg(long)]
         seal: bool,
+        /// Every version (ids, authors, times, comments) and the tags.
+        #[arg(long)]
+        history: bool,
         /// Write the document here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -662,10 +666,20 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             let app = AppId::new(app.as_str())?;
             json!(store.tags(&actor(cli, Some(&app))?, &app, env(scope)?.as_ref())?)
         }
-        Command::Export { app, seal, out } => {
+        Command::Export {
+            app,
+            seal,
+            history,
+            out,
+        } => {
             let app = AppId::new(app.as_str())?;
             let key = if *seal { Some(export_key()?) } else { None };
-            let doc = store.export_app(&actor(cli, Some(&app))?, &app, key.as_ref())?;
+            let who = actor(cli, Some(&app))?;
+            let doc = if *history {
+                store.export_history(&who, &app, key.as_ref())?
+            } else {
+                store.export_app(&who, &app, key.as_ref())?
+            };
             match out {
                 Some(path) => {
                     std::fs::write(path, to_json(&json!(doc), true)).map_err(|e| {

@@ -27,6 +27,7 @@ mod restore;
 mod stores;
 mod tags;
 mod templates;
+mod transfer;
 pub(crate) mod verify;
 
 pub(crate) use commit::{Commit, Ctx, Plan, Planned, commit};
@@ -34,6 +35,7 @@ pub(crate) use purge::{Purge, Removed, purge};
 pub(crate) use restore::plan_restore;
 pub(crate) use stores::SecretStores;
 pub(crate) use tags::place_tag;
+pub(crate) use transfer::{Moved, SecretSlot, Transfer, write_transfer};
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;

@@ -54,8 +54,7 @@ pub(crate) fn verify_app(
     let mut stats = Verified::default();
 
     let mut app_entries = level_entries(reader, app, None, digest_key, secrets, &mut stats)?;
-    let app_records = records(
-        reader,
+    let app_records = reader.records(
         &codec::version_key(app, 0),
         &codec::version_key(app, u64::MAX),
     )?;
@@ -83,8 +82,7 @@ pub(crate) fn verify_app(
 
     for (env, env_meta) in reader.envs(app)? {
         let mut entries = level_entries(reader, app, Some(&env), digest_key, secrets, &mut stats)?;
-        let own = records(
-            reader,
+        let own = reader.records(
             &codec::env_version_key(app, &env, 0),
             &codec::env_version_key(app, &env, u64::MAX),
         )?;
@@ -165,25 +163,6 @@ fn check_chain(
         stats.versions += 1;
     }
     Ok(prev)
-}
-
-fn records(
-    reader: Reader<'_>,
-    start: &[u8],
-    end: &[u8],
-) -> Result<BTreeMap<u64, VersionRecord>, Error> {
-    let mut raw = Vec::new();
-    reader.backend.scan(start, end, false, &mut |k, v| {
-        raw.push((k.to_vec(), v.to_vec()));
-        ControlFlow::Continue(())
-    })?;
-    let prefix_len = start.len() - 8;
-    raw.into_iter()
-        .map(|(k, v)| {
-            let seq = codec::seq_from(k.get(prefix_len..).unwrap_or_default())?;
-            Ok((seq, VersionRecord::decode(&v)?))
-        })
-        .collect()
 }
 
 /// Every entry of one level, each checked against its own value digest,

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::{AppId, EnvId, Key};
 
+use super::export_history::{ExportedHistory, ExportedTag};
+
 /// The format of export documents this version writes and reads.
 pub const EXPORT_FORMAT: u32 = 1;
 
@@ -29,6 +31,17 @@ pub struct ExportDocument {
     /// Each Environment's overrides (an Environment without any has an
     /// empty map).
     pub envs: BTreeMap<EnvId, BTreeMap<Key, ExportedValue>>,
+    /// The tags of the App's and its Environments' histories. Tags name
+    /// versions, so they travel with the history: a document without
+    /// `history` has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<ExportedTag>,
+    /// The whole history, when the export asked for it
+    /// ([`Store::export_history`](crate::Store::export_history)); an import
+    /// then rebuilds it, every version with its id, author, time and
+    /// comment, and `values` and `envs` must be where it ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<ExportedHistory>,
     /// The digest of everything above, in hex: keyed with the export key
     /// when the secrets are sealed (so only a holder of the key can make a
     /// document that imports), plain otherwise (so a cut or damaged

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::id::{InvalidInput, Key, TagName};
 
@@ -33,7 +33,7 @@ pub enum VersionSelector {
 }
 
 /// What made a version (guide: [Value set versions](crate::_documentation::guide#value-set-versions)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 #[allow(missing_docs)] // the names say it
@@ -53,7 +53,7 @@ pub enum ResultOf {
 }
 
 /// How a key changed in a version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeOp {
     /// The key was created.
@@ -66,7 +66,8 @@ pub enum ChangeOp {
 
 /// One key's change in a version. A secret's change names its new
 /// `secret_version`, never its value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Change {
     /// What happened.
@@ -74,7 +75,7 @@ pub struct Change {
     /// To which key.
     pub key: Key,
     /// The secret's version after the change, for secrets.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_version: Option<u32>,
 }
 
@@ -168,6 +169,14 @@ impl FromStr for VersionId {
 impl Serialize for VersionId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+/// Reads an id as [`Display`](fmt::Display) prints it.
+impl<'de> Deserialize<'de> for VersionId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -11,6 +11,7 @@ use crate::error::{Error, InvalidInput};
 use crate::id::{AppId, EnvId, Key};
 use crate::model::{
     Actor, EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedRef, ExportedValue, NewValue,
+    document_digest,
 };
 use crate::secret::{Secret, SecretRef};
 
@@ -43,6 +44,17 @@ impl Store {
         app: &AppId,
         key: Option<&MasterKey>,
     ) -> Result<ExportDocument, Error> {
+        self.export(actor, app, key, false)
+    }
+
+    /// An export, with the whole history and the tags when `history`.
+    pub(super) fn export(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        key: Option<&MasterKey>,
+        history: bool,
+    ) -> Result<ExportDocument, Error> {
         self.open_scope(actor, Action::ReadValues, app, None)?;
         let keys = key.map(MasterKey::export_keys);
         if keys.is_some() {
@@ -67,6 +79,12 @@ impl Store {
             let overrides = level(Some(&env))?;
             envs.insert(env, overrides);
         }
+        let (history, tags) = if history {
+            let (history, tags) = self.exported_history(app, seal)?;
+            (Some(history), tags)
+        } else {
+            (None, Vec::new())
+        };
         let mut doc = ExportDocument {
             format: EXPORT_FORMAT,
             app: app.clone(),
@@ -77,6 +95,8 @@ impl Store {
             },
             values,
             envs,
+            tags,
+            history,
             digest: String::new(),
         };
         doc.digest = crypto::to_hex(&document_digest(&doc, keys.as_ref().map(|(_, d)| d)));
@@ -129,6 +149,15 @@ impl Store {
             ));
         }
         let seal = keys.as_ref().map(|(seal, _)| seal);
+        if let Some(history) = &doc.history {
+            return self.import_history(actor, doc, history, seal);
+        }
+        if !doc.tags.is_empty() {
+            return Err(invalid(
+                "it has tags but no history: tags name versions, so they travel with the history"
+                    .into(),
+            ));
+        }
         let app_changes = changes(&doc.app, (None, &doc.values), seal)?;
         let mut env_changes = Vec::new();
         for (env, values) in &doc.envs {
@@ -176,7 +205,7 @@ impl Store {
     }
 
     /// An entry as an export shows it; `None` for one with no content.
-    fn exported(
+    pub(super) fn exported(
         &self,
         app: &AppId,
         env: Option<&EnvId>,
@@ -226,12 +255,12 @@ fn exported_ref(store: String, reference: SecretRef) -> ExportedRef {
     }
 }
 
-fn invalid(reason: String) -> Error {
+pub(super) fn invalid(reason: String) -> Error {
     InvalidInput::Export { reason }.into()
 }
 
 /// Where a value is, as a sealed secret's associated data binds it.
-fn place(app: &AppId, env: Option<&EnvId>, key: &Key) -> String {
+pub(super) fn place(app: &AppId, env: Option<&EnvId>, key: &Key) -> String {
     format!("{app}/{}/{key}", env.map_or("", EnvId::as_str))
 }
 
@@ -243,83 +272,42 @@ fn changes(
 ) -> Result<Option<ChangeSet>, Error> {
     let mut set = ChangeSet::new();
     for (key, v) in values {
-        let value = match (&v.value, &v.sealed, &v.secret_ref) {
-            (Some(text), None, None) if v.template => NewValue::template(text.clone()),
-            (Some(text), None, None) => NewValue::plain(text.clone()),
-            (None, Some(hex), None) => {
-                let opened = crypto::from_hex(hex)
-                    .zip(seal)
-                    .and_then(|(bytes, seal)| {
-                        seal.open(place(app, env, key).as_bytes(), &bytes).ok()
-                    })
-                    .and_then(|plain| String::from_utf8(plain.to_vec()).ok())
-                    .ok_or_else(|| {
-                        invalid(format!("the sealed secret of `{key}` does not open"))
-                    })?;
-                NewValue::secret(Secret::new(opened))
-            }
-            (None, None, Some(r)) => {
-                let mut reference = SecretRef::new(r.reference.clone());
-                reference.version.clone_from(&r.version);
-                NewValue::secret_ref(r.store.clone(), reference)
-            }
-            _ => {
-                return Err(invalid(format!(
-                    "`{key}` needs exactly one of value, sealed and secret_ref"
-                )));
-            }
-        };
+        let value = new_value(app, env, key, v, seal)?;
         let description = (!v.description.is_empty()).then(|| v.description.clone());
         set = set.set_described(key.clone(), value, description);
     }
     Ok((!values.is_empty()).then_some(set))
 }
 
-/// The digest of everything in `doc` but its digest: keyed with `key` when
-/// there is one.
-fn document_digest(doc: &ExportDocument, key: Option<&DerivedKey>) -> [u8; 32] {
-    let format = doc.format.to_be_bytes();
-    let mode: &[u8] = match doc.secrets {
-        ExportSecrets::References => b"references",
-        ExportSecrets::Sealed => b"sealed",
-    };
-    let mut parts: Vec<Vec<u8>> = vec![format.to_vec(), doc.app.as_str().into(), mode.to_vec()];
-    let levels = std::iter::once((None, &doc.values))
-        .chain(doc.envs.iter().map(|(env, values)| (Some(env), values)));
-    for (env, values) in levels {
-        parts.push(format!("level {}", env.map_or("", EnvId::as_str)).into_bytes());
-        parts.push(values.len().to_string().into_bytes());
-        for (key, v) in values {
-            parts.push(key.as_str().into());
-            parts.push(v.description.clone().into_bytes());
-            parts.push(
-                v.value
-                    .clone()
-                    .map(|t| format!("value {t}"))
-                    .unwrap_or_default()
-                    .into_bytes(),
-            );
-            parts.push(vec![u8::from(v.template)]);
-            parts.push(v.sealed.clone().unwrap_or_default().into_bytes());
-            let r = v.secret_ref.as_ref();
-            parts.push(
-                r.map_or_else(String::new, |r| format!("ref {}", r.store))
-                    .into_bytes(),
-            );
-            parts.push(
-                r.map_or_else(String::new, |r| r.reference.clone())
-                    .into_bytes(),
-            );
-            parts.push(
-                r.and_then(|r| r.version.clone())
-                    .unwrap_or_default()
-                    .into_bytes(),
-            );
+/// The value an exported value of `key` at a level stands for: a sealed
+/// secret is opened with `seal`.
+pub(super) fn new_value(
+    app: &AppId,
+    env: Option<&EnvId>,
+    key: &Key,
+    v: &ExportedValue,
+    seal: Option<&DerivedKey>,
+) -> Result<NewValue, Error> {
+    Ok(match (&v.value, &v.sealed, &v.secret_ref) {
+        (Some(text), None, None) if v.template => NewValue::template(text.clone()),
+        (Some(text), None, None) => NewValue::plain(text.clone()),
+        (None, Some(hex), None) => {
+            let opened = crypto::from_hex(hex)
+                .zip(seal)
+                .and_then(|(bytes, seal)| seal.open(place(app, env, key).as_bytes(), &bytes).ok())
+                .and_then(|plain| String::from_utf8(plain.to_vec()).ok())
+                .ok_or_else(|| invalid(format!("the sealed secret of `{key}` does not open")))?;
+            NewValue::secret(Secret::new(opened))
         }
-    }
-    let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-    match key {
-        Some(key) => key.keyed_digest("export", &parts),
-        None => crypto::digest("export", &parts),
-    }
+        (None, None, Some(r)) => {
+            let mut reference = SecretRef::new(r.reference.clone());
+            reference.version.clone_from(&r.version);
+            NewValue::secret_ref(r.store.clone(), reference)
+        }
+        _ => {
+            return Err(invalid(format!(
+                "`{key}` needs exactly one of value, sealed and secret_ref"
+            )));
+        }
+    })
 }

@@ -9,6 +9,7 @@ mod admin;
 mod builder;
 mod diff;
 mod export;
+mod export_history;
 mod maintenance;
 mod options;
 mod read;

@@ -241,3 +241,36 @@ impl Backend for Spy {
         self.inner.changes()
     }
 }
+
+/// A library secret store the test can look into after handing it to the
+/// Store.
+#[derive(Debug, Clone)]
+pub(crate) struct Shared(pub(crate) std::sync::Arc<valueset::secret::MemorySecretStore>);
+
+impl valueset::secret::SecretStore for Shared {
+    fn id(&self) -> &str {
+        self.0.id()
+    }
+    fn get(
+        &self,
+        r: &valueset::secret::SecretRef,
+    ) -> Result<valueset::Secret, valueset::secret::SecretStoreError> {
+        self.0.get(r)
+    }
+    fn is_writable(&self) -> bool {
+        true
+    }
+    fn put(
+        &self,
+        n: &str,
+        s: &valueset::Secret,
+    ) -> Result<valueset::secret::SecretRef, valueset::secret::SecretStoreError> {
+        self.0.put(n, s)
+    }
+    fn delete(
+        &self,
+        r: &valueset::secret::SecretRef,
+    ) -> Result<(), valueset::secret::SecretStoreError> {
+        self.0.delete(r)
+    }
+}

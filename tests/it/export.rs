@@ -9,9 +9,9 @@ use valueset::{Actor, AppId, EnvId, MasterKey, Secret, Store};
 
 use crate::common::key;
 
-const CANARY: &str = "CANARY-export-77b2";
+pub(crate) const CANARY: &str = "CANARY-export-77b2";
 
-fn store() -> Store {
+pub(crate) fn store() -> Store {
     Store::builder()
         .master_key(MasterKey::generate())
         .backend(valueset::backend::MemoryBackend::new())
@@ -23,12 +23,12 @@ fn store() -> Store {
         .unwrap()
 }
 
-fn transfer_key() -> MasterKey {
+pub(crate) fn transfer_key() -> MasterKey {
     MasterKey::from_bytes([9; 32])
 }
 
 /// A source store with every kind of value.
-fn source() -> (Store, Actor, AppId, EnvId) {
+pub(crate) fn source() -> (Store, Actor, AppId, EnvId) {
     let s = store();
     let admin = Actor::admin("alice");
     let app = AppId::new("shop").unwrap();
@@ -86,7 +86,7 @@ fn source() -> (Store, Actor, AppId, EnvId) {
 
 /// What a store shows of an App: every level's values, and what they
 /// resolve to.
-fn observed(s: &Store, admin: &Actor, app: &AppId) -> Vec<String> {
+pub(crate) fn observed(s: &Store, admin: &Actor, app: &AppId) -> Vec<String> {
     let mut out = Vec::new();
     for env in std::iter::once(None).chain(s.envs(admin, app).unwrap().into_iter().map(Some)) {
         for v in s.list(admin, app, env.as_ref()).unwrap() {

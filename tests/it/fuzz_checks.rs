@@ -232,11 +232,15 @@ impl Values for Layered<'_> {
 pub(crate) const IMPORT_KEY: [u8; 32] = [9; 32];
 
 /// Bytes read as an export document (JSON) never panic the import: it
-/// succeeds, or fails with a typed error and leaves the store empty.
+/// succeeds, and the App it made verifies and reads, or fails with a typed
+/// error and leaves the store empty. The digest is made again first, so
+/// that changed documents reach the checks behind it (the digest check
+/// itself is tested in `export.rs`).
 pub(crate) fn check_import(data: &[u8]) {
-    let Ok(doc) = serde_json::from_slice::<valueset::model::ExportDocument>(data) else {
+    let Ok(mut doc) = serde_json::from_slice::<valueset::model::ExportDocument>(data) else {
         return;
     };
+    doc.update_digest(Some(&valueset::MasterKey::from_bytes(IMPORT_KEY)));
     let store = valueset::Store::builder()
         .master_key(valueset::MasterKey::from_bytes([1; 32]))
         .in_memory();
@@ -246,6 +250,14 @@ pub(crate) fn check_import(data: &[u8]) {
         Ok(()) => {
             let apps = store.apps(&admin).expect("apps");
             assert_eq!(apps, std::slice::from_ref(&doc.app));
+            store
+                .verify_app(&admin, &doc.app)
+                .expect("an import verifies");
+            let history = valueset::store::HistoryOptions::default();
+            store.history(&admin, &doc.app, history).expect("history");
+            for env in store.envs(&admin, &doc.app).expect("envs") {
+                store.list(&admin, &doc.app, Some(&env)).expect("list");
+            }
         }
         Err(e) => {
             assert!(!e.code().is_empty() && !e.to_string().is_empty());

@@ -18,6 +18,7 @@ mod dry_run;
 mod durability;
 mod erasure;
 mod export;
+mod export_history;
 mod fuzz_regressions;
 mod hierarchy;
 mod ids;

@@ -2,9 +2,11 @@
 //! callers allowed to, references never written, lifecycle.
 
 use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};
-use valueset::secret::{MemorySecretStore, SecretRef, SecretStore};
+use valueset::secret::{MemorySecretStore, SecretRef};
 use valueset::store::{SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, Secret, Store};
+
+use crate::common::Shared;
 
 const CANARY: &str = "CANARY-5be1d0a7";
 
@@ -169,27 +171,6 @@ fn references_are_read_at_resolve_time_and_never_written() -> valueset::Result<(
         .unwrap_err();
     assert_eq!(e.code(), "unknown_secret_store");
     Ok(())
-}
-
-/// A library store the test can look into after handing it to the Store.
-#[derive(Debug)]
-struct Shared(std::sync::Arc<MemorySecretStore>);
-impl SecretStore for Shared {
-    fn id(&self) -> &str {
-        self.0.id()
-    }
-    fn get(&self, r: &SecretRef) -> Result<Secret, valueset::secret::SecretStoreError> {
-        self.0.get(r)
-    }
-    fn is_writable(&self) -> bool {
-        true
-    }
-    fn put(&self, n: &str, s: &Secret) -> Result<SecretRef, valueset::secret::SecretStoreError> {
-        self.0.put(n, s)
-    }
-    fn delete(&self, r: &SecretRef) -> Result<(), valueset::secret::SecretStoreError> {
-        self.0.delete(r)
-    }
 }
 
 #[test]

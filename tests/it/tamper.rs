@@ -10,9 +10,11 @@ use std::sync::Arc;
 
 use valueset::backend::{Backend, BackendError, Batch, MemoryBackend, Visit};
 use valueset::model::NewValue;
-use valueset::secret::{MemorySecretStore, SecretRef, SecretStore, SecretStoreError};
+use valueset::secret::{MemorySecretStore, SecretRef, SecretStore};
 use valueset::store::{SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, Secret, Store};
+
+use crate::common::Shared;
 
 struct Fixture {
     backend: Arc<MemoryBackend>,
@@ -176,28 +178,6 @@ fn a_removed_entry_or_version_record_is_found() -> valueset::Result<()> {
     remove_first(&f.backend, b'W');
     assert_tampered(&f, "environment version record");
     Ok(())
-}
-
-/// A managed store shared with the test, to look inside it.
-#[derive(Debug, Clone)]
-struct Shared(Arc<MemorySecretStore>);
-
-impl SecretStore for Shared {
-    fn id(&self) -> &str {
-        self.0.id()
-    }
-    fn get(&self, r: &SecretRef) -> Result<Secret, SecretStoreError> {
-        self.0.get(r)
-    }
-    fn is_writable(&self) -> bool {
-        true
-    }
-    fn put(&self, n: &str, s: &Secret) -> Result<SecretRef, SecretStoreError> {
-        self.0.put(n, s)
-    }
-    fn delete(&self, r: &SecretRef) -> Result<(), SecretStoreError> {
-        self.0.delete(r)
-    }
 }
 
 /// A backend that refuses every batch that writes a version record, after

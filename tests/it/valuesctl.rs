@@ -988,5 +988,26 @@ mod walkthrough {
         assert_eq!(v["value"], CANARY);
         let again = with_key(&to, &["import", file]);
         assert_eq!(again.0, Some(1), "a second import: the App exists");
+        // With `--history`, every version and the tags go too.
+        from.ok(&["tag", "shop", "latest", "stable"]);
+        let whole = with_key(
+            &from,
+            &["export", "shop", "--seal", "--history", "--out", file],
+        );
+        assert_eq!(whole.0, Some(0), "{}", whole.1);
+        assert!(!std::fs::read_to_string(&path).unwrap().contains(CANARY));
+        let third = Ctl {
+            dir: TempDir::new("valuesctl-export-history"),
+        };
+        let imported = with_key(&third, &["import", file]);
+        assert_eq!(imported.0, Some(0), "{}", imported.1);
+        for args in [
+            &["history", "shop"][..],
+            &["history", "shop", "--env", "prod"],
+            &["tags", "shop"],
+            &["show", "shop", "stable"],
+        ] {
+            assert_eq!(third.ok(args), from.ok(args), "{args:?}");
+        }
     }
 }
