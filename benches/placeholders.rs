@@ -22,81 +22,11 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use memchr::memmem;
 use regex::Regex;
 use valueset::Template;
-use valueset::resolve::Resolver;
+use valueset::resolve::{ResolveBuffer, Resolver};
 
-/// A small deterministic generator (xorshift64*), so every run measures the
-/// same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).expect("fits")
-    }
-}
-
-const KEYS: usize = 100;
-
-fn values(rng: &mut Rng) -> HashMap<String, String> {
-    (0..KEYS)
-        .map(|i| {
-            let len = 10 + rng.below(21);
-            (format!("KEY_{i}"), filler(rng, len))
-        })
-        .collect()
-}
-
-/// Config-like text without `$`.
-fn filler(rng: &mut Rng, len: usize) -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz      =:/._-0123456789\n";
-    (0..len)
-        .map(|_| char::from(ALPHABET[rng.below(ALPHABET.len())]))
-        .collect()
-}
-
-fn placeholder(rng: &mut Rng) -> String {
-    format!("${{values.KEY_{}}}", rng.below(KEYS))
-}
-
-/// 10,000 values of 20–200 bytes, each with 0–3 placeholders.
-fn small_values(rng: &mut Rng) -> Vec<String> {
-    (0..10_000)
-        .map(|_| {
-            let len = 20 + rng.below(181);
-            let count = rng.below(4);
-            let mut text = String::with_capacity(len);
-            let mut placeholders = (0..count).map(|_| placeholder(rng)).collect::<Vec<_>>();
-            let room = len.saturating_sub(placeholders.iter().map(String::len).sum::<usize>());
-            let pieces = count + 1;
-            for i in 0..pieces {
-                text.push_str(&filler(rng, room / pieces));
-                if i < count {
-                    text.push_str(&placeholders.pop().expect("one per gap"));
-                }
-            }
-            text
-        })
-        .collect()
-}
-
-/// About 1 MiB with a placeholder every ~500 bytes (or none).
-fn file(rng: &mut Rng, with_placeholders: bool) -> String {
-    let mut text = String::with_capacity(1 << 20);
-    while text.len() < (1 << 20) {
-        let len = 400 + rng.below(200);
-        text.push_str(&filler(rng, len));
-        if with_placeholders {
-            text.push_str(&placeholder(rng));
-        }
-    }
-    text
-}
+#[path = "common/placeholder_inputs.rs"]
+mod inputs;
+use inputs::{Rng, file, small_values, values};
 
 struct Impls {
     map: HashMap<String, String>,
@@ -215,6 +145,21 @@ fn bench_small(c: &mut Criterion, impls: &Impls, small: &[String]) {
             assert_eq!(n, small_out);
         });
     });
+    g.bench_function("valueset_into", |b| {
+        let mut out = ResolveBuffer::new();
+        b.iter(|| {
+            let n: usize = small
+                .iter()
+                .map(|t| {
+                    resolver
+                        .resolve_into(black_box(t), &mut out)
+                        .expect("resolves");
+                    out.as_plain().map_or(0, str::len)
+                })
+                .sum();
+            assert_eq!(n, small_out);
+        });
+    });
     g.finish();
 }
 
@@ -243,6 +188,15 @@ fn bench_file(c: &mut Criterion, impls: &Impls, name: &str, text: &str) {
     g.bench_function("valueset", |b| {
         b.iter(|| {
             let out = resolver.resolve_str(black_box(text)).expect("resolves");
+            assert_eq!(out.as_plain().map_or(0, str::len), out_len);
+        });
+    });
+    g.bench_function("valueset_into", |b| {
+        let mut out = ResolveBuffer::new();
+        b.iter(|| {
+            resolver
+                .resolve_into(black_box(text), &mut out)
+                .expect("resolves");
             assert_eq!(out.as_plain().map_or(0, str::len), out_len);
         });
     });

@@ -49,6 +49,7 @@ use std::fmt;
 
 pub(crate) use error::write_capped;
 pub use error::{ParseError, ParseErrorKind, ParseErrors, SHOWN_ERRORS};
+pub(crate) use parse::dotted_path;
 
 /// A byte range `start..end` into a template (`end` exclusive). Both ends lie
 /// on `char` boundaries.
@@ -192,7 +193,18 @@ impl<'a> Template<'a> {
     /// [`ParseErrors`] listing every syntax error, as
     /// [`parse`](Self::parse) would.
     pub fn scan(source: &'a str, f: impl FnMut(Segment<'a>)) -> Result<(), ParseErrors> {
-        let errors = parse::scan(source, f);
+        Self::scan_from(source, 0, f)
+    }
+
+    /// [`scan`](Self::scan) from byte `start` of `source`, where a literal
+    /// may begin (after a placeholder, say); spans are offsets into the
+    /// whole of `source`.
+    pub(crate) fn scan_from(
+        source: &'a str,
+        start: usize,
+        f: impl FnMut(Segment<'a>),
+    ) -> Result<(), ParseErrors> {
+        let errors = parse::scan_from(source, start, f);
         if errors.is_empty() {
             Ok(())
         } else {
@@ -340,7 +352,9 @@ impl Path<'_> {
     /// found in one pass.
     pub fn split_first(&self) -> (&str, Option<Cow<'_, str>>) {
         match &self.repr {
-            Repr::Dotted(raw) => match memchr::memchr(b'.', raw.as_bytes()) {
+            // The first segment is a namespace, a few bytes long: a plain
+            // loop finds its end sooner than setting up `memchr` does.
+            Repr::Dotted(raw) => match raw.bytes().position(|b| b == b'.') {
                 Some(dot) => (
                     raw.get(..dot).unwrap_or(raw),
                     raw.get(dot + 1..).map(Cow::Borrowed),

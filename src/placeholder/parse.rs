@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use memchr::{memchr, memchr2};
+use memchr::{memchr_iter, memchr2};
 use nom::bytes::complete::{take_till, take_while_m_n, take_while1};
 use nom::error::ErrorKind;
 
@@ -21,13 +21,29 @@ use super::{Path, Placeholder, Repr, Segment, Span};
 /// Input: the template text. Borrows: every literal and every dotted path is
 /// a slice of `input`. After the first error `emit` is no longer called, but
 /// scanning goes on; returns every error found.
-pub(super) fn scan<'a, F: FnMut(Segment<'a>)>(input: &'a str, mut emit: F) -> Vec<ParseError> {
+pub(super) fn scan<'a, F: FnMut(Segment<'a>)>(input: &'a str, emit: F) -> Vec<ParseError> {
+    scan_from(input, 0, emit)
+}
+
+/// [`scan`] from byte `start` of `input` (a position where a literal may
+/// begin): spans stay offsets into the whole of `input`.
+pub(super) fn scan_from<'a, F: FnMut(Segment<'a>)>(
+    input: &'a str,
+    start: usize,
+    mut emit: F,
+) -> Vec<ParseError> {
     let bytes = input.as_bytes();
     let mut errors = Vec::new();
-    let mut literal_start = 0;
-    let mut pos = 0;
-    while let Some(found) = bytes.get(pos..).and_then(|rest| memchr(b'$', rest)) {
-        let at = pos + found;
+    let mut literal_start = start;
+    // Where the text not yet read starts: a `$` before it is inside a
+    // placeholder already read. One iterator over every `$`, so the scan
+    // moves forward whatever a placeholder's length.
+    let mut pos = start;
+    let tail = bytes.get(start..).unwrap_or_default();
+    for at in memchr_iter(b'$', tail).map(|i| start + i) {
+        if at < pos {
+            continue;
+        }
         match bytes.get(at + 1) {
             Some(b'{') => {
                 if errors.is_empty() {
@@ -55,9 +71,8 @@ pub(super) fn scan<'a, F: FnMut(Segment<'a>)>(input: &'a str, mut emit: F) -> Ve
                     literal(&mut emit, input, literal_start, at + 1);
                 }
                 literal_start = at + 2;
-                pos = at + 3;
             }
-            _ => pos = at + 1,
+            _ => {}
         }
     }
     if errors.is_empty() {
@@ -79,8 +94,44 @@ pub(super) fn is_name(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_name_byte)
 }
 
+/// The bytes names are made of, as a table: one load per byte.
+#[allow(clippy::indexing_slicing)] // a `u8` always indexes 256 entries
+const NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b: u8 = 0;
+    loop {
+        table[b as usize] = b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        if b == u8::MAX {
+            break table;
+        }
+        b += 1;
+    }
+};
+
 fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    NAME_BYTES.get(usize::from(b)).copied().unwrap_or(false)
+}
+
+/// The common case, names joined by single dots and closed by `}`: the
+/// length of the path, found in one pass over its bytes. `None` for
+/// anything else, which the grammar then reads (and reports, if wrong);
+/// where this answers, the grammar gives the same path.
+pub(crate) fn dotted_path(inner: &str) -> Option<usize> {
+    let mut after_dot = true;
+    for (i, &b) in inner.as_bytes().iter().enumerate() {
+        if is_name_byte(b) {
+            after_dot = false;
+        } else if after_dot {
+            return None;
+        } else if b == b'.' {
+            after_dot = true;
+        } else if b == b'}' {
+            return Some(i);
+        } else {
+            return None;
+        }
+    }
+    None
 }
 
 /// Parses the placeholder whose `$` is at `at` (followed by `{`).
@@ -89,6 +140,14 @@ fn is_name_byte(b: u8) -> bool {
 /// the offset where scanning resumes.
 fn placeholder(input: &str, at: usize) -> Result<(Placeholder<'_>, usize), (ParseError, usize)> {
     let inner = input.get(at + 2..).unwrap_or("");
+    if let Some(dotted) = dotted_path(inner).and_then(|len| inner.get(..len)) {
+        let end = at + 2 + dotted.len() + 1;
+        let path = Path {
+            repr: Repr::Dotted(dotted),
+        };
+        let span = Span { start: at, end };
+        return Ok((Placeholder { path, span }, end));
+    }
     match path(inner) {
         Ok((rest, repr)) => {
             // `path` stops only at `}`.
@@ -483,6 +542,41 @@ mod tests {
         // A missing `}` before the next placeholder: that one still parses.
         assert_eq!(codes("${a ${b}"), [("0..4".into(), "unterminated")]);
         assert_eq!(codes("${a${b}}"), [("0..3".into(), "unterminated")]);
+    }
+
+    proptest::proptest! {
+        /// The fast path for dotted names answers exactly where the
+        /// grammar reads a dotted path, with the same path.
+        #[test]
+        fn the_fast_path_agrees_with_the_grammar(inner in "[a_.}\\[\"' -]{0,12}") {
+            let fast = dotted_path(&inner).and_then(|len| inner.get(..len));
+            let grammar = match path(&inner) {
+                Ok((_, Repr::Dotted(d))) => Some(d),
+                _ => None,
+            };
+            proptest::prop_assert_eq!(fast, grammar);
+        }
+    }
+
+    #[test]
+    fn the_fast_path_reads_dotted_names_only() {
+        assert_eq!(dotted_path("values.A-1_b}x"), Some(12));
+        assert_eq!(dotted_path("a}"), Some(1));
+        for other in [
+            "",
+            "}",
+            ".a}",
+            "a.}",
+            "a..b}",
+            "a[\"b\"]}",
+            "a b}",
+            "a",
+            "a.b",
+            "é}",
+        ] {
+            assert_eq!(dotted_path(other), None, "{other}");
+        }
+        assert!(NAME_BYTES.iter().filter(|b| **b).count() == 64);
     }
 
     #[test]

@@ -28,7 +28,9 @@
 //! # Ok::<(), valueset::Error>(())
 //! ```
 
+mod buffer;
 mod error;
+mod fast;
 mod namespace;
 mod nested;
 mod render;
@@ -44,6 +46,7 @@ use crate::id::{InvalidInput, MAX_KEY_LEN, check_key};
 use crate::placeholder::{Path, Template};
 use crate::secret::Secret;
 
+pub use buffer::ResolveBuffer;
 pub use error::{ResolveError, ResolveErrorKind, ResolveErrors, ResolveStrError};
 pub use namespace::{Namespace, NamespaceError, Output};
 pub use nested::{DEFAULT_TEMPLATE_DEPTH, MAX_TEMPLATE_DEPTH};
@@ -252,10 +255,27 @@ impl<'r> Resolver<'r> {
     ///
     /// This resolves while it parses, without collecting the segments.
     pub fn resolve_str<'a>(&self, text: &'a str) -> Result<Resolved<'a>, ResolveStrError> {
-        let nesting = Nesting::new(self.template_depth);
-        let mut render = Render::new(self, self.values, &self.context, None, &nesting, text);
-        Template::scan(text, |segment| render.segment(&segment))?;
-        Ok(render.finish().map(|r| r.resolved).map_err(ResolveErrors)?)
+        let stop = fast::run(self, text, None);
+        fast::resolved(self, text, stop)
+    }
+
+    /// [`resolve_str`](Self::resolve_str), writing into `out`, a buffer the
+    /// caller keeps for the next call: resolving many values then allocates
+    /// once. `out` is emptied first; on an error it is left empty.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`resolve_str`](Self::resolve_str).
+    pub fn resolve_into(&self, text: &str, out: &mut ResolveBuffer) -> Result<(), ResolveStrError> {
+        let mut buffer = std::mem::take(&mut out.out);
+        buffer.clear();
+        let stop = fast::run(self, text, Some(buffer));
+        match fast::finish(self, text, stop)? {
+            render::Written::Buf(buffer) => out.out = buffer,
+            // The buffer was given, so the text was written into it.
+            render::Written::Same(_) => {}
+        }
+        Ok(())
     }
 
     /// Looks one path up. The `bool` is whether the value may go into a

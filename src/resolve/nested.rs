@@ -15,7 +15,7 @@
 //! wherever the value is used.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::secret::Secret;
@@ -35,7 +35,7 @@ pub(super) struct Nesting {
     limit: usize,
     /// The template values being resolved, outermost first.
     chain: RefCell<Vec<Rc<str>>>,
-    done: RefCell<HashMap<Rc<str>, Done>>,
+    done: RefCell<BTreeMap<Rc<str>, Done>>,
 }
 
 /// What a template value resolved to.
@@ -68,7 +68,7 @@ impl Nesting {
         Nesting {
             limit,
             chain: RefCell::new(Vec::new()),
-            done: RefCell::new(HashMap::new()),
+            done: RefCell::new(BTreeMap::new()),
         }
     }
 

@@ -14,11 +14,20 @@ use super::nested::{Done, Nesting, Text, wrap};
 use super::{Context, ResolveError, ResolveErrorKind, Resolved, Resolver, Value, Values};
 
 /// The growing output of one resolution. Once a secret has gone in, growing
-/// the buffer copies it and wipes the old allocation, and dropping it wipes
-/// it, so no copy of secret bytes is left behind in freed memory.
-struct OutBuf {
+/// the buffer copies it and wipes the old allocation, and dropping or
+/// clearing it wipes it, so no copy of secret bytes is left behind in freed
+/// memory.
+#[derive(Default)]
+pub(super) struct OutBuf {
     buf: String,
     tainted: bool,
+}
+
+/// What a resolution wrote: a buffer, or (when it only had one literal to
+/// give) a slice of its input.
+pub(super) enum Written<'a> {
+    Buf(OutBuf),
+    Same(&'a str),
 }
 
 /// A rendered template and the span of the first placeholder that put a
@@ -239,7 +248,25 @@ impl<'a, 's> Render<'a, 's> {
         }
     }
 
-    pub(super) fn finish(mut self) -> Result<Rendered<'a>, Vec<ResolveError>> {
+    /// Goes on with a resolution another loop began: its output so far, and
+    /// the span of the first placeholder that put a secret in.
+    pub(super) fn seeded(mut self, out: Option<OutBuf>, first_secret: Option<Span>) -> Self {
+        self.out = out;
+        self.first_secret = first_secret;
+        self
+    }
+
+    /// The output, or the errors.
+    pub(super) fn finish_raw(mut self) -> Result<Written<'a>, Vec<ResolveError>> {
+        self.check()?;
+        Ok(match self.out.take() {
+            Some(out) => Written::Buf(out),
+            None => Written::Same(self.first.unwrap_or("")),
+        })
+    }
+
+    /// The errors so far, with a namespace's output that went into a secret.
+    fn check(&mut self) -> Result<(), Vec<ResolveError>> {
         if let (Some((span, namespace)), Some(_)) = (self.forbidden.take(), self.first_secret) {
             self.errors.push(ResolveError {
                 item: self.item.map(str::to_owned),
@@ -247,9 +274,15 @@ impl<'a, 's> Render<'a, 's> {
                 kind: ResolveErrorKind::SecretNotAllowed { namespace },
             });
         }
-        if !self.errors.is_empty() {
-            return Err(self.errors);
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(std::mem::take(&mut self.errors))
         }
+    }
+
+    pub(super) fn finish(mut self) -> Result<Rendered<'a>, Vec<ResolveError>> {
+        self.check()?;
         let resolved = match (self.out, self.first) {
             (Some(out), _) => out.finish(),
             (None, first) => Resolved::Plain(Cow::Borrowed(first.unwrap_or(""))),
@@ -268,7 +301,15 @@ fn nested_capacity(len: usize) -> usize {
 }
 
 impl OutBuf {
-    fn push(&mut self, text: &str) {
+    pub(super) fn with_capacity(capacity: usize) -> Self {
+        OutBuf {
+            buf: String::with_capacity(capacity),
+            tainted: false,
+        }
+    }
+
+    #[inline]
+    pub(super) fn push(&mut self, text: &str) {
         let needed = self.buf.len() + text.len();
         if self.tainted && needed > self.buf.capacity() {
             let mut bigger = String::with_capacity(needed.max(self.buf.capacity() * 2));
@@ -279,12 +320,31 @@ impl OutBuf {
         self.buf.push_str(text);
     }
 
-    fn push_secret(&mut self, text: &str) {
+    pub(super) fn push_secret(&mut self, text: &str) {
         self.tainted = true;
         self.push(text);
     }
 
-    fn finish(mut self) -> Resolved<'static> {
+    /// Empties the buffer, keeping its allocation; wipes it first if a
+    /// secret went in.
+    pub(super) fn clear(&mut self) {
+        if self.tainted {
+            self.buf.zeroize();
+            self.tainted = false;
+        }
+        self.buf.clear();
+    }
+
+    /// The text, unless a secret went in.
+    pub(super) fn as_plain(&self) -> Option<&str> {
+        (!self.tainted).then_some(self.buf.as_str())
+    }
+
+    pub(super) fn is_secret(&self) -> bool {
+        self.tainted
+    }
+
+    pub(super) fn finish(mut self) -> Resolved<'static> {
         let buf = std::mem::take(&mut self.buf);
         if self.tainted {
             Resolved::Secret(Secret::new(buf))

@@ -19,6 +19,7 @@ mod durability;
 mod erasure;
 mod export;
 mod export_history;
+mod fast_path;
 mod fuzz_regressions;
 mod hierarchy;
 mod ids;
