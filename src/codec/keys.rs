@@ -11,7 +11,7 @@
 //! | `H` app 0 1 key 0 seq | `Entry`: the App value of key from seq on |
 //! | `H` app 0 2 env 0 key 0 seq | `Entry`: the override of key from seq on |
 //! | `O` app 0 key 0 env | empty: env overrides key now |
-//! | `K` app 0 1 key, `K` app 0 2 env 0 key | empty: key has entries at that level |
+//! | `K` app 0 1 key, `K` app 0 2 env 0 key | seq and `Entry`: key's newest entry at that level (empty when written by an earlier version) |
 //! | `G` app 0 1 tag, `G` app 0 2 env 0 tag | `TagRecord`: a tag of that level's history |
 #![warn(clippy::indexing_slicing)]
 
@@ -122,7 +122,9 @@ pub(crate) fn split_entry_key(prefix: &[u8], full: &[u8]) -> Result<(Key, u64), 
 }
 
 /// The prefix of the key index of one level (every key that has entries
-/// there), so a full read scans the index once and seeks once per key.
+/// there, with its newest entry), so a full read of the newest values is
+/// one scan, and of an older version one scan and a seek per key changed
+/// since.
 pub(crate) fn key_index_prefix(app: &AppId, env: Option<&EnvId>) -> Vec<u8> {
     let mut k = history_prefix(app, env);
     if let Some(first) = k.first_mut() {

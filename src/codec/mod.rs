@@ -376,6 +376,29 @@ impl Entry {
     }
 }
 
+/// The value of a key index record: the key's newest entry at its level,
+/// with its sequence number, so a read of the newest values is one scan.
+/// An empty value (written by earlier versions) says nothing: the reader
+/// seeks the entry instead.
+pub(crate) fn encode_current(seq: u64, entry: &Entry) -> Vec<u8> {
+    let mut out = seq.to_be_bytes().to_vec();
+    out.extend_from_slice(&entry.encode());
+    out
+}
+
+/// Splits [`encode_current`] into the sequence number and the encoded
+/// entry, so a reader decodes the entry only if it wants it; `None` for an
+/// empty value.
+pub(crate) fn split_current(bytes: &[u8]) -> Result<Option<(u64, &[u8])>, Corrupted> {
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    let (seq, entry) = bytes
+        .split_at_checked(8)
+        .ok_or_else(|| corrupted("a key index record"))?;
+    Ok(Some((seq_from(seq)?, entry)))
+}
+
 impl TagRecord {
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new(TAG_TAG);

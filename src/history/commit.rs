@@ -280,7 +280,7 @@ fn encode(scope: Scope<'_>, seq: u64, draft: &Draft, batch: &mut Batch) -> [u8; 
         batch.insert(entry_key, entry.encode());
         let mut index_key = index.clone();
         index_key.extend_from_slice(key.as_str().as_bytes());
-        batch.insert(index_key, Vec::new());
+        batch.insert(index_key, codec::encode_current(seq, entry));
         if let Some(env) = env {
             let index = codec::override_index_key(scope.app, key, env);
             if entry.is_live() {
@@ -296,6 +296,9 @@ fn encode(scope: Scope<'_>, seq: u64, draft: &Draft, batch: &mut Batch) -> [u8; 
         // App record that removed the key.
         let env_prefix = codec::history_prefix(scope.app, Some(cascade_env));
         batch.insert(codec::entry_key(&env_prefix, key, seq), tombstone.encode());
+        let mut index_key = codec::key_index_prefix(scope.app, Some(cascade_env));
+        index_key.extend_from_slice(key.as_str().as_bytes());
+        batch.insert(index_key, codec::encode_current(seq, tombstone));
         batch.remove(codec::override_index_key(scope.app, key, cascade_env));
     }
     entries_digest(committed)

@@ -169,7 +169,8 @@ impl Reader<'_> {
     }
 
     /// Every key's entry at `seq` at one level, deleted keys left out: one
-    /// scan of the level's key index, then one seek per key.
+    /// scan of the level's key index, which holds each key's newest entry,
+    /// then one seek per key that changed after `seq`.
     pub(crate) fn entries_at(
         &self,
         app: &AppId,
@@ -179,18 +180,25 @@ impl Reader<'_> {
         let index = codec::key_index_prefix(app, env);
         let mut raw = Vec::new();
         self.backend
-            .scan(&index, &codec::successor(&index), false, &mut |k, _| {
-                raw.push(k.get(index.len()..).unwrap_or_default().to_vec());
+            .scan(&index, &codec::successor(&index), false, &mut |k, v| {
+                let key = k.get(index.len()..).unwrap_or_default().to_vec();
+                raw.push((key, v.to_vec()));
                 ControlFlow::Continue(())
             })?;
         let prefix = codec::history_prefix(app, env);
         let mut out = BTreeMap::new();
-        for raw in raw {
+        for (raw, current) in raw {
             let key = std::str::from_utf8(&raw)
                 .ok()
                 .and_then(|s| Key::new(s).ok())
                 .ok_or_else(|| codec::corrupted("a key index key"))?;
-            if let Some((s, entry)) = self.entry_at(&prefix, &key, seq)?
+            // The index holds the newest entry: it is the one at `seq`
+            // unless the key changed after `seq`, when a seek finds it.
+            let found = match codec::split_current(&current)? {
+                Some((s, entry)) if s <= seq => Some((s, Entry::decode(entry)?)),
+                _ => self.entry_at(&prefix, &key, seq)?,
+            };
+            if let Some((s, entry)) = found
                 && entry.is_live()
             {
                 out.insert(key, (s, entry));

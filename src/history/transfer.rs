@@ -191,7 +191,7 @@ pub(crate) fn write_transfer(
         stored: BTreeMap::new(),
         puts: Vec::new(),
         heads: BTreeMap::new(),
-        overrides: BTreeMap::new(),
+        current: BTreeMap::new(),
     };
     let written = writer.write(transfer);
     if written.is_err() {
@@ -257,8 +257,8 @@ struct Writer<'w> {
     puts: Vec<Put>,
     /// The hash of each level's newest record so far.
     heads: BTreeMap<Option<EnvId>, [u8; 32]>,
-    /// Whether each Environment's override of a key is live at the end.
-    overrides: BTreeMap<(EnvId, Key), bool>,
+    /// Each level's newest entry of each key, with its sequence number.
+    current: BTreeMap<(Option<EnvId>, Key), (u64, Entry)>,
 }
 
 impl Writer<'_> {
@@ -313,8 +313,12 @@ impl Writer<'_> {
             self.batch
                 .insert(codec::env_key(app, env), env_meta.encode());
         }
-        for ((env, key), live) in &self.overrides {
-            if *live {
+        for ((env, key), (seq, entry)) in &self.current {
+            let mut index_key = codec::key_index_prefix(app, env.as_ref());
+            index_key.extend_from_slice(key.as_str().as_bytes());
+            self.batch
+                .insert(index_key, codec::encode_current(*seq, entry));
+            if let Some(env) = env.as_ref().filter(|_| entry.is_live()) {
                 let index = codec::override_index_key(app, key, env);
                 self.batch.insert(index, Vec::new());
             }
@@ -326,18 +330,14 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Adds one entry and its key index; returns the entry's key.
+    /// Adds one entry, and keeps it as its key's newest so far (versions
+    /// come in order); returns the entry's key.
     fn put_entry(&mut self, env: Option<&EnvId>, key: &Key, seq: u64, entry: &Entry) -> Vec<u8> {
         let prefix = codec::history_prefix(self.app, env);
         let entry_key = codec::entry_key(&prefix, key, seq);
         self.batch.insert(entry_key.clone(), entry.encode());
-        let mut index_key = codec::key_index_prefix(self.app, env);
-        index_key.extend_from_slice(key.as_str().as_bytes());
-        self.batch.insert(index_key, Vec::new());
-        if let Some(env) = env {
-            self.overrides
-                .insert((env.clone(), key.clone()), entry.is_live());
-        }
+        let newest = (seq, entry.clone());
+        self.current.insert((env.cloned(), key.clone()), newest);
         entry_key
     }
 

@@ -15,7 +15,7 @@ use std::ops::ControlFlow;
 use crate::codec::{self, Entry, State, VersionRecord};
 use crate::crypto::{self, DigestKey};
 use crate::error::{Error, NotFound};
-use crate::id::{AppId, EnvId};
+use crate::id::{AppId, EnvId, Key};
 use crate::model::{ChangeOp, VersionId};
 use crate::secret::SecretStoreError;
 
@@ -54,6 +54,7 @@ pub(crate) fn verify_app(
     let mut stats = Verified::default();
 
     let mut app_entries = level_entries(reader, app, None, digest_key, secrets, &mut stats)?;
+    check_current(reader, app, None)?;
     let app_records = reader.records(
         &codec::version_key(app, 0),
         &codec::version_key(app, u64::MAX),
@@ -82,6 +83,7 @@ pub(crate) fn verify_app(
 
     for (env, env_meta) in reader.envs(app)? {
         let mut entries = level_entries(reader, app, Some(&env), digest_key, secrets, &mut stats)?;
+        check_current(reader, app, Some(&env))?;
         let own = reader.records(
             &codec::env_version_key(app, &env, 0),
             &codec::env_version_key(app, &env, u64::MAX),
@@ -97,6 +99,46 @@ pub(crate) fn verify_app(
         check_tombstones(reader, app, &env, &app_records, entries)?;
     }
     Ok(stats)
+}
+
+/// Checks the key index of one level: a record that holds a key's newest
+/// entry (what reads of the newest values take) must hold exactly that.
+fn check_current(reader: Reader<'_>, app: &AppId, env: Option<&EnvId>) -> Result<(), Error> {
+    let index = codec::key_index_prefix(app, env);
+    let prefix = codec::history_prefix(app, env);
+    let mut raw = Vec::new();
+    reader
+        .backend
+        .scan(&index, &codec::successor(&index), false, &mut |k, v| {
+            raw.push((
+                k.get(index.len()..).unwrap_or_default().to_vec(),
+                v.to_vec(),
+            ));
+            ControlFlow::Continue(())
+        })?;
+    for (key, current) in raw {
+        let Some((seq, entry)) = codec::split_current(&current)? else {
+            continue;
+        };
+        let entry = Entry::decode(entry)?;
+        let key = std::str::from_utf8(&key)
+            .ok()
+            .and_then(|s| Key::new(s).ok())
+            .ok_or_else(|| codec::corrupted("a key index key"))?;
+        if reader.entry_at(&prefix, &key, u64::MAX)? != Some((seq, entry)) {
+            let id = if env.is_some() {
+                VersionId::env(seq)
+            } else {
+                VersionId::app(seq)
+            };
+            return Err(tampered(
+                app,
+                id,
+                format!("the current value of `{key}` is not its newest"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks the entries of `env` that no record of its own committed to:

@@ -295,12 +295,15 @@ fn damaged_data_is_a_typed_error() -> valueset::Result<()> {
             v[last] ^= 0x40;
             batch.insert(k, v);
         }
-        let mut entry = None;
-        backend.scan(b"H", b"I", false, &mut |k, _| {
-            entry = Some(k.to_vec());
-            ControlFlow::Break(())
-        })?;
-        batch.insert(entry.unwrap(), vec![1, 4, 9, 9, 9]);
+        // An entry, and the key index record that holds a newest entry.
+        for (start, end) in [(b"H", b"I"), (b"K", b"L")] {
+            let mut entry = None;
+            backend.scan(start, end, false, &mut |k, _| {
+                entry = Some(k.to_vec());
+                ControlFlow::Break(())
+            })?;
+            batch.insert(entry.unwrap(), vec![1, 4, 9, 9, 9]);
+        }
         backend.apply(batch)?;
         backend.flush()?;
     }

@@ -156,6 +156,28 @@ fn a_reference_to_the_apps_own_builtin_secret_resolves() -> valueset::Result<()>
     Ok(())
 }
 
+/// Rewrites `own` to `forged` in every stored entry and in the key index
+/// that holds each key's newest entry, as someone with write access to the
+/// database would.
+fn rewrite_everywhere(
+    backend: &dyn valueset::backend::Backend,
+    own: &[u8],
+    forged: &[u8],
+) -> valueset::Result<Batch> {
+    let mut rewritten = Batch::new();
+    for (start, end) in [(b"H", b"I"), (b"K", b"L")] {
+        backend.scan(start, end, false, &mut |k, v| {
+            if let Some(at) = v.windows(own.len()).position(|win| win == own) {
+                let mut v = v.to_vec();
+                v.splice(at..at + own.len(), forged.iter().copied());
+                rewritten.insert(k.to_vec(), v);
+            }
+            ControlFlow::Continue(())
+        })?;
+    }
+    Ok(rewritten)
+}
+
 #[test]
 fn a_forged_reference_to_another_apps_record_does_not_open() -> valueset::Result<()> {
     // `pays` has an id as long as `shop`, so a stored reference to shop's
@@ -165,15 +187,7 @@ fn a_forged_reference_to_another_apps_record_does_not_open() -> valueset::Result
     set_ref(&w, &w.admin, "builtin", "shop/_app/bank.token/1")?;
     let (own, forged) = (b"shop/_app/bank.token/1", b"pays/_app/bank.token/1");
     let backend = w.store.backend();
-    let mut rewritten = Batch::new();
-    backend.scan(b"H", b"I", false, &mut |k, v| {
-        if let Some(at) = v.windows(own.len()).position(|win| win == own) {
-            let mut v = v.to_vec();
-            v.splice(at..at + own.len(), forged.iter().copied());
-            rewritten.insert(k.to_vec(), v);
-        }
-        ControlFlow::Continue(())
-    })?;
+    let rewritten = rewrite_everywhere(backend.as_ref(), own, forged)?;
     assert!(!rewritten.is_empty(), "no stored reference to rewrite");
     backend.apply(rewritten)?;
 
@@ -208,15 +222,7 @@ fn a_forged_reference_into_the_managed_store_does_not_open() -> valueset::Result
     set_ref(&w, &w.admin, "memory", "shop/_app/bank.token/1")?;
     let (own, forged) = (b"shop/_app/bank.token/1", b"pays/_app/bank.token/1");
     let backend = w.store.backend();
-    let mut rewritten = Batch::new();
-    backend.scan(b"H", b"I", false, &mut |k, v| {
-        if let Some(at) = v.windows(own.len()).position(|win| win == own) {
-            let mut v = v.to_vec();
-            v.splice(at..at + own.len(), forged.iter().copied());
-            rewritten.insert(k.to_vec(), v);
-        }
-        ControlFlow::Continue(())
-    })?;
+    let rewritten = rewrite_everywhere(backend.as_ref(), own, forged)?;
     backend.apply(rewritten)?;
     let snapshot = w
         .store

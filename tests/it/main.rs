@@ -30,6 +30,7 @@ mod no_leak;
 mod placeholders;
 mod properties;
 mod purge;
+mod read_cost;
 mod reference;
 mod resolve;
 mod restore;

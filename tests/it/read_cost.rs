@@ -1,0 +1,93 @@
+//! docs/guide.md #value-set-versions: the key index of each level holds
+//! each key's newest entry, so a read of the newest values is one scan per
+//! level whatever the App's size, and an older version seeks only the keys
+//! changed after it. The index is checked by `verify`.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use valueset::backend::{Backend, Batch};
+use valueset::model::{NewValue, VersionSelector};
+use valueset::store::{ChangeSet, WriteOptions};
+
+use crate::common::{Spy, World, in_env, key};
+
+/// A World over a counting backend: `keys` App values in one version, ten
+/// of them overridden in prod in the next, then five App values changed.
+fn world(keys: usize) -> (Arc<Spy>, World, VersionSelector) {
+    let backend = Arc::new(Spy::default());
+    let store = valueset::Store::builder()
+        .backend(Arc::clone(&backend))
+        .build()
+        .unwrap();
+    let w = World::with_store(store);
+    let set = |range: std::ops::Range<usize>, v: &str, options: WriteOptions| {
+        let mut batch = ChangeSet::new();
+        for i in range {
+            batch = batch.set(key(&format!("K{i}")), NewValue::plain(v));
+        }
+        w.store.apply(&w.admin, &w.app, batch, options).unwrap().id
+    };
+    set(0..keys, "v", WriteOptions::default());
+    let overrides = set(0..10, "prod", in_env(&w.prod));
+    set(0..5, "changed", WriteOptions::default());
+    (backend, w, VersionSelector::Id(overrides))
+}
+
+/// The reads (point reads and range scans) a full read of a version of
+/// prod makes; every key is there.
+fn reads(backend: &Spy, w: &World, version: VersionSelector, keys: usize) -> usize {
+    let start = backend.gets() + backend.scans();
+    let read = w.store.version(&w.admin, &w.app, version, Some(&w.prod));
+    assert_eq!(read.unwrap().values.len(), keys);
+    backend.gets() + backend.scans() - start
+}
+
+#[test]
+fn a_read_of_the_newest_values_does_not_grow_with_the_app() {
+    let (small, w_small, _) = world(20);
+    let (big, w_big, _) = world(200);
+    let latest = reads(&small, &w_small, VersionSelector::Latest, 20);
+    assert_eq!(reads(&big, &w_big, VersionSelector::Latest, 200), latest);
+    // The bookkeeping, the version lookups, the version's change list (a
+    // bubbled App version: the five keys it changed, before and after),
+    // and one index scan per level; no key is sought.
+    assert_eq!(latest, 18, "{latest} reads");
+}
+
+#[test]
+fn an_older_version_seeks_only_the_keys_changed_after_it() {
+    let (backend, w, overrides) = world(200);
+    let older = reads(&backend, &w, overrides, 200);
+    // The bookkeeping, the version lookups, one index scan per level, and a
+    // seek for each of K0..K4, changed at the App after the overrides.
+    assert_eq!(older, 7 + 5, "{older} reads");
+}
+
+#[test]
+fn verify_finds_an_index_that_does_not_hold_the_newest_entry() {
+    let (backend, w, _) = world(20);
+    w.store.verify_app(&w.admin, &w.app).unwrap();
+    // Give a key the newest entry of another key that holds another value.
+    let mut records = Vec::new();
+    backend
+        .scan(b"K", b"L", false, &mut |k, v| {
+            records.push((k.to_vec(), v.to_vec()));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    let a = &records[0];
+    let b = records.iter().find(|r| r.1 != a.1).unwrap();
+    let mut batch = Batch::new();
+    batch.insert(a.0.clone(), b.1.clone());
+    backend.apply(batch).unwrap();
+    let e = w.store.verify_app(&w.admin, &w.app).unwrap_err();
+    assert_eq!(e.code(), "tampered", "{e}");
+    assert!(e.to_string().contains("current value"), "{e}");
+    // An empty record (as earlier versions wrote) is read by seeking.
+    let mut batch = Batch::new();
+    batch.insert(a.0.clone(), Vec::new());
+    backend.apply(batch).unwrap();
+    w.store.verify_app(&w.admin, &w.app).unwrap();
+    reads(&backend, &w, VersionSelector::Latest, 20);
+}
