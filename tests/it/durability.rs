@@ -126,6 +126,37 @@ fn everything_survives_reopening() -> valueset::Result<()> {
     Ok(())
 }
 
+/// A process killed while sled wrote a snapshot leaves a cut
+/// `snap.*.generating` file, which sled 0.34 would read and refuse as
+/// corrupted; the store opens as it was before.
+#[test]
+fn a_snapshot_cut_short_by_a_crash_does_not_stop_the_store_opening() -> valueset::Result<()> {
+    let dir = TempDir::new("cut-snapshot");
+    let ids = ids();
+    let before = {
+        let store = Store::builder().master_key(key_a()).open(dir.path())?;
+        populate(&store, &ids)?;
+        store.flush()?;
+        observe(&store, &ids)?
+    };
+    let data = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("data-"))
+        })
+        .expect("a data directory");
+    let cut = data.join("snap.7FFFFFFFFFFFFFFF.generating");
+    std::fs::write(&cut, b"cut").unwrap();
+    let store = Store::builder().master_key(key_a()).open(dir.path())?;
+    assert_eq!(observe(&store, &ids)?, before);
+    assert!(!cut.exists(), "the cut snapshot is gone");
+    Ok(())
+}
+
 /// How many sealed secrets the database holds.
 fn ciphertexts(store: &Store) -> usize {
     let mut n = 0;

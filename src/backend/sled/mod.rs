@@ -127,6 +127,7 @@ impl Live {
 /// dropped a moment ago may hold it while its background flusher ends, so
 /// this waits for it up to about two seconds.
 fn open_db(path: &Path, cache: u64) -> Result<sled::Db, BackendError> {
+    remove_unfinished_snapshots(path);
     let mut attempts = 0;
     loop {
         match sled::Config::new().path(path).cache_capacity(cache).open() {
@@ -139,6 +140,26 @@ fn open_db(path: &Path, cache: u64) -> Result<sled::Db, BackendError> {
                 let what = format!("could not open the database in {}", path.display());
                 return Err(sled_error(&what, e));
             }
+        }
+    }
+}
+
+/// Removes the snapshot files sled was still writing when its process
+/// died (`snap.*.generating`). sled 0.34 writes a snapshot under that name
+/// and renames it when it is complete, but on open it also reads such a
+/// file, and a cut one makes the store refuse to open as corrupted. The
+/// complete snapshot before it, and the log since, are still there, so
+/// sled recovers without it. Best effort: a file that cannot be removed
+/// is left for sled to judge.
+fn remove_unfinished_snapshots(path: &Path) {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
