@@ -55,21 +55,21 @@ impl Store {
         let mut diverged: BTreeMap<EnvId, u64> = BTreeMap::new();
         let mut versions = Vec::new();
         for (seq, v) in transfer.versions {
-            let level = v.env.as_ref();
-            let mut entries = BTreeMap::new();
-            for (key, entry) in v.entries {
-                let exported = self.exported_entry(app, level, &key, entry, seal, &mut cache)?;
-                entries.insert(key, exported);
-            }
+            let mut level = |env: Option<&EnvId>, entries: BTreeMap<Key, Entry>| {
+                entries
+                    .into_iter()
+                    .map(|(key, entry)| {
+                        let exported =
+                            self.exported_entry(app, env, &key, entry, seal, &mut cache)?;
+                        Ok((key, exported))
+                    })
+                    .collect::<Result<BTreeMap<_, _>, Error>>()
+            };
+            let entries = level(v.env.as_ref(), v.entries)?;
             let mut cascaded = BTreeMap::new();
             for (env, tombstones) in v.cascaded {
-                let mut out = BTreeMap::new();
-                for (key, entry) in tombstones {
-                    let exported =
-                        self.exported_entry(app, Some(&env), &key, entry, seal, &mut cache)?;
-                    out.insert(key, exported);
-                }
-                cascaded.insert(env, out);
+                let exported = level(Some(&env), tombstones)?;
+                cascaded.insert(env, exported);
             }
             let id = match &v.env {
                 Some(env) => {
@@ -207,62 +207,18 @@ impl Store {
                 "its history's environments are not the ones it lists".into(),
             ));
         }
-        let app = &doc.app;
         let mut secrets = BTreeMap::new();
-        let mut versions = BTreeMap::new();
+        let mut versions: BTreeMap<u64, Moved> = BTreeMap::new();
         for v in &history.versions {
-            let (id, seq) = (v.id, v.id.seq());
-            if id.is_env() != v.env.is_some() || v.result_of.is_env() != v.env.is_some() {
-                return Err(invalid(format!(
-                    "version {id} is not of the level it names"
-                )));
-            }
+            let seq = v.id.seq();
             if versions
                 .last_key_value()
                 .is_some_and(|(last, _)| *last >= seq)
             {
-                return Err(invalid(format!("version {id} is out of order")));
+                return Err(invalid(format!("version {} is out of order", v.id)));
             }
-            check_len(
-                || format!("the comment of {id}"),
-                &v.comment,
-                MAX_COMMENT_LEN,
-            )?;
-            Actor::new(v.created_by.clone(), OrgRole::Member).check_name()?;
-            let mut entries = BTreeMap::new();
-            for (key, e) in &v.entries {
-                let entry = self.imported_entry(app, v.env.as_ref(), key, e, seal, &mut secrets)?;
-                entries.insert(key.clone(), entry);
-            }
-            let mut cascaded = BTreeMap::new();
-            for (env, tombstones) in &v.cascaded {
-                let mut out = BTreeMap::new();
-                for (key, e) in tombstones {
-                    let entry = self.imported_entry(app, Some(env), key, e, seal, &mut secrets)?;
-                    out.insert(key.clone(), entry);
-                }
-                cascaded.insert(env.clone(), out);
-            }
-            let record = crate::codec::VersionRecord {
-                created_at: Timestamp::from_millis(v.created_at_ms),
-                created_by: v.created_by.clone(),
-                comment: v.comment.clone(),
-                result_of: v.result_of,
-                change: v.change.clone(),
-                source: v.source_version,
-                parent: [0; 32],
-                entries: [0; 32],
-            };
-            let env = v.env.clone();
-            versions.insert(
-                seq,
-                Moved {
-                    env,
-                    record,
-                    entries,
-                    cascaded,
-                },
-            );
+            let moved = self.imported_version(&doc.app, v, seal, &mut secrets)?;
+            versions.insert(seq, moved);
         }
         let mut tags = Vec::new();
         for tag in &doc.tags {
@@ -288,6 +244,60 @@ impl Store {
             tags,
         };
         Ok((transfer, secrets))
+    }
+
+    /// One version of a document's history as the history engine writes
+    /// it; its author and comment checked as a write checks them.
+    fn imported_version(
+        &self,
+        app: &AppId,
+        v: &ExportedVersion,
+        seal: Option<&DerivedKey>,
+        secrets: &mut BTreeMap<SecretSlot, Secret>,
+    ) -> Result<Moved, Error> {
+        let id = v.id;
+        if id.is_env() != v.env.is_some() || v.result_of.is_env() != v.env.is_some() {
+            return Err(invalid(format!(
+                "version {id} is not of the level it names"
+            )));
+        }
+        check_len(
+            || format!("the comment of {id}"),
+            &v.comment,
+            MAX_COMMENT_LEN,
+        )?;
+        Actor::new(v.created_by.clone(), OrgRole::Member).check_name()?;
+        let mut level = |env: Option<&EnvId>, entries: &BTreeMap<Key, ExportedEntry>| {
+            entries
+                .iter()
+                .map(|(key, e)| {
+                    let entry = self.imported_entry(app, env, key, e, seal, secrets)?;
+                    Ok((key.clone(), entry))
+                })
+                .collect::<Result<BTreeMap<_, _>, Error>>()
+        };
+        let entries = level(v.env.as_ref(), &v.entries)?;
+        let mut cascaded = BTreeMap::new();
+        for (env, tombstones) in &v.cascaded {
+            cascaded.insert(env.clone(), level(Some(env), tombstones)?);
+        }
+        let record = crate::codec::VersionRecord {
+            created_at: Timestamp::from_millis(v.created_at_ms),
+            created_by: v.created_by.clone(),
+            comment: v.comment.clone(),
+            result_of: v.result_of,
+            change: v.change.clone(),
+            source: v.source_version,
+            parent: [0; 32],
+            entries: [0; 32],
+        };
+        let env = v.env.clone();
+        Ok(Moved {
+            env,
+            record,
+            entries,
+            cascaded,
+        })
     }
 
     /// One entry of a document's history as stored; a sealed secret goes
