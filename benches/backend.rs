@@ -23,22 +23,9 @@ use valueset::model::{NewValue, VersionSelector};
 use valueset::store::{ChangeSet, SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, MasterKey, Secret, Store};
 
-struct Dir(std::path::PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let dir =
-            std::env::temp_dir().join(format!("valueset-bench-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        Dir(dir)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+#[path = "common/temp_dir.rs"]
+mod temp_dir;
+use temp_dir::Dir;
 
 struct Fixture {
     dir: Dir,

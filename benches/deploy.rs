@@ -32,22 +32,9 @@ const OVERRIDES: usize = 200;
 const VERSIONS: usize = 10_000;
 const VARIABLES: usize = 50;
 
-struct Dir(std::path::PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let dir =
-            std::env::temp_dir().join(format!("valueset-bench-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        Dir(dir)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+#[path = "common/temp_dir.rs"]
+mod temp_dir;
+use temp_dir::Dir;
 
 fn key(i: usize) -> Key {
     Key::new(format!("KEY_{i:04}")).expect("key")

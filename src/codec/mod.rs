@@ -414,6 +414,10 @@ impl TagRecord {
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Corrupted> {
         let mut r = Reader::new(bytes, TAG_TAG, "a tag record")?;
         let n = r.u32()?;
+        if n == 0 {
+            // A tag is made by its first move: none is not a tag.
+            return Err(corrupted("a tag record"));
+        }
         let mut moves = Vec::new();
         for _ in 0..n {
             moves.push(TagMove {
@@ -513,6 +517,8 @@ mod tests {
         assert_eq!(TagRecord::decode(&bytes).unwrap(), t);
         assert_eq!(decode_any(&bytes), Ok("tag"));
         assert_eq!(t.current(), Some(9));
+        let none = TagRecord { moves: Vec::new() }.encode();
+        assert!(TagRecord::decode(&none).is_err(), "a tag without moves");
     }
 
     #[test]

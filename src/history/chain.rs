@@ -28,24 +28,21 @@ pub(crate) fn finish(
     if let Some((env, env_meta)) = scope.env {
         batch.expect(codec::env_key(scope.app, env), Some(env_meta.encode()));
     }
+    // The App's counter moves on whichever level changed; its chain head
+    // only when the App did.
+    let next = AppMeta {
+        created_at: meta.created_at,
+        next_seq: seq + 1,
+        last_hash: if scope.env.is_some() {
+            meta.last_hash
+        } else {
+            hash
+        },
+    };
+    batch.insert(codec::app_key(scope.app), next.encode());
     match scope.env {
-        None => {
-            let next = AppMeta {
-                created_at: meta.created_at,
-                next_seq: seq + 1,
-                last_hash: hash,
-            };
-            batch.insert(codec::app_key(scope.app), next.encode());
-            batch.insert(codec::version_key(scope.app, seq), record.encode());
-            VersionId::app(seq)
-        }
+        None => batch.insert(codec::version_key(scope.app, seq), record.encode()),
         Some((env, env_meta)) => {
-            let next = AppMeta {
-                created_at: meta.created_at,
-                next_seq: seq + 1,
-                last_hash: meta.last_hash,
-            };
-            batch.insert(codec::app_key(scope.app), next.encode());
             let env_next = EnvMeta {
                 created_at: env_meta.created_at,
                 diverged_at: env_meta.diverged_at.or(Some(seq)),
@@ -53,9 +50,9 @@ pub(crate) fn finish(
             };
             batch.insert(codec::env_key(scope.app, env), env_next.encode());
             batch.insert(codec::env_version_key(scope.app, env, seq), record.encode());
-            VersionId::env(seq)
         }
     }
+    scope.new_id(seq)
 }
 
 /// The hash of the newest record of `scope`'s own chain.

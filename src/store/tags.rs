@@ -1,7 +1,7 @@
 //! [`Store::tag`] and [`Store::tags`]: names for versions (guide: [Tags](crate::_documentation::guide#tags)).
 
 use crate::access::Action;
-use crate::codec::TagRecord;
+use crate::codec::{self, TagRecord};
 use crate::error::Error;
 use crate::history::{self, Reader, Scope};
 use crate::id::{AppId, EnvId, TagName};
@@ -55,7 +55,7 @@ impl Store {
             };
             let seq = self.reader().resolve(scope, &version)?;
             let record = history::place_tag(self.ctx(actor), scope, &meta, name, seq)?;
-            Ok(tag_view(scope, name.clone(), &record))
+            tag_view(scope, name.clone(), &record)
         })
     }
 
@@ -77,15 +77,15 @@ impl Store {
 
 /// Every tag of `scope`, as reads show them.
 pub(super) fn tags_of(reader: Reader<'_>, scope: Scope<'_>) -> Result<Vec<Tag>, Error> {
-    Ok(reader
+    reader
         .tags(scope)?
         .into_iter()
-        .filter(|(_, record)| record.current().is_some())
         .map(|(name, record)| tag_view(scope, name, &record))
-        .collect())
+        .collect()
 }
 
-fn tag_view(scope: Scope<'_>, name: TagName, record: &TagRecord) -> Tag {
+/// A stored tag as reads show it; the decoder refuses a tag without moves.
+fn tag_view(scope: Scope<'_>, name: TagName, record: &TagRecord) -> Result<Tag, Error> {
     let moves: Vec<TagMove> = record
         .moves
         .iter()
@@ -95,10 +95,14 @@ fn tag_view(scope: Scope<'_>, name: TagName, record: &TagRecord) -> Tag {
             by: m.by.clone(),
         })
         .collect();
-    Tag {
+    let version = moves
+        .last()
+        .ok_or_else(|| codec::corrupted("a tag record"))?
+        .version;
+    Ok(Tag {
         name,
         env: scope.env_id().cloned(),
-        version: moves.last().map_or_else(|| scope.id_for(0), |m| m.version),
+        version,
         moves,
-    }
+    })
 }
