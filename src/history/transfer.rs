@@ -20,6 +20,7 @@ use crate::secret::{Secret, SecretRef};
 use super::chain::{commitment, entries_digest, record_hash, reference_digest};
 use super::commit::Ctx;
 use super::stores::{Put, remove_puts};
+use super::templates::check_cycles;
 use super::{Reader, Scope};
 
 /// An App's whole history.
@@ -193,7 +194,7 @@ pub(crate) fn write_transfer(
         heads: BTreeMap::new(),
         current: BTreeMap::new(),
     };
-    let written = writer.write(transfer);
+    let written = writer.write(transfer).and_then(|()| writer.check_cycles());
     if written.is_err() {
         remove_puts(&writer.puts);
         return written;
@@ -326,6 +327,37 @@ impl Writer<'_> {
         for (env, name, record) in &transfer.tags {
             let key = codec::tag_key(app, env.as_ref(), name);
             self.batch.insert(key, record.encode());
+        }
+        Ok(())
+    }
+
+    /// Refuses a history whose newest templates use themselves at a level,
+    /// as every write refuses them (a history that was written never has
+    /// such a cycle; a document can be made with one).
+    fn check_cycles(&self) -> Result<(), Error> {
+        let mut levels: BTreeMap<Option<&EnvId>, Vec<(Key, Entry)>> = BTreeMap::new();
+        for ((env, key), (_, entry)) in &self.current {
+            if matches!(entry.state, State::Template(_)) {
+                let level = levels.entry(env.as_ref()).or_default();
+                level.push((key.clone(), entry.clone()));
+            }
+        }
+        // The App is not in the store yet: the walk finds every template
+        // among these, and reads nothing of the level's bookkeeping.
+        let unwritten = EnvMeta {
+            created_at: Timestamp::from_millis(0),
+            diverged_at: None,
+            last_hash: [0; 32],
+        };
+        let reader = Reader {
+            backend: self.ctx.backend,
+        };
+        for (env, templates) in levels {
+            let scope = Scope {
+                app: self.app,
+                env: env.map(|e| (e, &unwritten)),
+            };
+            check_cycles(reader, scope, &templates)?;
         }
         Ok(())
     }

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::{EnvId, Key, TagName};
 
-use super::export::ExportedValue;
-use super::version::{Change, ResultOf, VersionId};
+use super::export::{ExportDocument, ExportedValue};
+use super::version::{Change, ChangeOp, ResultOf, VersionId};
 
 /// An App's whole history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,4 +115,65 @@ pub struct ExportedTagMove {
     pub at_ms: i64,
     /// By whom.
     pub by: String,
+}
+
+impl ExportedHistory {
+    /// The history a document without one stands for, so that importing it
+    /// is one write like any history: a version of the App's values, then
+    /// one of each Environment's overrides (levels without values make
+    /// none), each made at `now_ms` by `by` with the comment `imported`.
+    pub(crate) fn of_current(doc: &ExportDocument, by: &str, now_ms: i64) -> ExportedHistory {
+        let levels = std::iter::once((None, &doc.values))
+            .chain(doc.envs.iter().map(|(env, values)| (Some(env), values)))
+            .filter(|(_, values)| !values.is_empty());
+        let mut versions = Vec::new();
+        for (seq, (env, values)) in (1..).zip(levels) {
+            let secret_version =
+                |v: &ExportedValue| (v.sealed.is_some() || v.secret_ref.is_some()).then_some(1);
+            let change = values
+                .iter()
+                .map(|(key, v)| Change {
+                    op: ChangeOp::Add,
+                    key: key.clone(),
+                    secret_version: secret_version(v),
+                })
+                .collect();
+            let entries = values
+                .iter()
+                .map(|(key, v)| {
+                    let entry = ExportedEntry {
+                        content: v.clone(),
+                        purged_digest: None,
+                        created_at_ms: now_ms,
+                        updated_at_ms: now_ms,
+                        introduced: seq,
+                        secret_version: secret_version(v),
+                    };
+                    (key.clone(), entry)
+                })
+                .collect();
+            let (id, result_of) = match env {
+                None => (VersionId::app(seq), ResultOf::AppValueCreate),
+                Some(_) => (VersionId::env(seq), ResultOf::EnvValueCreate),
+            };
+            versions.push(ExportedVersion {
+                id,
+                env: env.cloned(),
+                created_at_ms: now_ms,
+                created_by: by.to_owned(),
+                comment: "imported".to_owned(),
+                result_of,
+                change,
+                source_version: None,
+                entries,
+                cascaded: BTreeMap::new(),
+            });
+        }
+        ExportedHistory {
+            created_at_ms: now_ms,
+            next_seq: versions.len() as u64 + 1,
+            envs: doc.envs.keys().map(|env| (env.clone(), now_ms)).collect(),
+            versions,
+        }
+    }
 }

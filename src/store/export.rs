@@ -10,15 +10,12 @@ use crate::crypto::{self, DerivedKey, MasterKey};
 use crate::error::{Error, InvalidInput};
 use crate::id::{AppId, EnvId, Key};
 use crate::model::{
-    Actor, EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedRef, ExportedValue, NewValue,
-    document_digest,
+    Actor, EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedHistory, ExportedRef,
+    ExportedValue, NewValue, document_digest,
 };
 use crate::secret::{Secret, SecretRef};
 
-use super::{ChangeSet, Store, WriteOptions};
-
-/// A level's values in a document: the App's (`None`) or an Environment's.
-type Level<'d> = (Option<&'d EnvId>, &'d BTreeMap<Key, ExportedValue>);
+use super::Store;
 
 impl Store {
     /// The App's current values, Environments and overrides, with
@@ -110,9 +107,13 @@ impl Store {
     ///
     /// The document is checked whole before anything is written: its
     /// format, its digest (a changed, cut or forged document, or a wrong
-    /// key, is refused), every value. A failure while writing (a value
-    /// this store refuses, a secret store that fails) deletes what was
-    /// written, so the App does not exist afterwards.
+    /// key, is refused), every value, as a write would check it. Then all
+    /// of it is written in one atomic step, on the condition that the App
+    /// still does not exist: a failure (a value this store refuses, a
+    /// secret store that fails, a crash) leaves no App, and no other
+    /// process ever sees part of one. A document without history makes a
+    /// version of the App's values and one of each Environment's overrides,
+    /// by `actor`, with the comment `imported`.
     ///
     /// # Errors
     ///
@@ -158,50 +159,14 @@ impl Store {
                     .into(),
             ));
         }
-        let app_changes = changes(&doc.app, (None, &doc.values), seal)?;
-        let mut env_changes = Vec::new();
-        for (env, values) in &doc.envs {
-            env_changes.push((env, changes(&doc.app, (Some(env), values), seal)?));
+        // Every override needs its App value, as a write asks.
+        let bases = doc.envs.values().flat_map(BTreeMap::keys);
+        if let Some(key) = bases.into_iter().find(|k| !doc.values.contains_key(*k)) {
+            return Err(Error::NoBaseValue { key: key.clone() });
         }
-        self.create_app(actor, &doc.app)?;
-        let written = self.write_import(actor, &doc.app, app_changes, env_changes);
-        if written.is_err() {
-            // All or nothing: the App did not exist before.
-            let _ = self.delete_app(actor, &doc.app);
-        }
-        written
-    }
-
-    /// The writes of an import, after its App was created.
-    fn write_import(
-        &self,
-        actor: &Actor,
-        app: &AppId,
-        app_changes: Option<ChangeSet>,
-        env_changes: Vec<(&EnvId, Option<ChangeSet>)>,
-    ) -> Result<(), Error> {
-        let comment = "imported".to_owned();
-        for (env, _) in &env_changes {
-            self.create_env(actor, app, env)?;
-        }
-        if let Some(changes) = app_changes {
-            let options = WriteOptions {
-                comment: comment.clone(),
-                ..WriteOptions::default()
-            };
-            self.apply(actor, app, changes, options)?;
-        }
-        for (env, changes) in env_changes {
-            if let Some(changes) = changes {
-                let options = WriteOptions {
-                    env: Some(env.clone()),
-                    comment: comment.clone(),
-                    ..WriteOptions::default()
-                };
-                self.apply(actor, app, changes, options)?;
-            }
-        }
-        Ok(())
+        let now = self.inner.clock.now().as_millis();
+        let history = ExportedHistory::of_current(doc, actor.name(), now);
+        self.import_history(actor, doc, &history, seal)
     }
 
     /// An entry as an export shows it; `None` for one with no content.
@@ -262,21 +227,6 @@ pub(super) fn invalid(reason: String) -> Error {
 /// Where a value is, as a sealed secret's associated data binds it.
 pub(super) fn place(app: &AppId, env: Option<&EnvId>, key: &Key) -> String {
     format!("{app}/{}/{key}", env.map_or("", EnvId::as_str))
-}
-
-/// A level's values as a change set; `None` when there are none.
-fn changes(
-    app: &AppId,
-    (env, values): Level<'_>,
-    seal: Option<&DerivedKey>,
-) -> Result<Option<ChangeSet>, Error> {
-    let mut set = ChangeSet::new();
-    for (key, v) in values {
-        let value = new_value(app, env, key, v, seal)?;
-        let description = (!v.description.is_empty()).then(|| v.description.clone());
-        set = set.set_described(key.clone(), value, description);
-    }
-    Ok((!values.is_empty()).then_some(set))
 }
 
 /// The value an exported value of `key` at a level stands for: a sealed

@@ -206,13 +206,14 @@ impl Drop for TempDir {
     }
 }
 
-/// A memory backend that counts the reads it serves: point reads and
-/// range scans.
+/// A memory backend that counts the reads it serves (point reads and
+/// range scans) and the batches it applies.
 #[derive(Debug, Default)]
 pub(crate) struct Spy {
     inner: valueset::backend::MemoryBackend,
     gets: AtomicUsize,
     scans: AtomicUsize,
+    applies: AtomicUsize,
 }
 
 impl Spy {
@@ -222,6 +223,10 @@ impl Spy {
 
     pub(crate) fn scans(&self) -> usize {
         self.scans.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn applies(&self) -> usize {
+        self.applies.load(Ordering::SeqCst)
     }
 }
 
@@ -235,6 +240,7 @@ impl Backend for Spy {
         self.inner.scan(s, e, r, v)
     }
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+        self.applies.fetch_add(1, Ordering::SeqCst);
         self.inner.apply(batch)
     }
     fn changes(&self) -> Result<Option<Box<dyn Changes>>, BackendError> {

@@ -2,12 +2,12 @@
 //! secrets sealed or as references, never plaintext; a bad document
 //! imports nothing.
 
-use valueset::model::{ExportDocument, NewValue, VersionSelector};
+use valueset::model::{ExportDocument, ExportSecrets, NewValue, VersionSelector};
 use valueset::secret::{MemorySecretStore, SecretRef};
-use valueset::store::SetOptions;
+use valueset::store::{HistoryOptions, SetOptions};
 use valueset::{Actor, AppId, EnvId, MasterKey, Secret, Store};
 
-use crate::common::key;
+use crate::common::{Spy, key};
 
 pub(crate) const CANARY: &str = "CANARY-export-77b2";
 
@@ -195,7 +195,7 @@ fn a_bad_document_imports_nothing_and_says_why() {
             .to_string()
             .contains("format 99")
     );
-    // A value this store refuses: what was written is taken back.
+    // A value this store refuses: nothing is written.
     let small = Store::builder()
         .master_key(MasterKey::generate())
         .max_value_len(4)
@@ -210,6 +210,147 @@ fn a_bad_document_imports_nothing_and_says_why() {
         .import_app(&admin, &doc, Some(&transfer_key()))
         .unwrap_err();
     assert_eq!(err.code(), "already_exists");
+}
+
+#[test]
+fn an_import_is_one_atomic_write() {
+    let (s, admin, app, _) = source();
+    let doc = s.export_app(&admin, &app, Some(&transfer_key())).unwrap();
+    let backend = std::sync::Arc::new(Spy::default());
+    let target = Store::builder()
+        .master_key(MasterKey::generate())
+        .backend(std::sync::Arc::clone(&backend))
+        .reference_store(MemorySecretStore::read_only(
+            "vault",
+            [("db/owner".to_owned(), Secret::new("owned-secret".into()))],
+        ))
+        .build()
+        .unwrap();
+    let importer = Actor::admin("bob");
+    let before = backend.applies();
+    target
+        .import_app(&importer, &doc, Some(&transfer_key()))
+        .unwrap();
+    // The App, both Environments, every value and the library's secrets:
+    // one batch, so no process ever sees part of it.
+    assert_eq!(backend.applies() - before, 1);
+    assert_eq!(
+        observed(&target, &importer, &app),
+        observed(&s, &admin, &app)
+    );
+    let versions = |env: Option<&EnvId>| {
+        let options = HistoryOptions {
+            env: env.cloned(),
+            ..HistoryOptions::default()
+        };
+        target.history(&importer, &app, options).unwrap()
+    };
+    let app_history = versions(None);
+    assert_eq!(app_history.len(), 1);
+    assert_eq!(app_history[0].created_by, "bob");
+    assert_eq!(app_history[0].comment, "imported");
+    let change = &app_history[0].change;
+    assert_eq!(change.len(), 4);
+    // Secrets (stored or referenced) start at their first version.
+    let secret_versions: Vec<_> = change
+        .iter()
+        .map(|c| (c.key.as_str(), c.secret_version))
+        .collect();
+    assert_eq!(
+        secret_versions,
+        [
+            ("HOST", None),
+            ("OWNED", Some(1)),
+            ("PW", Some(1)),
+            ("URL", None)
+        ]
+    );
+    // prod's overrides are its own version after the App's; dev has none.
+    let prod = versions(Some(&EnvId::new("prod").unwrap()));
+    assert_eq!(prod.len(), 2);
+    assert_eq!(prod[0].id.to_string(), "e2");
+    assert_eq!(prod[0].comment, "imported");
+    assert_eq!(versions(Some(&EnvId::new("dev").unwrap())).len(), 1);
+    target.verify_app(&importer, &app).unwrap();
+    // The next change takes the next number.
+    let next = target
+        .set(
+            &importer,
+            &app,
+            &key("NEW"),
+            NewValue::plain("n"),
+            SetOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(next.id.to_string(), "a3");
+}
+
+#[test]
+fn an_import_refuses_what_a_write_refuses() {
+    let admin = Actor::admin("alice");
+    let app = AppId::new("made").unwrap();
+    let target = store();
+    let refused_with = |doc: &mut ExportDocument, key: Option<&MasterKey>| {
+        doc.update_digest(key);
+        let err = target.import_app(&admin, doc, key).unwrap_err();
+        assert!(
+            target.apps(&admin).unwrap().is_empty(),
+            "something was imported"
+        );
+        err.code()
+    };
+    let refused = |doc: &mut ExportDocument| refused_with(doc, None);
+    // Two templates that use each other, made by another tool.
+    let (s, _, _, _) = source();
+    let shop = AppId::new("shop").unwrap();
+    let mut doc = s.export_app(&admin, &shop, Some(&transfer_key())).unwrap();
+    let host = doc.values[&key("HOST")].clone();
+    let plain = |v: &str, template: bool| {
+        let mut value = host.clone();
+        value.value = Some(v.to_owned());
+        value.template = template;
+        value
+    };
+    doc.app = app.clone();
+    doc.secrets = ExportSecrets::References;
+    doc.envs.clear();
+    doc.values.clear();
+    doc.values.insert(key("A"), plain("${values.B}", true));
+    doc.values.insert(key("B"), plain("x${values.A}", true));
+    assert_eq!(refused(&mut doc), "template_cycle");
+    // The same values, not templates, import.
+    let mut fine = doc.clone();
+    fine.values.insert(key("A"), plain("${values.B}", false));
+    fine.update_digest(None);
+    target.import_app(&admin, &fine, None).unwrap();
+    target.delete_app(&admin, &app).unwrap();
+    // An override of a key the App does not have.
+    doc.values.clear();
+    let prod = EnvId::new("prod").unwrap();
+    doc.envs
+        .insert(prod.clone(), [(key("ORPHAN"), plain("o", false))].into());
+    assert_eq!(refused(&mut doc), "no_base_value");
+    // A history whose last templates use each other.
+    let (s, admin, shop, _) = source();
+    s.set(
+        &admin,
+        &shop,
+        &key("A"),
+        NewValue::template("${values.URL}"),
+        SetOptions::default(),
+    )
+    .unwrap();
+    let mut doc = s
+        .export_history(&admin, &shop, Some(&transfer_key()))
+        .unwrap();
+    let last = doc.history.as_mut().unwrap().versions.last_mut().unwrap();
+    let entry = last.entries.get_mut(&key("A")).unwrap();
+    entry.content.value = Some("${values.A}".into());
+    doc.values.get_mut(&key("A")).unwrap().value = Some("${values.A}".into());
+    assert_eq!(
+        refused_with(&mut doc, Some(&transfer_key())),
+        "template_cycle"
+    );
 }
 
 #[test]
