@@ -49,6 +49,24 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
         visit: &mut Visit<'_>,
     ) -> Result<(), BackendError>;
 
+    /// The entry with the greatest key in `start..end` (`end` exclusive),
+    /// or `None`: the first entry a reverse [`scan`](Self::scan) visits.
+    /// The history engine asks this once for each key it seeks at an older
+    /// version; the default is that reverse scan, and a backend with a
+    /// cheaper way overrides it.
+    ///
+    /// # Errors
+    ///
+    /// [`BackendError`] when the storage cannot be read.
+    fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<KeyValue>, BackendError> {
+        let mut found = None;
+        self.scan(start, end, true, &mut |k, v| {
+            found = Some((k.to_vec(), v.to_vec()));
+            ControlFlow::Break(())
+        })?;
+        Ok(found)
+    }
+
     /// Applies every write of `batch` atomically: after a crash at any
     /// instant, either all of them are there or none.
     ///
@@ -126,6 +144,10 @@ impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
         (**self).scan(start, end, reverse, visit)
     }
 
+    fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<KeyValue>, BackendError> {
+        (**self).last_in(start, end)
+    }
+
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
         (**self).apply(batch)
     }
@@ -142,6 +164,9 @@ impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
         (**self).changes()
     }
 }
+
+/// A key and its value, as [`Backend::last_in`] returns them.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
 
 /// The visitor of [`Backend::scan`]: called with each key and value; break
 /// to stop.

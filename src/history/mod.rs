@@ -155,12 +155,8 @@ impl Reader<'_> {
         } else {
             end
         };
-        let mut found = None;
-        self.backend.scan(&start, &end, true, &mut |k, v| {
-            found = Some((k.to_vec(), v.to_vec()));
-            ControlFlow::Break(())
-        })?;
-        found
+        self.backend
+            .last_in(&start, &end)?
             .map(|(k, v)| {
                 let (_, s) = codec::split_entry_key(prefix, &k)?;
                 Ok((s, Entry::decode(&v)?))

@@ -10,6 +10,7 @@
 #![allow(clippy::unnecessary_wraps)]
 
 mod access;
+mod backends;
 mod common;
 mod concurrency;
 mod crash;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use super::{Backend, BackendError, Batch, Changes, Signal, Visit, writes_version};
+use super::{Backend, BackendError, Batch, Changes, KeyValue, Signal, Visit, writes_version};
 use dir::StoreDir;
 use errors::sled_error;
 
@@ -289,6 +289,22 @@ impl Backend for SledBackend {
 
     /// Applies the batch (see `apply_batch`) and wakes watchers when it wrote
     /// a version.
+    /// sled finds the last key below a bound without building a range
+    /// iterator, which copies the node it starts in.
+    fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<KeyValue>, BackendError> {
+        if start >= end {
+            return Ok(None);
+        }
+        let found = self
+            .live()
+            .tree
+            .get_lt(end)
+            .map_err(|e| failed("seek", e))?;
+        Ok(found
+            .filter(|(k, _)| k.as_ref() >= start)
+            .map(|(k, v)| (k.to_vec(), v.to_vec())))
+    }
+
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
         let announce = writes_version(&batch.ops);
         self.apply_batch(batch)?;
