@@ -224,7 +224,8 @@ fn plan(
     for (key, planned) in keys {
         planner.key(key, planned)?;
     }
-    super::templates::check_cycles(planner.reader, scope, &planner.draft.entries)?;
+    let level = (scope.app, scope.env_id());
+    super::templates::check_cycles(planner.reader, level, &planner.draft.entries)?;
     Ok(planner.draft)
 }
 

@@ -15,10 +15,10 @@ use std::collections::HashMap;
 
 use crate::codec::{self, Entry, State};
 use crate::error::Error;
-use crate::id::Key;
+use crate::id::{AppId, EnvId, Key};
 use crate::placeholder::Template;
 
-use super::{Reader, Scope};
+use super::Reader;
 
 /// The templates of one level as they will be after a change.
 struct Level<'s> {
@@ -45,7 +45,7 @@ struct Step {
 /// its level, naming the cycle (`A -> B -> A`).
 pub(crate) fn check_cycles(
     reader: Reader<'_>,
-    scope: Scope<'_>,
+    (app, env): (&AppId, Option<&EnvId>),
     changed: &[(Key, Entry)],
 ) -> Result<(), Error> {
     let starts: Vec<&Key> = changed
@@ -58,7 +58,7 @@ pub(crate) fn check_cycles(
     }
     let level = Level {
         reader,
-        prefix: codec::history_prefix(scope.app, scope.env_id()),
+        prefix: codec::history_prefix(app, env),
         changed: changed.iter().map(|(k, e)| (k, e)).collect(),
     };
     // Each key is marked when the walk reaches it, so it is read once.

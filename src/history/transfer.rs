@@ -343,21 +343,12 @@ impl Writer<'_> {
             }
         }
         // The App is not in the store yet: the walk finds every template
-        // among these, and reads nothing of the level's bookkeeping.
-        let unwritten = EnvMeta {
-            created_at: Timestamp::from_millis(0),
-            diverged_at: None,
-            last_hash: [0; 32],
-        };
+        // among these.
         let reader = Reader {
             backend: self.ctx.backend,
         };
         for (env, templates) in levels {
-            let scope = Scope {
-                app: self.app,
-                env: env.map(|e| (e, &unwritten)),
-            };
-            check_cycles(reader, scope, &templates)?;
+            check_cycles(reader, (self.app, env), &templates)?;
         }
         Ok(())
     }

@@ -160,8 +160,8 @@ impl Store {
             ));
         }
         // Every override needs its App value, as a write asks.
-        let bases = doc.envs.values().flat_map(BTreeMap::keys);
-        if let Some(key) = bases.into_iter().find(|k| !doc.values.contains_key(*k)) {
+        let mut bases = doc.envs.values().flat_map(BTreeMap::keys);
+        if let Some(key) = bases.find(|k| !doc.values.contains_key(*k)) {
             return Err(Error::NoBaseValue { key: key.clone() });
         }
         let now = self.inner.clock.now().as_millis();
