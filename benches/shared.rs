@@ -7,7 +7,11 @@
 //!   own Store and connections, as separate processes would have), on one
 //!   App and on 8 Apps;
 //! - `watch_latency`: from a commit returning to a watcher on its own
-//!   connection (as another process) having the version.
+//!   connection (as another process) having the version;
+//! - `deploy_postgres`: the deployment of `deploy.rs` (snapshot an
+//!   Environment at its latest version or an early one, resolve a workload)
+//!   on the server, against one raw `SELECT` of the 1,000 values, 50
+//!   XChaCha20-Poly1305 opens and the substitution by hand.
 //!
 //! Needs the `postgres` feature and a server:
 //! `VALUESET_BENCH_POSTGRES=$(scripts/postgres-test-server start) cargo bench --features postgres --bench shared`.
@@ -20,9 +24,12 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use valueset::backend::PostgresBackend;
-use valueset::model::NewValue;
+use valueset::model::{NewValue, VersionSelector};
 use valueset::store::{SetOptions, WatchOptions};
-use valueset::{Actor, AppId, Key, Store};
+use valueset::{Actor, AppId, Key, MasterKey, Store};
+
+#[path = "common/deploy_fixture.rs"]
+mod deploy_fixture;
 
 /// A fresh table name per fixture, so that runs do not meet.
 fn table(name: &str) -> String {
@@ -179,5 +186,51 @@ fn watch_latency(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, commit, throughput, watch_latency);
+fn deploy(c: &mut Criterion) {
+    let mut group = c.benchmark_group("deploy_postgres");
+    let raw_table = table("deploy_raw");
+    let mut client = postgres::Client::connect(&url(), postgres::NoTls).expect("connect");
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE {raw_table} (k bytea PRIMARY KEY, v bytea NOT NULL)"
+        ))
+        .expect("table");
+    let cipher = deploy_fixture::raw_cipher();
+    for (k, v) in deploy_fixture::raw_rows(&cipher) {
+        client
+            .execute(
+                &format!("INSERT INTO {raw_table} (k, v) VALUES ($1, $2)"),
+                &[&k.as_bytes(), &v],
+            )
+            .expect("insert");
+    }
+    let select = client
+        .prepare(&format!("SELECT k, v FROM {raw_table} ORDER BY k"))
+        .expect("prepare");
+    let backend = PostgresBackend::connect_table(&url(), &table("deploy")).expect("connect");
+    let store = Store::builder()
+        .backend(backend)
+        .master_key(MasterKey::from_bytes([9; 32]))
+        .build()
+        .expect("store");
+    let fixture = deploy_fixture::build(store);
+    let mut raw = || {
+        let rows = client.query(&select, &[]).expect("select");
+        let rows = rows
+            .iter()
+            .map(|r| (r.get::<_, &[u8]>(0), r.get::<_, &[u8]>(1)));
+        deploy_fixture::raw_deploy(rows, &cipher, &fixture.workload)
+    };
+    assert!(raw() > 0 && fixture.deploy(VersionSelector::Latest) > 0);
+    group.bench_function("raw", |b| b.iter(|| black_box(raw())));
+    group.bench_function("valueset_latest", |b| {
+        b.iter(|| black_box(fixture.deploy(VersionSelector::Latest)));
+    });
+    group.bench_function("valueset_old", |b| {
+        b.iter(|| black_box(fixture.deploy(VersionSelector::Id(fixture.old))));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, commit, throughput, watch_latency, deploy);
 criterion_main!(benches);

@@ -67,6 +67,23 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
         Ok(found)
     }
 
+    /// For each range `start..end` of `ranges`, in order, what
+    /// [`last_in`](Self::last_in) answers for it: the entry with the
+    /// greatest key in the range, or `None`. One read of a version older
+    /// than the newest asks this once, with every key it seeks. The default
+    /// asks `last_in` range by range; a backend whose every call is a round
+    /// trip to a server answers them all in one.
+    ///
+    /// # Errors
+    ///
+    /// [`BackendError`] when the storage cannot be read.
+    fn last_in_each(&self, ranges: &[KeyRange]) -> Result<Vec<Option<KeyValue>>, BackendError> {
+        ranges
+            .iter()
+            .map(|(start, end)| self.last_in(start, end))
+            .collect()
+    }
+
     /// Applies every write of `batch` atomically: after a crash at any
     /// instant, either all of them are there or none.
     ///
@@ -148,6 +165,10 @@ impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
         (**self).last_in(start, end)
     }
 
+    fn last_in_each(&self, ranges: &[KeyRange]) -> Result<Vec<Option<KeyValue>>, BackendError> {
+        (**self).last_in_each(ranges)
+    }
+
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
         (**self).apply(batch)
     }
@@ -167,6 +188,10 @@ impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
 
 /// A key and its value, as [`Backend::last_in`] returns them.
 pub type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// The keys from `.0` (inclusive) to `.1` (exclusive), as
+/// [`Backend::last_in_each`] takes them.
+pub type KeyRange = (Vec<u8>, Vec<u8>);
 
 /// The visitor of [`Backend::scan`]: called with each key and value; break
 /// to stop.

@@ -40,7 +40,7 @@ pub(crate) use transfer::{Moved, SecretSlot, Transfer, write_transfer};
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, BackendError, BackendErrorKind, KeyRange, KeyValue};
 use crate::codec::{self, AppMeta, Corrupted, Entry, EnvMeta, State, VersionRecord};
 use crate::error::{Error, NotFound};
 use crate::id::{AppId, EnvId, Key};
@@ -148,25 +148,14 @@ impl Reader<'_> {
         key: &Key,
         seq: u64,
     ) -> Result<Option<(u64, Entry)>, Error> {
-        let start = codec::entry_key(prefix, key, 0);
-        let end = codec::entry_key(prefix, key, seq.saturating_add(1).max(1));
-        let end = if seq == u64::MAX {
-            codec::successor(&codec::entry_key(prefix, key, u64::MAX))
-        } else {
-            end
-        };
-        self.backend
-            .last_in(&start, &end)?
-            .map(|(k, v)| {
-                let (_, s) = codec::split_entry_key(prefix, &k)?;
-                Ok((s, Entry::decode(&v)?))
-            })
-            .transpose()
+        let (start, end) = entry_range(prefix, key, seq);
+        decode_found(prefix, self.backend.last_in(&start, &end)?)
     }
 
     /// Every key's entry at `seq` at one level, deleted keys left out: one
     /// scan of the level's key index, which holds each key's newest entry,
-    /// then one seek per key that changed after `seq`.
+    /// then one [`Backend::last_in_each`] with a seek for each key that
+    /// changed after `seq`.
     pub(crate) fn entries_at(
         &self,
         app: &AppId,
@@ -182,7 +171,9 @@ impl Reader<'_> {
                 ControlFlow::Continue(())
             })?;
         let prefix = codec::history_prefix(app, env);
-        let mut out = BTreeMap::new();
+        let mut found = Vec::with_capacity(raw.len());
+        let mut sought = Vec::new();
+        let mut ranges = Vec::new();
         for (raw, current) in raw {
             let key = std::str::from_utf8(&raw)
                 .ok()
@@ -190,17 +181,32 @@ impl Reader<'_> {
                 .ok_or_else(|| codec::corrupted("a key index key"))?;
             // The index holds the newest entry: it is the one at `seq`
             // unless the key changed after `seq`, when a seek finds it.
-            let found = match codec::split_current(&current)? {
-                Some((s, entry)) if s <= seq => Some((s, Entry::decode(entry)?)),
-                _ => self.entry_at(&prefix, &key, seq)?,
-            };
-            if let Some((s, entry)) = found
-                && entry.is_live()
-            {
-                out.insert(key, (s, entry));
+            match codec::split_current(&current)? {
+                Some((s, entry)) if s <= seq => found.push((key, Some((s, Entry::decode(entry)?)))),
+                _ => {
+                    ranges.push(entry_range(&prefix, &key, seq));
+                    sought.push(found.len());
+                    found.push((key, None));
+                }
             }
         }
-        Ok(out)
+        let answers = self.backend.last_in_each(&ranges)?;
+        if answers.len() != ranges.len() {
+            return Err(BackendError::with_kind(
+                BackendErrorKind::Corrupted,
+                "the backend answered a different number of seeks than it was asked",
+            )
+            .into());
+        }
+        for (at, answer) in sought.into_iter().zip(answers) {
+            if let Some((_, slot)) = found.get_mut(at) {
+                *slot = decode_found(&prefix, answer)?;
+            }
+        }
+        Ok(found
+            .into_iter()
+            .filter_map(|(key, entry)| entry.filter(|(_, e)| e.is_live()).map(|e| (key, e)))
+            .collect())
     }
 
     /// Every entry of `key` at one level, oldest first.
@@ -523,4 +529,24 @@ fn info_from(id: VersionId, record: VersionRecord, app_version: Option<VersionId
 /// Whether an entry holds a value whose content is gone.
 pub(crate) fn is_purged(entry: &Entry) -> bool {
     matches!(entry.state, State::Purged)
+}
+/// The keys of `key`'s entries at or below `seq` under `prefix`.
+fn entry_range(prefix: &[u8], key: &Key, seq: u64) -> KeyRange {
+    let start = codec::entry_key(prefix, key, 0);
+    let end = if seq == u64::MAX {
+        codec::successor(&codec::entry_key(prefix, key, u64::MAX))
+    } else {
+        codec::entry_key(prefix, key, seq.saturating_add(1).max(1))
+    };
+    (start, end)
+}
+
+/// A sought entry, decoded, with its sequence number.
+fn decode_found(prefix: &[u8], found: Option<KeyValue>) -> Result<Option<(u64, Entry)>, Error> {
+    found
+        .map(|(k, v)| {
+            let (_, s) = codec::split_entry_key(prefix, &k)?;
+            Ok((s, Entry::decode(&v)?))
+        })
+        .transpose()
 }

@@ -1,10 +1,16 @@
 //! What every backend promises (src/backend/mod.rs, `Backend`): here, that
-//! `last_in` finds what a reverse scan visits first, on the memory backend,
-//! on sled and, when the run asks for it, on PostgreSQL.
+//! `last_in` finds what a reverse scan visits first, and `last_in_each`
+//! what `last_in` finds for each range, on the memory backend, on sled and,
+//! when the run asks for it, on PostgreSQL.
 
 use std::ops::ControlFlow;
 
-use valueset::backend::{Backend, Batch, MemoryBackend, SledBackend};
+use valueset::backend::{
+    Backend, BackendError, BackendErrorKind, Batch, KeyRange, MemoryBackend, SledBackend, Visit,
+};
+use valueset::model::{NewValue, VersionSelector};
+use valueset::store::{ChangeSet, WriteOptions};
+use valueset::{Actor, AppId, Error, Key, Store};
 
 type Found = Option<(Vec<u8>, Vec<u8>)>;
 
@@ -34,6 +40,23 @@ fn last_in_agrees_with_a_reverse_scan(b: &dyn Backend) {
             assert_eq!(got, reverse_first(b, start, end), "{start:?}..{end:?}");
         }
     }
+    // Every pair at once, 50 times over: more ranges than a backend may
+    // put into one request, answered in the order asked.
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = bounds
+        .iter()
+        .flat_map(|s| bounds.iter().map(|e| (s.to_vec(), e.to_vec())))
+        .collect();
+    let ranges: Vec<_> = (0..50).flat_map(|_| pairs.iter().cloned()).collect();
+    let each = b.last_in_each(&ranges).unwrap();
+    assert_eq!(each.len(), ranges.len());
+    for ((start, end), got) in ranges.iter().zip(each) {
+        assert_eq!(
+            got,
+            reverse_first(b, start, end),
+            "{start:?}..{end:?} of many"
+        );
+    }
+    assert_eq!(b.last_in_each(&[]).unwrap(), Vec::<Found>::new());
     // Spelled out: the end is exclusive, the start inclusive.
     let key = |found: Found| found.map(|(k, _)| k);
     assert_eq!(key(b.last_in(b"b", b"b5").unwrap()), Some(b"b3".to_vec()));
@@ -59,5 +82,59 @@ fn sled_finds_the_last_entry_of_a_range() {
 fn the_test_server_finds_the_last_entry_of_a_range() {
     if std::env::var("VALUESET_TEST_BACKEND").as_deref() == Ok("postgres") {
         last_in_agrees_with_a_reverse_scan(&crate::common::postgres_backend());
+    }
+}
+
+/// A backend that loses the last answer of every `last_in_each`.
+#[derive(Debug, Default)]
+struct ShortAnswers(MemoryBackend);
+
+impl Backend for ShortAnswers {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        self.0.get(key)
+    }
+    fn scan(&self, s: &[u8], e: &[u8], r: bool, v: &mut Visit<'_>) -> Result<(), BackendError> {
+        self.0.scan(s, e, r, v)
+    }
+    fn last_in_each(&self, ranges: &[KeyRange]) -> Result<Vec<Found>, BackendError> {
+        let mut answers = self.0.last_in_each(ranges)?;
+        answers.pop();
+        Ok(answers)
+    }
+    fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+        self.0.apply(batch)
+    }
+}
+
+#[test]
+fn a_backend_that_answers_fewer_seeks_than_asked_fails_the_read() {
+    let store = Store::builder()
+        .backend(ShortAnswers::default())
+        .build()
+        .unwrap();
+    let (actor, app) = (Actor::admin("ops"), AppId::new("shop").unwrap());
+    store.create_app(&actor, &app).unwrap();
+    let set = |v: &str| {
+        let change = ChangeSet::new().set(Key::new("db.host").unwrap(), NewValue::plain(v));
+        store
+            .apply(&actor, &app, change, WriteOptions::default())
+            .unwrap()
+            .id
+    };
+    let first = set("one");
+    set("two");
+    // The newest version seeks nothing; the first seeks `db.host`, whose
+    // answer the backend loses: an error, not a version without the key.
+    assert_eq!(
+        store
+            .version(&actor, &app, VersionSelector::Latest, None)
+            .unwrap()
+            .values
+            .len(),
+        1
+    );
+    match store.version(&actor, &app, VersionSelector::Id(first), None) {
+        Err(Error::Backend(e)) => assert_eq!(e.kind(), BackendErrorKind::Corrupted),
+        other => panic!("expected a corrupted backend, got {other:?}"),
     }
 }

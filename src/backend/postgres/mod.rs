@@ -9,6 +9,7 @@
 
 mod errors;
 mod listen;
+mod seeks;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -17,7 +18,7 @@ use std::sync::{Mutex, PoisonError};
 use postgres::types::ToSql;
 use postgres::{Client, Config, IsolationLevel, NoTls, Statement};
 
-use super::{Backend, BackendError, BackendErrorKind, Batch, Changes, Visit};
+use super::{Backend, BackendError, BackendErrorKind, Batch, Changes, KeyRange, KeyValue, Visit};
 use errors::pg_error;
 
 /// A [`Backend`] in a PostgreSQL table, shared by every process that opens
@@ -372,6 +373,12 @@ impl Backend for PostgresBackend {
             }
             limit = limit.saturating_mul(4);
         }
+    }
+
+    /// One query for all the ranges (`seeks.rs`), instead of one round trip
+    /// each.
+    fn last_in_each(&self, ranges: &[KeyRange]) -> Result<Vec<Option<KeyValue>>, BackendError> {
+        self.seek_each(ranges)
     }
 
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
