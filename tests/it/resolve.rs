@@ -217,6 +217,60 @@ fn reserved_and_bad_namespace_names_are_refused() {
     }
 }
 
+#[test]
+fn namespace_names_take_letters_digits_underscores_and_dashes() -> valueset::Result<()> {
+    let v = values();
+    let r = Resolver::new(&v).with_namespace("my-res_2", Resources)?;
+    assert_eq!(
+        r.resolve_str("${my-res_2.dns.public}")?.as_plain(),
+        Some("example.com")
+    );
+    Ok(())
+}
+
+#[test]
+fn the_context_set_is_the_context_read() {
+    let v = values();
+    let ctx = Context {
+        app: Some("shop".into()),
+        env: Some("prod".into()),
+        ..Context::default()
+    };
+    let r = Resolver::new(&v).with_context(ctx.clone());
+    assert_eq!(r.context(), &ctx);
+    assert_eq!(Resolver::new(&v).context(), &Context::default());
+}
+
+#[test]
+fn into_plain_gives_the_text_and_nothing_for_a_secret() -> valueset::Result<()> {
+    let v = values();
+    let r = Resolver::new(&v);
+    assert_eq!(
+        r.resolve_str("at ${values.HOST}")?.into_plain().as_deref(),
+        Some("at db.internal")
+    );
+    assert_eq!(r.resolve_str("${values.PASSWORD}")?.into_plain(), None);
+    Ok(())
+}
+
+#[test]
+fn a_dotted_key_longer_than_a_key_may_be_is_refused() -> valueset::Result<()> {
+    let v = values();
+    let r = Resolver::new(&v);
+    // 256 characters may name a key (none here); 257 may not.
+    let longest = format!("a.{}", "b".repeat(254));
+    let too_long = format!("a.{}", "b".repeat(255));
+    for (key, code) in [(&longest, "unknown_key"), (&too_long, "invalid_key")] {
+        let text = format!("${{values.{key}}}");
+        let template = valueset::Template::parse(&text)?;
+        let e = Error::from(r.resolve(&template).unwrap_err());
+        assert_eq!(codes(&e), [code], "{} characters", key.len());
+        let e = Error::from(r.resolve_str(&text).unwrap_err());
+        assert_eq!(codes(&e), [code], "{} characters, resolve_str", key.len());
+    }
+    Ok(())
+}
+
 fn workload() -> Workload {
     Workload {
         id: "api".into(),
