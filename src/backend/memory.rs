@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{PoisonError, RwLock};
 
-use super::{Backend, BackendError, Batch, Changes, Signal, Visit, writes_version};
+use super::{Backend, BackendError, Batch, Changes, KeyValue, Signal, Visit, writes_version};
 
 /// A [`Backend`] in memory, for tests and for stores that need no
 /// durability. A batch is applied under one write lock, so readers see all of
@@ -60,6 +60,18 @@ impl Backend for MemoryBackend {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
         let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
         Ok(map.get(key).cloned())
+    }
+
+    /// One descent to the end of the range, then a look at the start: the
+    /// map need not find both edges of the range, as a scan does.
+    fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<KeyValue>, BackendError> {
+        let map = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        let last = map
+            .range::<[u8], _>((std::ops::Bound::Unbounded, std::ops::Bound::Excluded(end)))
+            .next_back();
+        Ok(last
+            .filter(|(k, _)| k.as_slice() >= start)
+            .map(|(k, v)| (k.clone(), v.clone())))
     }
 
     fn scan(
