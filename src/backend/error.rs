@@ -104,3 +104,47 @@ impl BackendError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn each_kind_has_its_code_and_says_whether_to_retry() {
+        let busy = BackendErrorKind::Busy {
+            waited: Duration::from_millis(5),
+        };
+        for (kind, code, retry) in [
+            (busy, "busy", true),
+            (BackendErrorKind::Corrupted, "corrupted", false),
+            (BackendErrorKind::NoSpace, "no_space", false),
+            (
+                BackendErrorKind::PermissionDenied,
+                "permission_denied",
+                false,
+            ),
+            (BackendErrorKind::Unavailable, "backend_unavailable", true),
+            (BackendErrorKind::Conflict, "backend_conflict", true),
+            (BackendErrorKind::Other, "backend", false),
+        ] {
+            let e = BackendError::with_kind(kind, "what happened");
+            assert_eq!((e.kind(), e.code(), e.is_retryable()), (kind, code, retry));
+            assert_eq!(e.to_string(), "storage failed: what happened");
+            assert!(e.source().is_none());
+        }
+    }
+
+    #[test]
+    fn an_error_keeps_its_cause() {
+        let io = std::io::Error::other("disk on fire");
+        let e = BackendError::with_source("could not write", io);
+        assert_eq!(e.kind(), BackendErrorKind::Other);
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("disk on fire")
+        );
+        assert_eq!(BackendError::new("x").kind(), BackendErrorKind::Other);
+    }
+}

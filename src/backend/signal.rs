@@ -100,7 +100,17 @@ mod tests {
         waiter.wait(Duration::from_secs(10)).unwrap();
         assert!(start.elapsed() < Duration::from_secs(5));
         t.join().unwrap();
+        // That raise is seen: the next wait sleeps until its timeout.
+        let start = Instant::now();
+        waiter.wait(Duration::from_millis(30)).unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        // A raise before the wait is not missed.
+        signal.raise();
+        let start = Instant::now();
+        waiter.wait(Duration::from_secs(10)).unwrap();
+        assert!(start.elapsed() < Duration::from_secs(5));
         assert!(writes_version(&[(b"Vx".to_vec(), Some(vec![]))]));
+        assert!(writes_version(&[(b"Wx".to_vec(), Some(vec![]))]));
         assert!(!writes_version(&[
             (b"Vx".to_vec(), None),
             (b"H".to_vec(), Some(vec![]))

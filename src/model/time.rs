@@ -109,4 +109,58 @@ mod tests {
         );
         assert_eq!(Timestamp(-1).to_string(), "1969-12-31T23:59:59.999Z");
     }
+
+    fn is_leap(y: i64) -> bool {
+        (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    }
+
+    fn month_len(y: i64, m: u32) -> u32 {
+        match m {
+            2 if is_leap(y) => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        }
+    }
+
+    /// Every day from 1370 to 2570 (three 400-year cycles, their century
+    /// and leap days), against a calendar counted one day at a time.
+    #[test]
+    fn every_day_of_twelve_centuries_agrees_with_counting() {
+        let start = -219_145; // 1370-01-01
+        let (mut y, mut m, mut d) = (1370_i64, 1_u32, 1_u32);
+        assert_eq!(civil_from_days(start), (y, m, d));
+        for days in start..start + 438_291 {
+            assert_eq!(civil_from_days(days), (y, m, d), "day {days}");
+            d += 1;
+            if d > month_len(y, m) {
+                d = 1;
+                m += 1;
+                if m > 12 {
+                    m = 1;
+                    y += 1;
+                }
+            }
+        }
+        assert_eq!((y, m, d), (2570, 1, 1));
+    }
+
+    #[test]
+    fn the_time_of_day_is_hours_minutes_seconds_and_millis() {
+        let at = |h: i64, min: i64, s: i64, ms: i64| {
+            Timestamp(((h * 60 + min) * 60 + s) * 1000 + ms).to_string()
+        };
+        assert_eq!(at(13, 47, 5, 9), "1970-01-01T13:47:05.009Z");
+        assert_eq!(at(23, 59, 59, 999), "1970-01-01T23:59:59.999Z");
+        assert_eq!(at(24, 0, 0, 0), "1970-01-02T00:00:00.000Z");
+    }
+
+    #[test]
+    fn the_system_clock_reads_the_time_and_a_closure_is_a_clock() {
+        let before = SystemClock.now().as_millis();
+        assert!(before > 1_700_000_000_000, "{before}");
+        let fixed = || Timestamp::from_millis(42);
+        assert_eq!(fixed.now(), Timestamp(42));
+        assert_eq!(Timestamp::from_millis(7).as_millis(), 7);
+    }
 }

@@ -189,6 +189,39 @@ mod tests {
     }
 
     #[test]
+    fn counts_ids_and_versions_out_of_range() {
+        let s = MemorySecretStore::new("mem");
+        assert_eq!(s.id(), "mem");
+        assert!(s.is_writable());
+        assert!(s.is_empty());
+        let r1 = s.put("a/K", &Secret::new("one".into())).unwrap();
+        s.put("a/K", &Secret::new("two".into())).unwrap();
+        s.put("b/K", &Secret::new("three".into())).unwrap();
+        assert_eq!((s.len(), s.is_empty()), (3, false));
+        s.delete(&r1).unwrap();
+        assert_eq!(s.len(), 2);
+        for version in ["0", "3", "x", "1"] {
+            let r = SecretRef::new("a/K").with_version(version);
+            assert_eq!(
+                s.get(&r).unwrap_err().code(),
+                "secret_not_found",
+                "{version}"
+            );
+            // Deleting what is not there changes nothing.
+            s.delete(&r).unwrap();
+            assert_eq!(s.len(), 2, "{version}");
+        }
+        let missing = s.get(&SecretRef::new("c/K")).unwrap_err();
+        assert_eq!(missing.code(), "secret_not_found");
+        assert_eq!(
+            s.get(&SecretRef::new("a/K").with_version("2"))
+                .unwrap()
+                .expose_secret(),
+            "two"
+        );
+    }
+
+    #[test]
     fn read_only_refuses_writes() {
         let s =
             MemorySecretStore::read_only("vault", [("db".to_owned(), Secret::new("pw".into()))]);
