@@ -136,3 +136,36 @@ impl Backend for MemoryBackend {
         Ok(Some(self.signal.subscribe()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_count_entries_and_their_bytes() {
+        let b = MemoryBackend::new();
+        assert_eq!((b.len(), b.is_empty(), b.bytes()), (0, true, 0));
+        let mut batch = Batch::new();
+        batch.insert(b"ab".to_vec(), b"cde".to_vec());
+        batch.insert(b"f".to_vec(), b"ghij".to_vec());
+        b.apply(batch).unwrap();
+        assert_eq!((b.len(), b.is_empty(), b.bytes()), (2, false, 10));
+        assert!(!format!("{b:?}").contains("cde"));
+    }
+
+    #[test]
+    fn last_in_is_the_greatest_key_of_the_range() {
+        let b = MemoryBackend::new();
+        let mut batch = Batch::new();
+        for k in [&b"a"[..], b"c", b"e"] {
+            batch.insert(k.to_vec(), k.to_vec());
+        }
+        b.apply(batch).unwrap();
+        let key = |s: &[u8], e: &[u8]| b.last_in(s, e).unwrap().map(|(k, _)| k);
+        assert_eq!(key(b"a", b"e"), Some(b"c".to_vec()));
+        assert_eq!(key(b"c", b"d"), Some(b"c".to_vec()));
+        assert_eq!(key(b"d", b"e"), None);
+        assert_eq!(key(b"e", b"a"), None);
+        assert_eq!(key(b"", b"z"), Some(b"e".to_vec()));
+    }
+}

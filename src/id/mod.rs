@@ -271,6 +271,7 @@ mod tests {
             &"a".repeat(51),
         ] {
             assert!(AppId::new(bad).is_err(), "{bad}");
+            assert!(EnvId::new(bad).is_err(), "{bad}");
         }
     }
 
