@@ -147,10 +147,25 @@ mod tests {
         assert_eq!((b.len(), b.is_empty(), b.bytes()), (0, true, 0));
         let mut batch = Batch::new();
         batch.insert(b"ab".to_vec(), b"cde".to_vec());
-        batch.insert(b"f".to_vec(), b"ghij".to_vec());
+        batch.insert(b"fg".to_vec(), b"hij".to_vec());
         b.apply(batch).unwrap();
         assert_eq!((b.len(), b.is_empty(), b.bytes()), (2, false, 10));
         assert!(!format!("{b:?}").contains("cde"));
+    }
+
+    #[test]
+    fn a_batch_with_a_version_wakes_a_watcher() {
+        let b = MemoryBackend::new();
+        let mut changes = b
+            .changes()
+            .unwrap()
+            .expect("the memory backend wakes watchers");
+        let mut batch = Batch::new();
+        batch.insert(b"V\x00app".to_vec(), b"record".to_vec());
+        b.apply(batch).unwrap();
+        let start = std::time::Instant::now();
+        changes.wait(std::time::Duration::from_secs(30)).unwrap();
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]
