@@ -16,8 +16,8 @@ use valueset::resolve::Workload;
 use valueset::store::{ChangeSet, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, Secret, Store, VersionId};
 
-pub(crate) const KEYS: usize = 1_000;
-pub(crate) const SECRETS: usize = 50;
+const KEYS: usize = 1_000;
+const SECRETS: usize = 50;
 const OVERRIDES: usize = 200;
 const VERSIONS: usize = 10_000;
 const VARIABLES: usize = 50;

@@ -51,9 +51,9 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
 
     /// The entry with the greatest key in `start..end` (`end` exclusive),
     /// or `None`: the first entry a reverse [`scan`](Self::scan) visits.
-    /// The history engine asks this once for each key it seeks at an older
-    /// version; the default is that reverse scan, and a backend with a
-    /// cheaper way overrides it.
+    /// The history engine asks this for one key's entry at a version (a
+    /// read of one key, a commit's look at what it changes); the default is
+    /// that reverse scan, and a backend with a cheaper way overrides it.
     ///
     /// # Errors
     ///

@@ -171,7 +171,7 @@ impl Reader<'_> {
                 ControlFlow::Continue(())
             })?;
         let prefix = codec::history_prefix(app, env);
-        let mut found = Vec::with_capacity(raw.len());
+        let mut out = BTreeMap::new();
         let mut sought = Vec::new();
         let mut ranges = Vec::new();
         for (raw, current) in raw {
@@ -182,11 +182,12 @@ impl Reader<'_> {
             // The index holds the newest entry: it is the one at `seq`
             // unless the key changed after `seq`, when a seek finds it.
             match codec::split_current(&current)? {
-                Some((s, entry)) if s <= seq => found.push((key, Some((s, Entry::decode(entry)?)))),
+                Some((s, entry)) if s <= seq => {
+                    out.insert(key, (s, Entry::decode(entry)?));
+                }
                 _ => {
                     ranges.push(entry_range(&prefix, &key, seq));
-                    sought.push(found.len());
-                    found.push((key, None));
+                    sought.push(key);
                 }
             }
         }
@@ -198,15 +199,13 @@ impl Reader<'_> {
             )
             .into());
         }
-        for (at, answer) in sought.into_iter().zip(answers) {
-            if let Some((_, slot)) = found.get_mut(at) {
-                *slot = decode_found(&prefix, answer)?;
+        for (key, answer) in sought.into_iter().zip(answers) {
+            if let Some(found) = decode_found(&prefix, answer)? {
+                out.insert(key, found);
             }
         }
-        Ok(found
-            .into_iter()
-            .filter_map(|(key, entry)| entry.filter(|(_, e)| e.is_live()).map(|e| (key, e)))
-            .collect())
+        out.retain(|_, (_, entry)| entry.is_live());
+        Ok(out)
     }
 
     /// Every entry of `key` at one level, oldest first.
@@ -530,13 +529,14 @@ fn info_from(id: VersionId, record: VersionRecord, app_version: Option<VersionId
 pub(crate) fn is_purged(entry: &Entry) -> bool {
     matches!(entry.state, State::Purged)
 }
+
 /// The keys of `key`'s entries at or below `seq` under `prefix`.
 fn entry_range(prefix: &[u8], key: &Key, seq: u64) -> KeyRange {
     let start = codec::entry_key(prefix, key, 0);
     let end = if seq == u64::MAX {
         codec::successor(&codec::entry_key(prefix, key, u64::MAX))
     } else {
-        codec::entry_key(prefix, key, seq.saturating_add(1).max(1))
+        codec::entry_key(prefix, key, seq + 1)
     };
     (start, end)
 }

@@ -287,8 +287,6 @@ impl Backend for SledBackend {
         Ok(())
     }
 
-    /// Applies the batch (see `apply_batch`) and wakes watchers when it wrote
-    /// a version.
     /// sled finds the last key below a bound without building a range
     /// iterator, which copies the node it starts in.
     fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<KeyValue>, BackendError> {
@@ -305,6 +303,8 @@ impl Backend for SledBackend {
             .map(|(k, v)| (k.to_vec(), v.to_vec())))
     }
 
+    /// Applies the batch (see `apply_batch`) and wakes watchers when it wrote
+    /// a version.
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
         let announce = writes_version(&batch.ops);
         self.apply_batch(batch)?;
