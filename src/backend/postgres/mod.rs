@@ -375,6 +375,12 @@ impl Backend for PostgresBackend {
         }
     }
 
+    /// One backward index seek: a query with `LIMIT 1`, where the default
+    /// reverse scan would read a first page of [`FIRST_PAGE`] rows.
+    fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<KeyValue>, BackendError> {
+        Ok(self.page((start, false), end, true, 1)?.into_iter().next())
+    }
+
     /// One query for all the ranges (`seeks.rs`), instead of one round trip
     /// each.
     fn last_in_each(&self, ranges: &[KeyRange]) -> Result<Vec<Option<KeyValue>>, BackendError> {
