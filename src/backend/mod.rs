@@ -276,3 +276,210 @@ impl fmt::Debug for Batch {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use super::*;
+
+    /// Only what a backend must write itself; everything else is the
+    /// trait's defaults. It records which calls reach it.
+    #[derive(Debug, Default)]
+    struct Minimal {
+        inner: MemoryBackend,
+        calls: Mutex<Vec<&'static str>>,
+    }
+
+    impl Minimal {
+        fn with(keys: &[&str]) -> Self {
+            let b = Minimal::default();
+            let mut batch = Batch::new();
+            for k in keys {
+                batch.insert(k.as_bytes().to_vec(), format!("v{k}").into_bytes());
+            }
+            b.inner.apply(batch).unwrap();
+            b
+        }
+
+        fn called(&self, what: &'static str) {
+            self.calls
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(what);
+        }
+
+        fn calls(&self) -> Vec<&'static str> {
+            self.calls
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        }
+    }
+
+    impl Backend for Minimal {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+            self.called("get");
+            self.inner.get(key)
+        }
+
+        fn scan(
+            &self,
+            start: &[u8],
+            end: &[u8],
+            reverse: bool,
+            visit: &mut Visit<'_>,
+        ) -> Result<(), BackendError> {
+            self.called("scan");
+            self.inner.scan(start, end, reverse, visit)
+        }
+
+        fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+            self.called("apply");
+            self.inner.apply(batch)
+        }
+    }
+
+    /// A backend that answers every call its own way, so a forwarder that
+    /// does not forward shows.
+    #[derive(Debug, Default)]
+    struct Answers(Minimal);
+
+    impl Backend for Answers {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+            self.0.get(key)
+        }
+
+        fn scan(
+            &self,
+            start: &[u8],
+            end: &[u8],
+            reverse: bool,
+            visit: &mut Visit<'_>,
+        ) -> Result<(), BackendError> {
+            self.0.scan(start, end, reverse, visit)
+        }
+
+        fn last_in(&self, _: &[u8], _: &[u8]) -> Result<Option<KeyValue>, BackendError> {
+            self.0.called("last_in");
+            Ok(Some((b"last".to_vec(), b"in".to_vec())))
+        }
+
+        fn last_in_each(&self, ranges: &[KeyRange]) -> Result<Vec<Option<KeyValue>>, BackendError> {
+            self.0.called("last_in_each");
+            Ok(vec![None; ranges.len() + 1])
+        }
+
+        fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+            self.0.apply(batch)
+        }
+
+        fn flush(&self) -> Result<(), BackendError> {
+            self.0.called("flush");
+            Err(BackendError::new("flush"))
+        }
+
+        fn compact(&self) -> Result<(), BackendError> {
+            self.0.called("compact");
+            Err(BackendError::new("compact"))
+        }
+
+        fn changes(&self) -> Result<Option<Box<dyn Changes>>, BackendError> {
+            self.0.called("changes");
+            self.0.inner.changes()
+        }
+    }
+
+    fn kv(k: &str) -> KeyValue {
+        (k.as_bytes().to_vec(), format!("v{k}").into_bytes())
+    }
+
+    fn range(start: &str, end: &str) -> KeyRange {
+        (start.as_bytes().to_vec(), end.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn the_defaults_seek_with_a_reverse_scan_and_do_nothing_else() {
+        let b = Minimal::with(&["a1", "a2", "b1", "c"]);
+        assert_eq!(b.last_in(b"a", b"b").unwrap(), Some(kv("a2")));
+        assert_eq!(b.last_in(b"a", b"a2").unwrap(), Some(kv("a1")));
+        assert_eq!(b.last_in(b"b", b"c").unwrap(), Some(kv("b1")));
+        assert_eq!(b.last_in(b"d", b"e").unwrap(), None);
+        let ranges = [range("a", "b"), range("d", "e"), range("a", "z")];
+        assert_eq!(
+            b.last_in_each(&ranges).unwrap(),
+            vec![Some(kv("a2")), None, Some(kv("c"))]
+        );
+        assert!(b.last_in_each(&[]).unwrap().is_empty());
+        b.flush().unwrap();
+        b.compact().unwrap();
+        assert!(b.changes().unwrap().is_none());
+        assert_eq!(b.inner.len(), 4);
+        assert!(b.calls().iter().all(|c| *c == "scan"));
+    }
+
+    #[test]
+    fn a_shared_backend_forwards_every_call() {
+        let shared = Arc::new(Answers::default());
+        let mut batch = Batch::new();
+        batch.insert(b"k".to_vec(), b"v".to_vec());
+        shared.apply(batch).unwrap();
+        assert_eq!(shared.get(b"k").unwrap(), Some(b"v".to_vec()));
+        let mut seen = Vec::new();
+        shared
+            .scan(b"a", b"z", false, &mut |k, _| {
+                seen.push(k.to_vec());
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(seen, [b"k".to_vec()]);
+        assert_eq!(
+            shared.last_in(b"x", b"y").unwrap(),
+            Some((b"last".to_vec(), b"in".to_vec()))
+        );
+        assert_eq!(shared.last_in_each(&[range("a", "b")]).unwrap().len(), 2);
+        assert!(shared.flush().is_err());
+        assert!(shared.compact().is_err());
+        assert!(shared.changes().unwrap().is_some());
+        assert_eq!(
+            shared.0.calls(),
+            [
+                "apply",
+                "get",
+                "scan",
+                "last_in",
+                "last_in_each",
+                "flush",
+                "compact",
+                "changes"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_batch_holds_its_writes_and_conditions_in_order() {
+        let mut batch = Batch::new();
+        assert!(batch.is_empty());
+        batch.insert(b"a".to_vec(), b"1".to_vec());
+        batch.remove(b"b".to_vec());
+        batch.expect(b"c".to_vec(), None);
+        batch.expect(b"d".to_vec(), Some(b"2".to_vec()));
+        assert_eq!((batch.len(), batch.is_empty()), (2, false));
+        assert_eq!(
+            batch.preconditions(),
+            [(b"c".to_vec(), None), (b"d".to_vec(), Some(b"2".to_vec()))]
+        );
+        assert_eq!(
+            format!("{batch:?}"),
+            "Batch { writes: 2, bytes: 3, preconditions: 2 }"
+        );
+        assert_eq!(
+            batch.into_ops(),
+            [(b"a".to_vec(), Some(b"1".to_vec())), (b"b".to_vec(), None)]
+        );
+        let conflict = Batch::conflict(b"secret-key");
+        assert_eq!(conflict.kind(), BackendErrorKind::Conflict);
+        assert!(conflict.to_string().contains("10 bytes"));
+        assert!(!conflict.to_string().contains("secret-key"));
+    }
+}

@@ -136,3 +136,58 @@ impl Actor {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_one_to_the_longest_length_without_control_characters() {
+        let named = |name: &str| Actor::admin(name).check_name();
+        assert!(named("a").is_ok());
+        assert!(named(&"n".repeat(MAX_ACTOR_NAME_LEN)).is_ok());
+        assert!(matches!(
+            named(&"n".repeat(MAX_ACTOR_NAME_LEN + 1)),
+            Err(InvalidInput::TooLong {
+                len: 129,
+                max: 128,
+                ..
+            })
+        ));
+        assert!(matches!(named(""), Err(InvalidInput::Actor { .. })));
+        assert!(matches!(named("al\nice"), Err(InvalidInput::Actor { .. })));
+    }
+
+    #[test]
+    fn an_actor_keeps_its_name_and_roles() {
+        let shop = AppId::new("shop").unwrap();
+        let bob = Actor::new("bob", OrgRole::Member).with_app_role(shop.clone(), AppRole::Viewer);
+        assert_eq!(bob.name(), "bob");
+        assert_eq!(bob.org_role(), OrgRole::Member);
+        assert_eq!(bob.app_role(&shop), Some(AppRole::Viewer));
+        assert_eq!(bob.app_role(&AppId::new("bank").unwrap()), None);
+    }
+
+    #[test]
+    fn roles_read_as_the_guide_names_them() {
+        let shown = [
+            OrgRole::Administrator.to_string(),
+            OrgRole::Manager.to_string(),
+            OrgRole::Member.to_string(),
+            AppRole::Owner.to_string(),
+            AppRole::Developer.to_string(),
+            AppRole::Viewer.to_string(),
+        ];
+        assert_eq!(
+            shown,
+            [
+                "org Administrator",
+                "org Manager",
+                "org Member",
+                "app Owner",
+                "app Developer",
+                "app Viewer"
+            ]
+        );
+    }
+}

@@ -251,6 +251,7 @@ mod tests {
             "a0",
             "a01",
             "a-1",
+            "a+1",
             "e1x",
             "a18446744073709551616",
             "latest",
@@ -261,5 +262,43 @@ mod tests {
             "latest".parse::<VersionSelector>().unwrap(),
             VersionSelector::Latest
         );
+    }
+
+    #[test]
+    fn a_version_id_knows_its_level_and_number() {
+        let (app, env) = (VersionId::app(7), VersionId::env(9));
+        assert_eq!((app.is_env(), app.seq()), (false, 7));
+        assert_eq!((env.is_env(), env.seq()), (true, 9));
+        assert_ne!(VersionId::app(7), VersionId::env(7));
+    }
+
+    #[test]
+    fn a_result_names_its_level() {
+        let env = [
+            ResultOf::EnvValueCreate,
+            ResultOf::EnvValueUpdate,
+            ResultOf::EnvValueDelete,
+            ResultOf::EnvValuesDelete,
+            ResultOf::EnvValueSetVersionRestore,
+            ResultOf::EnvValueSetVersionPurge,
+        ];
+        let app = [
+            ResultOf::AppValueCreate,
+            ResultOf::AppValueUpdate,
+            ResultOf::AppValueDelete,
+            ResultOf::AppValuesDelete,
+            ResultOf::AppValueSetVersionRestore,
+            ResultOf::AppValueSetVersionPurge,
+        ];
+        for r in env {
+            assert!(r.is_env(), "{r}");
+            assert_eq!(r.to_string(), r.as_str());
+            assert!(r.to_string().starts_with("env_value"));
+        }
+        for r in app {
+            assert!(!r.is_env(), "{r}");
+            assert_eq!(r.to_string(), r.as_str());
+            assert!(r.to_string().starts_with("app_value"));
+        }
     }
 }

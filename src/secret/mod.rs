@@ -250,6 +250,36 @@ mod tests {
         assert_eq!(s.clone_secret().expose_secret(), "canary-7f3a");
     }
 
+    /// A store that only reads, as most external ones are.
+    #[derive(Debug)]
+    struct ReadOnly;
+
+    impl SecretStore for ReadOnly {
+        fn id(&self) -> &'static str {
+            "vault"
+        }
+
+        fn get(&self, reference: &SecretRef) -> Result<Secret, SecretStoreError> {
+            Err(SecretStoreError::NotFound {
+                store: self.id().to_owned(),
+                reference: reference.clone(),
+            })
+        }
+    }
+
+    #[test]
+    fn a_store_is_read_only_unless_it_says_otherwise() {
+        let store = ReadOnly;
+        let reference = SecretRef::new("apps/a/KEY");
+        let read_only = Err(SecretStoreError::ReadOnly {
+            store: "vault".to_owned(),
+        });
+        assert!(!store.is_writable());
+        assert_eq!(store.delete(&reference), read_only);
+        let put = store.put("apps/a/KEY", &Secret::new("canary".to_owned()));
+        assert_eq!(put.map(|_| ()), read_only);
+    }
+
     #[test]
     fn secret_ref_prints_location() {
         let r = SecretRef::new("apps/a/KEY").with_version("3");
