@@ -247,3 +247,26 @@ impl NewValue {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_value_counts_its_bytes_against_the_limit() {
+        let secret = NewValue::secret(Secret::new("12345".to_owned()));
+        let reference = |version: Option<&str>| {
+            let at = SecretRef::new("apps/a/KEY");
+            let at = match version {
+                Some(v) => at.with_version(v),
+                None => at,
+            };
+            NewValue::secret_ref("vault", at).len()
+        };
+        assert_eq!(NewValue::plain("abc").len(), 3);
+        assert_eq!(NewValue::template("${values.A}").len(), 11);
+        assert_eq!(secret.len(), 5);
+        assert_eq!(reference(None), 5 + 10);
+        assert_eq!(reference(Some("12")), 5 + 10 + 2);
+    }
+}

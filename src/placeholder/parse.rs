@@ -203,11 +203,10 @@ fn recover(input: &str, start: usize, err_at: usize, kind: ParseErrorKind) -> (P
             input.len(),
         );
     };
-    let span = Span {
-        start,
-        end: close + 1,
-    };
-    (ParseError::new(span, err_at, kind), close + 1)
+    // The placeholder ends after its `}`, and so does the error's span.
+    let end = close + 1;
+    let span = Span { start, end };
+    (ParseError::new(span, err_at, kind), end)
 }
 
 /// A path error: where it was found (the rest of the input from there) and

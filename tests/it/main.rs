@@ -39,6 +39,7 @@ mod secrets;
 mod secrets_store;
 #[cfg(feature = "postgres")]
 mod shared;
+mod sled_dir;
 mod tags;
 mod tamper;
 mod templates;

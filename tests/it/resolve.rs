@@ -103,6 +103,8 @@ fn every_unresolved_placeholder_is_reported_with_its_span() {
     let Error::Unresolved(errors) = &e else {
         panic!()
     };
+    assert_eq!((errors.len(), errors.is_empty()), (7, false));
+    assert_eq!(errors.into_iter().count(), 7);
     let spans: Vec<_> = errors.iter().map(|e| e.span().unwrap()).collect();
     for span in &spans {
         assert!(text[span.range()].starts_with("${") && text[span.range()].ends_with('}'));

@@ -229,7 +229,7 @@ fn listing_is_newest_first_paginated_and_filtered() -> valueset::Result<()> {
         ["e12", "e11", "a10", "a9"]
     );
 
-    let changed = |env| {
+    let changed_before = |env, before| {
         w.store
             .history(
                 &w.admin,
@@ -237,6 +237,7 @@ fn listing_is_newest_first_paginated_and_filtered() -> valueset::Result<()> {
                 HistoryOptions {
                     env,
                     key_changed: Some(key("A")),
+                    before,
                     ..HistoryOptions::default()
                 },
             )
@@ -245,11 +246,18 @@ fn listing_is_newest_first_paginated_and_filtered() -> valueset::Result<()> {
             .map(|v| v.id.to_string())
             .collect::<Vec<_>>()
     };
+    let changed = |env| changed_before(env, None);
     assert_eq!(changed(None), ["a12", "a10", "a7", "a4", "a1"]);
     // In prod, the last App change of A is masked by the override.
     assert_eq!(
         changed(Some(w.prod.clone())),
         ["e11", "a10", "a7", "a4", "a1"]
+    );
+    // The next page starts strictly before the version it names.
+    assert_eq!(changed_before(None, Some(id("a10"))), ["a7", "a4", "a1"]);
+    assert_eq!(
+        changed_before(Some(w.prod.clone()), Some(id("e11"))),
+        ["a10", "a7", "a4", "a1"]
     );
     Ok(())
 }
