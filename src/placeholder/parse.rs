@@ -478,6 +478,19 @@ mod tests {
     }
 
     #[test]
+    fn a_dotted_path_ends_before_its_brace() {
+        // What the one-pass shortcut declines comes here; a dotted path
+        // must stop at the `}` whatever follows it.
+        for (input, rest) in [("a.b}", "}"), ("a.b}tail text", "}tail text")] {
+            let (left, repr) = path(input).unwrap();
+            assert_eq!(left, rest);
+            assert!(matches!(repr, Repr::Dotted("a.b")), "{input}");
+        }
+        let (_, repr) = path("a['b'].c}").unwrap();
+        assert!(matches!(repr, Repr::Segments(ref s) if s == &["a", "b", "c"]));
+    }
+
+    #[test]
     fn path_forms_are_equal() {
         let forms = [
             "${shared.users-db.name}",

@@ -135,6 +135,21 @@ fn syntax_errors_come_first_as_template_errors() {
 }
 
 #[test]
+fn plain_maps_are_values() -> valueset::Result<()> {
+    let hashed = HashMap::from([("HOST".to_owned(), "db.internal".to_owned())]);
+    let ordered = BTreeMap::from([("HOST".to_owned(), "db.internal".to_owned())]);
+    for r in [Resolver::new(&hashed), Resolver::new(&ordered)] {
+        assert_eq!(
+            r.resolve_str("h=${values.HOST}")?.as_plain(),
+            Some("h=db.internal")
+        );
+        let e = Error::from(r.resolve_str("${values.PORT}").unwrap_err());
+        assert_eq!(codes(&e), ["unknown_key"]);
+    }
+    Ok(())
+}
+
+#[test]
 fn context_paths() -> valueset::Result<()> {
     let v = HashMap::<String, String>::new();
     let ctx = Context {

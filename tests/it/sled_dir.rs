@@ -74,6 +74,9 @@ fn current_names_a_generation_or_the_store_does_not_open() {
         assert_eq!(e.kind(), BackendErrorKind::Corrupted, "{bad}: {e}");
     }
     // Unreadable is an error too, not a fresh store.
+    std::fs::write(&current, [0xff, 0xfe]).unwrap();
+    let e = SledBackend::open(dir.path()).unwrap_err();
+    assert!(e.to_string().contains("could not read CURRENT"), "{e}");
     std::fs::remove_file(&current).unwrap();
     std::fs::create_dir(&current).unwrap();
     assert!(SledBackend::open(dir.path()).is_err());

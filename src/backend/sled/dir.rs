@@ -262,20 +262,22 @@ fn remove_any(path: &Path) -> Result<(), BackendError> {
     }
 }
 
-#[cfg(unix)]
+/// Creates `path` and its parents; on Unix closed to other users, an
+/// existing directory (made by `mkdir`, say) too.
 fn create_private_dir(path: &Path) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)?;
-    // An existing directory (made by `mkdir`, say) is closed too.
-    fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(path: &Path) -> io::Result<()> {
-    fs::create_dir_all(path)
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)?;
+        fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    {
+        fs::create_dir_all(path)
+    }
 }
 
 /// Creates (or truncates) a file only its owner can read.
