@@ -376,7 +376,7 @@ impl Backend for PostgresBackend {
     }
 
     /// One backward index seek: a query with `LIMIT 1`, where the default
-    /// reverse scan would read a first page of [`FIRST_PAGE`] rows.
+    /// reverse scan would read a first page of `FIRST_PAGE` (16) rows.
     fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<KeyValue>, BackendError> {
         Ok(self.page((start, false), end, true, 1)?.into_iter().next())
     }
