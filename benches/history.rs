@@ -9,10 +9,15 @@
 //! - `read_version/depth_{100,100000}`: reading one version's full set of
 //!   10,000 keys at each depth; baseline `btreemap_clone`: cloning a
 //!   materialised 10,000-entry map;
+//! - `read_version_sled/depth_{100,100000}`: the same reads on a sled store,
+//!   opened anew after it was written, with the default page cache;
+//!   baseline `raw_scan`: one sled range scan of 10,000 entries about as
+//!   large;
 //! - printed, not timed: stored bytes per change for 100,000 one-key changes
 //!   on a 10,000-key App.
 //!
-//! Run: `cargo bench --bench history`; figures are in BENCHMARKS.md.
+//! Run: `cargo bench --bench history` (`-- read_version_sled` for the sled
+//! reads alone); figures are in BENCHMARKS.md.
 
 // The storage figure is printed, not timed.
 #![allow(clippy::print_stdout)]
@@ -28,6 +33,10 @@ use valueset::model::{NewValue, VersionSelector};
 use valueset::store::{ChangeSet, SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, Store, VersionId};
 
+#[path = "common/temp_dir.rs"]
+mod temp_dir;
+use temp_dir::Dir;
+
 const KEYS: usize = 10_000;
 
 struct Fixture {
@@ -39,9 +48,14 @@ struct Fixture {
 }
 
 impl Fixture {
-    /// An App with `KEYS` keys (one batch), then `depth - 1` one-key changes.
+    /// An App with `KEYS` keys (one batch), then `depth - 1` one-key
+    /// changes, in memory.
     fn new(depth: usize) -> Fixture {
-        let store = Store::in_memory();
+        Fixture::on(Store::in_memory(), depth)
+    }
+
+    /// The same history in `store`.
+    fn on(store: Store, depth: usize) -> Fixture {
         let admin = Actor::admin("bench");
         let app = AppId::new("bench").expect("valid id");
         store.create_app(&admin, &app).expect("new app");
@@ -156,32 +170,39 @@ fn bubble(c: &mut Criterion) {
     g.finish();
 }
 
+/// A version in the middle of `f`'s history of `depth` versions.
+fn middle(f: &Fixture, depth: usize) -> VersionId {
+    let history = f
+        .store
+        .history(
+            &f.admin,
+            &f.app,
+            valueset::store::HistoryOptions {
+                limit: Some(depth / 2),
+                ..Default::default()
+            },
+        )
+        .expect("history");
+    history.last().expect("versions").id
+}
+
+/// Reads the full set at `version`, checking that it has every key.
+fn read_at(f: &Fixture, version: VersionId) {
+    let v = f
+        .store
+        .version(&f.admin, &f.app, VersionSelector::Id(version), None)
+        .expect("version");
+    assert_eq!(v.values.len(), KEYS);
+}
+
 fn read_version(c: &mut Criterion) {
     let mut g = c.benchmark_group("read_version");
     g.sample_size(20).measurement_time(Duration::from_secs(8));
     for depth in [100, 100_000] {
         let f = Fixture::new(depth);
-        // A version in the middle of the history.
-        let history = f
-            .store
-            .history(
-                &f.admin,
-                &f.app,
-                valueset::store::HistoryOptions {
-                    limit: Some(depth / 2),
-                    ..Default::default()
-                },
-            )
-            .expect("history");
-        let middle = history.last().expect("versions").id;
+        let version = middle(&f, depth);
         g.bench_function(format!("depth_{depth}/valueset"), |b| {
-            b.iter(|| {
-                let v = f
-                    .store
-                    .version(&f.admin, &f.app, VersionSelector::Id(middle), None)
-                    .expect("version");
-                assert_eq!(v.values.len(), KEYS);
-            });
+            b.iter(|| read_at(&f, version));
         });
         if depth == 100_000 {
             let changes = 100_000 - 1;
@@ -212,5 +233,42 @@ fn read_version(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, commit, bubble, read_version);
+fn read_version_sled(c: &mut Criterion) {
+    let mut g = c.benchmark_group("read_version_sled");
+    g.sample_size(20).measurement_time(Duration::from_secs(8));
+    for depth in [100, 100_000] {
+        let dir = Dir::new(&format!("history-{depth}"));
+        let mut f = Fixture::on(Store::open(&dir.0).expect("open"), depth);
+        // Read as a service does: from a store it opened, not the one that
+        // wrote it (whose page cache holds what the writes left).
+        f.store = Store::in_memory();
+        f.store = Store::open(&dir.0).expect("reopen");
+        let version = middle(&f, depth);
+        g.bench_function(format!("depth_{depth}/valueset"), |b| {
+            b.iter(|| read_at(&f, version));
+        });
+    }
+    // The least a read of 10,000 stored values does: one range scan of
+    // 10,000 entries about as large as valueset's (key and about 100 bytes).
+    let dir = Dir::new("history-raw");
+    let db = sled::open(&dir.0).expect("sled");
+    for i in 0..KEYS {
+        let key = format!("H bench 1 key.{i:05} 00000001");
+        db.insert(key.as_bytes(), vec![7u8; 100]).expect("insert");
+    }
+    db.flush().expect("flush");
+    g.bench_function("any_depth/raw_scan", |b| {
+        b.iter(|| {
+            let mut read = 0;
+            for item in db.iter() {
+                let (key, value) = item.expect("scan");
+                read += usize::from(!key.is_empty() && !value.is_empty());
+            }
+            assert_eq!(read, KEYS);
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, commit, bubble, read_version, read_version_sled);
 criterion_main!(benches);

@@ -5,9 +5,11 @@
 //! - one version record (for the App, or for the one Environment changed);
 //! - one [`Entry`] per changed key, at its level, keyed `(key, seq)`.
 //!
-//! A version's full set is read, never replayed: for each key, the entry
-//! with the greatest sequence number at or below the version's (a seek per
-//! key, so the cost follows the number of keys, not the history's depth).
+//! A version's full set is read, never replayed (`sets.rs`): each level's
+//! key index holds each key's newest entry, and a key that changed after
+//! the version is sought, for the entry with the greatest sequence number
+//! at or below the version's; so the cost follows the number of keys, not
+//! the history's depth.
 //!
 //! An Environment's history is derived, not copied: before its first
 //! override it is the App's (same versions, same ids); from then on it is
@@ -24,6 +26,7 @@ mod commit;
 pub(crate) mod diff;
 mod purge;
 mod restore;
+mod sets;
 mod stores;
 mod tags;
 mod templates;
@@ -37,10 +40,9 @@ pub(crate) use stores::SecretStores;
 pub(crate) use tags::place_tag;
 pub(crate) use transfer::{Moved, SecretSlot, Transfer, write_transfer};
 
-use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
-use crate::backend::{Backend, BackendError, BackendErrorKind, KeyRange, KeyValue};
+use crate::backend::{Backend, KeyRange, KeyValue};
 use crate::codec::{self, AppMeta, Corrupted, Entry, EnvMeta, State, VersionRecord};
 use crate::error::{Error, NotFound};
 use crate::id::{AppId, EnvId, Key};
@@ -150,62 +152,6 @@ impl Reader<'_> {
     ) -> Result<Option<(u64, Entry)>, Error> {
         let (start, end) = entry_range(prefix, key, seq);
         decode_found(prefix, self.backend.last_in(&start, &end)?)
-    }
-
-    /// Every key's entry at `seq` at one level, deleted keys left out: one
-    /// scan of the level's key index, which holds each key's newest entry,
-    /// then one [`Backend::last_in_each`] with a seek for each key that
-    /// changed after `seq`.
-    pub(crate) fn entries_at(
-        &self,
-        app: &AppId,
-        env: Option<&EnvId>,
-        seq: u64,
-    ) -> Result<BTreeMap<Key, (u64, Entry)>, Error> {
-        let index = codec::key_index_prefix(app, env);
-        let mut raw = Vec::new();
-        self.backend
-            .scan(&index, &codec::successor(&index), false, &mut |k, v| {
-                let key = k.get(index.len()..).unwrap_or_default().to_vec();
-                raw.push((key, v.to_vec()));
-                ControlFlow::Continue(())
-            })?;
-        let prefix = codec::history_prefix(app, env);
-        let mut out = BTreeMap::new();
-        let mut sought = Vec::new();
-        let mut ranges = Vec::new();
-        for (raw, current) in raw {
-            let key = std::str::from_utf8(&raw)
-                .ok()
-                .and_then(|s| Key::new(s).ok())
-                .ok_or_else(|| codec::corrupted("a key index key"))?;
-            // The index holds the newest entry: it is the one at `seq`
-            // unless the key changed after `seq`, when a seek finds it.
-            match codec::split_current(&current)? {
-                Some((s, entry)) if s <= seq => {
-                    out.insert(key, (s, Entry::decode(entry)?));
-                }
-                _ => {
-                    ranges.push(entry_range(&prefix, &key, seq));
-                    sought.push(key);
-                }
-            }
-        }
-        let answers = self.backend.last_in_each(&ranges)?;
-        if answers.len() != ranges.len() {
-            return Err(BackendError::with_kind(
-                BackendErrorKind::Corrupted,
-                "the backend answered a different number of seeks than it was asked",
-            )
-            .into());
-        }
-        for (key, answer) in sought.into_iter().zip(answers) {
-            if let Some(found) = decode_found(&prefix, answer)? {
-                out.insert(key, found);
-            }
-        }
-        out.retain(|_, (_, entry)| entry.is_live());
-        Ok(out)
     }
 
     /// Every entry of `key` at one level, oldest first.
@@ -424,28 +370,6 @@ impl Reader<'_> {
             .entry_at(app_prefix, key, seq)?
             .map(|(_, e)| e)
             .filter(Entry::is_live))
-    }
-
-    /// Every value of `scope` at `seq`: the App's, with the Environment's
-    /// overrides on top. The flag says whether it is an override.
-    pub(crate) fn snapshot(
-        &self,
-        scope: Scope<'_>,
-        seq: u64,
-    ) -> Result<BTreeMap<Key, (bool, u64, Entry)>, Error> {
-        let mut out: BTreeMap<Key, (bool, u64, Entry)> = self
-            .entries_at(scope.app, None, seq)?
-            .into_iter()
-            .map(|(k, (s, e))| (k, (false, s, e)))
-            .collect();
-        if let Some((env, meta)) = scope.env
-            && meta.diverged_at.is_some_and(|d| d <= seq)
-        {
-            for (k, (s, e)) in self.entries_at(scope.app, Some(env), seq)? {
-                out.insert(k, (true, s, e));
-            }
-        }
-        Ok(out)
     }
 
     /// The Environments that override `key` now.

@@ -65,7 +65,6 @@ impl Store {
         };
         let values = self.reader().snapshot(scope, u64::MAX)?;
         Ok(values
-            .into_iter()
             .filter_map(|(k, (is_override, _, e))| {
                 view(
                     k,
@@ -104,7 +103,6 @@ impl Store {
         let info = reader.info(scope, seq)?;
         let values = reader
             .snapshot(scope, seq)?
-            .into_iter()
             .map(|(k, (is_override, _, e))| (k.clone(), snapshot_value(k, is_override, e)))
             .collect();
         Ok(Version { info, values })

@@ -71,7 +71,6 @@ impl Store {
         let seq = reader.resolve(scope, &version)?;
         let values = reader
             .snapshot(scope, seq)?
-            .into_iter()
             .map(|(k, (_, _, e))| (k, e))
             .collect();
         Ok(Snapshot {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use valueset::backend::{Backend, Batch};
 use valueset::model::{NewValue, VersionSelector};
-use valueset::store::{ChangeSet, WriteOptions};
+use valueset::store::{ChangeSet, HistoryOptions, WriteOptions};
 
 use crate::common::{Spy, World, in_env, key};
 
@@ -62,6 +62,25 @@ fn an_older_version_seeks_only_the_keys_changed_after_it() {
     // The bookkeeping, the version lookups, one index scan per level, and a
     // seek for each of K0..K4, changed at the App after the overrides.
     assert_eq!(older, 7 + 5, "{older} reads");
+}
+
+#[test]
+fn a_version_from_before_the_first_override_reads_only_the_app() {
+    let (backend, w, _) = world(20);
+    let history = w
+        .store
+        .history(&w.admin, &w.app, HistoryOptions::default())
+        .unwrap();
+    let first = VersionSelector::Id(history.last().unwrap().id);
+    let scans = |env| {
+        let start = backend.scans();
+        let read = w.store.version(&w.admin, &w.app, first.clone(), env);
+        assert_eq!(read.unwrap().values.len(), 20);
+        backend.scans() - start
+    };
+    // prod had no override of its own then: the App's key index is all
+    // there is to read, as for the App itself.
+    assert_eq!(scans(Some(&w.prod)), scans(None));
 }
 
 #[test]
