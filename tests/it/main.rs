@@ -39,6 +39,8 @@ mod secrets;
 mod secrets_store;
 #[cfg(feature = "postgres")]
 mod shared;
+#[cfg(feature = "postgres")]
+mod shared_backend;
 mod sled_dir;
 mod tags;
 mod tamper;

@@ -84,9 +84,17 @@ mod tests {
                 SqlState::INSUFFICIENT_PRIVILEGE,
                 BackendErrorKind::PermissionDenied,
             ),
+            (SqlState::OUT_OF_MEMORY, BackendErrorKind::NoSpace),
             (SqlState::ADMIN_SHUTDOWN, BackendErrorKind::Unavailable),
+            (SqlState::CRASH_SHUTDOWN, BackendErrorKind::Unavailable),
+            (SqlState::CANNOT_CONNECT_NOW, BackendErrorKind::Unavailable),
+            (
+                SqlState::TOO_MANY_CONNECTIONS,
+                BackendErrorKind::Unavailable,
+            ),
             (SqlState::CONNECTION_FAILURE, BackendErrorKind::Unavailable),
             (SqlState::DATA_CORRUPTED, BackendErrorKind::Corrupted),
+            (SqlState::INDEX_CORRUPTED, BackendErrorKind::Corrupted),
             (SqlState::SYNTAX_ERROR, BackendErrorKind::Other),
         ];
         for (code, kind) in cases {

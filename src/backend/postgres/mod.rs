@@ -18,7 +18,7 @@ use std::sync::{Mutex, PoisonError};
 use postgres::types::ToSql;
 use postgres::{Client, Config, IsolationLevel, NoTls, Statement};
 
-use super::{Backend, BackendError, BackendErrorKind, Batch, Changes, KeyRange, KeyValue, Visit};
+use super::{Backend, BackendError, Batch, Changes, KeyRange, KeyValue, Visit};
 use errors::pg_error;
 
 /// A [`Backend`] in a PostgreSQL table, shared by every process that opens
@@ -28,8 +28,8 @@ use errors::pg_error;
 ///   its preconditions are read and compared, its writes applied, and it
 ///   commits whole or not at all. A serialization failure, a deadlock or a
 ///   unique violation (another writer came first) is
-///   [`BackendErrorKind::Conflict`], which the store answers by planning the
-///   change again; so engines that run every transaction serializable
+///   [`BackendErrorKind::Conflict`], which the store answers by planning
+///   the change again; so engines that run every transaction serializable
 ///   (CockroachDB, YugabyteDB) work too.
 /// - A lost connection or a restarting server is
 ///   [`BackendErrorKind::Unavailable`] (retryable): the transaction did not
@@ -55,6 +55,9 @@ use errors::pg_error;
 /// })
 /// .await??;
 /// ```
+///
+/// [`BackendErrorKind::Conflict`]: crate::backend::BackendErrorKind::Conflict
+/// [`BackendErrorKind::Unavailable`]: crate::backend::BackendErrorKind::Unavailable
 pub struct PostgresBackend {
     config: Config,
     table: String,
@@ -131,12 +134,16 @@ impl PostgresBackend {
             "CREATE TABLE IF NOT EXISTS {} (k bytea PRIMARY KEY, v bytea NOT NULL)",
             self.table
         );
-        // Two processes creating it at once: one wins, the other sees a
-        // unique violation on the catalog; the table is there either way.
-        match self.with_conn("create the table", |c| c.client.batch_execute(&sql)) {
-            Err(e) if e.kind() == BackendErrorKind::Conflict => Ok(()),
-            other => other,
-        }
+        // Two processes creating it at once: PostgreSQL checks "if not
+        // exists" before it takes its catalog locks, so the loser can fail
+        // on the table, its row type or its catalog row that the winner
+        // just made. Asking again then finds the table there; any other
+        // failure comes back the same way.
+        self.with_conn("create the table", |c| {
+            c.client
+                .batch_execute(&sql)
+                .or_else(|_| c.client.batch_execute(&sql))
+        })
     }
 
     /// A new connection.
@@ -411,6 +418,55 @@ impl Backend for PostgresBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::BackendErrorKind;
+
+    /// A URL where nothing listens: connecting fails at once.
+    const NOBODY: &str = "postgres://postgres:hunter2@127.0.0.1:1/postgres";
+
+    #[test]
+    fn a_table_name_is_checked_before_connecting() {
+        let long = "t".repeat(64);
+        for bad in ["", long.as_str(), "1table", "Table", "my-table", "t.x"] {
+            let err = PostgresBackend::connect_table(NOBODY, bad).unwrap_err();
+            assert!(
+                err.to_string().contains("invalid table name"),
+                "{bad:?}: {err}"
+            );
+        }
+        // Valid names get as far as connecting.
+        let longest = "t".repeat(63);
+        for good in ["t", "_t1", "valueset_kv", longest.as_str()] {
+            let err = PostgresBackend::connect_table(NOBODY, good).unwrap_err();
+            assert!(!err.to_string().contains("invalid table name"), "{good:?}");
+            assert_eq!(err.kind(), BackendErrorKind::Unavailable, "{good:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_failed_connection_says_why_without_the_url() {
+        let err = PostgresBackend::connect(NOBODY).unwrap_err();
+        let message = err.to_string();
+        assert_eq!(err.kind(), BackendErrorKind::Unavailable);
+        assert!(
+            message.contains("could not reach the server (connection refused)"),
+            "{message}"
+        );
+        // The URL may hold a password.
+        assert!(!message.contains("hunter2") && !message.contains("127.0.0.1:1"));
+        assert!(!format!("{err:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn each_table_has_its_own_notification_channel() {
+        let backend = |table: &str| PostgresBackend {
+            config: NOBODY.parse().expect("a valid URL"),
+            table: table.to_owned(),
+            idle: Mutex::new(Vec::new()),
+        };
+        let (a, b) = (backend("a").channel(), backend("b").channel());
+        assert_ne!(a, b);
+        assert!(a.starts_with('a') && b.starts_with('b'));
+    }
 
     #[test]
     fn the_table_parameter_is_ours() {
