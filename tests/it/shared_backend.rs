@@ -274,3 +274,41 @@ fn an_idle_watcher_waits_for_the_server_instead_of_reading() -> valueset::Result
     drop_table(&table);
     Ok(())
 }
+
+#[test]
+fn long_scans_take_several_pages_each_way() {
+    // Pages grow from 16 rows (reverse) and 1,024 (forward) four times
+    // over; 3,000 rows take several of each, and stopping inside a page
+    // stops there.
+    let table = fresh("pages");
+    let backend = PostgresBackend::connect_table(&url(), &table).unwrap();
+    let keys: Vec<Vec<u8>> = (0..3000u32)
+        .map(|i| format!("k{i:05}").into_bytes())
+        .collect();
+    let mut batch = Batch::new();
+    for k in &keys {
+        batch.insert(k.clone(), b"v".to_vec());
+    }
+    backend.apply(batch).unwrap();
+    let scan = |reverse: bool, stop_after: usize| {
+        let mut seen = Vec::new();
+        backend
+            .scan(b"k", b"l", reverse, &mut |k, _| {
+                seen.push(k.to_vec());
+                if seen.len() == stop_after {
+                    std::ops::ControlFlow::Break(())
+                } else {
+                    std::ops::ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+        seen
+    };
+    assert_eq!(scan(false, usize::MAX), keys);
+    let reversed: Vec<Vec<u8>> = keys.iter().rev().cloned().collect();
+    assert_eq!(scan(true, usize::MAX), reversed);
+    assert_eq!(scan(false, 1500), keys[..1500]);
+    assert_eq!(scan(true, 1500), reversed[..1500]);
+    drop(backend);
+    drop_table(&table);
+}
