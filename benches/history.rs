@@ -240,8 +240,9 @@ fn read_version_sled(c: &mut Criterion) {
         let dir = Dir::new(&format!("history-{depth}"));
         let mut f = Fixture::on(Store::open(&dir.0).expect("open"), depth);
         // Read as a service does: from a store it opened, not the one that
-        // wrote it (whose page cache holds what the writes left).
-        f.store = Store::in_memory();
+        // wrote it (whose page cache holds what the writes left). The
+        // writer lets go of the directory first.
+        drop(std::mem::replace(&mut f.store, Store::in_memory()));
         f.store = Store::open(&dir.0).expect("reopen");
         let version = middle(&f, depth);
         g.bench_function(format!("depth_{depth}/valueset"), |b| {

@@ -41,19 +41,31 @@ pub(crate) fn test_store(builder: StoreBuilder) -> Store {
     }
 }
 
+/// The test server's URL: tests that need it fail, never skip, without it.
+#[cfg(feature = "postgres")]
+pub(crate) fn postgres_url() -> String {
+    std::env::var("VALUESET_TEST_POSTGRES").expect(
+        "VALUESET_TEST_POSTGRES must name the test server (scripts/postgres-test-server start)",
+    )
+}
+
+/// A table (or other) name no other test of any process has used:
+/// `prefix`, the process id and a counter.
+#[cfg(feature = "postgres")]
+pub(crate) fn fresh_name(prefix: &str) -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
 /// A fresh table on the test server.
 #[cfg(feature = "postgres")]
 pub(crate) fn postgres_backend() -> valueset::backend::PostgresBackend {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let url = std::env::var("VALUESET_TEST_POSTGRES").expect(
-        "VALUESET_TEST_POSTGRES must name the test server (scripts/postgres-test-server start)",
-    );
-    let table = format!(
-        "t_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    );
-    valueset::backend::PostgresBackend::connect_table(&url, &table)
+    let url = postgres_url();
+    valueset::backend::PostgresBackend::connect_table(&url, &fresh_name("t"))
         .unwrap_or_else(|e| panic!("the test server at {url}: {e}"))
 }
 
@@ -206,17 +218,33 @@ impl Drop for TempDir {
     }
 }
 
-/// A memory backend that counts the reads it serves (point reads and
-/// range scans) and the batches it applies.
-#[derive(Debug, Default)]
+/// A backend (in memory unless made with [`Spy::over`]) that counts the
+/// reads it serves (point reads and range scans) and the batches it
+/// applies.
+#[derive(Debug)]
 pub(crate) struct Spy {
-    inner: valueset::backend::MemoryBackend,
+    inner: Box<dyn Backend>,
     gets: AtomicUsize,
     scans: AtomicUsize,
     applies: AtomicUsize,
 }
 
+impl Default for Spy {
+    fn default() -> Self {
+        Spy::over(valueset::backend::MemoryBackend::new())
+    }
+}
+
 impl Spy {
+    pub(crate) fn over(inner: impl Backend) -> Self {
+        Spy {
+            inner: Box::new(inner),
+            gets: AtomicUsize::new(0),
+            scans: AtomicUsize::new(0),
+            applies: AtomicUsize::new(0),
+        }
+    }
+
     pub(crate) fn gets(&self) -> usize {
         self.gets.load(Ordering::SeqCst)
     }

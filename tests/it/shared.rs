@@ -20,13 +20,9 @@ use valueset::model::NewValue;
 use valueset::store::{HistoryOptions, SetOptions};
 use valueset::{Actor, AppId, Key, Store};
 
-const KEY: &str = "d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4";
+use crate::common::postgres_url as url;
 
-fn url() -> String {
-    std::env::var("VALUESET_TEST_POSTGRES").expect(
-        "VALUESET_TEST_POSTGRES must name the test server (scripts/postgres-test-server start)",
-    )
-}
+const KEY: &str = "d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4";
 
 fn ctl(url: &str, args: &[&str]) -> Output {
     Command::new(crate::valuesctl::valuesctl())

@@ -4,39 +4,26 @@
 //! table PostgreSQL cannot create is an error, a backend keeps its
 //! connections between calls, up to a bound, and closes them safely when
 //! dropped on an async runtime; a watcher is woken by another connection's
-//! commit, and waits for it without reading the store over and over.
+//! commit, and waits for it without reading the store over and over; long
+//! scans page correctly both ways.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use postgres::{Client, NoTls};
-use valueset::backend::{Backend, BackendError, Batch, Changes, PostgresBackend, Visit};
+use valueset::backend::{Backend, Batch, PostgresBackend};
 use valueset::model::NewValue;
 use valueset::store::{SetOptions, WatchOptions};
 use valueset::{Actor, AppId, Key, Store};
 
-fn url() -> String {
-    std::env::var("VALUESET_TEST_POSTGRES").expect(
-        "VALUESET_TEST_POSTGRES must name the test server (scripts/postgres-test-server start)",
-    )
-}
+use crate::common::{Spy, fresh_name, postgres_url as url};
 
 /// The test server's URL with one more parameter.
 fn with_param(name: &str, value: &str) -> String {
     let url = url();
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}{name}={value}")
-}
-
-/// A name no other test or run uses.
-fn fresh(name: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{name}_{}_{nanos}", std::process::id())
 }
 
 fn drop_table(table: &str) {
@@ -48,10 +35,10 @@ fn drop_table(table: &str) {
 
 #[test]
 fn backends_creating_one_new_table_at_once_all_get_it() {
-    // `CREATE TABLE IF NOT EXISTS` run at once can fail on PostgreSQL's
-    // catalog; the backend takes that as "it is there now".
+    // `CREATE TABLE IF NOT EXISTS` run at once can fail on what the other
+    // session just made; the backend then asks again and finds the table.
     for round in 0..4 {
-        let table = fresh(&format!("race{round}"));
+        let table = fresh_name(&format!("race{round}"));
         let barrier = Arc::new(Barrier::new(8));
         let handles: Vec<_> = (0..8)
             .map(|_| {
@@ -120,8 +107,8 @@ fn settle(application: &str, want: impl Fn(i64) -> bool) -> i64 {
 
 #[test]
 fn a_backend_keeps_its_connections_between_calls_up_to_a_bound() {
-    let application = fresh("valueset_pool");
-    let table = fresh("pool");
+    let application = fresh_name("valueset_pool");
+    let table = fresh_name("pool");
     let url = with_param("application_name", &application);
     let backend = Arc::new(PostgresBackend::connect_table(&url, &table).unwrap());
     // One caller at a time: one connection, used again and again (the
@@ -161,7 +148,7 @@ fn a_backend_keeps_its_connections_between_calls_up_to_a_bound() {
 fn a_backend_with_open_connections_can_be_dropped_on_an_async_runtime() {
     // Closing a connection blocks; on a runtime thread that panics unless
     // the backend closes them elsewhere.
-    let table = fresh("drop");
+    let table = fresh_name("drop");
     let backend = PostgresBackend::connect_table(&url(), &table).unwrap();
     backend.get(b"k").unwrap();
     // A watcher holds a listening connection of its own.
@@ -187,7 +174,7 @@ fn a_backend_with_open_connections_can_be_dropped_on_an_async_runtime() {
 
 #[test]
 fn a_watcher_is_woken_by_a_commit_on_another_connection() -> valueset::Result<()> {
-    let table = fresh("wake");
+    let table = fresh_name("wake");
     let url = with_param("table", &table);
     // Two backends, as two processes would have.
     let writer = Store::builder()
@@ -229,46 +216,19 @@ fn a_watcher_is_woken_by_a_commit_on_another_connection() -> valueset::Result<()
     Ok(())
 }
 
-/// A PostgreSQL backend that counts the reads it serves.
-#[derive(Debug)]
-struct Counting {
-    inner: PostgresBackend,
-    reads: AtomicUsize,
-}
-
-impl Backend for Counting {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
-        self.reads.fetch_add(1, Ordering::SeqCst);
-        self.inner.get(key)
-    }
-    fn scan(&self, s: &[u8], e: &[u8], r: bool, v: &mut Visit<'_>) -> Result<(), BackendError> {
-        self.reads.fetch_add(1, Ordering::SeqCst);
-        self.inner.scan(s, e, r, v)
-    }
-    fn apply(&self, batch: Batch) -> Result<(), BackendError> {
-        self.inner.apply(batch)
-    }
-    fn changes(&self) -> Result<Option<Box<dyn Changes>>, BackendError> {
-        self.inner.changes()
-    }
-}
-
 #[test]
 fn an_idle_watcher_waits_for_the_server_instead_of_reading() -> valueset::Result<()> {
-    let table = fresh("idle");
+    let table = fresh_name("idle");
     let url = with_param("table", &table);
-    let backend = Arc::new(Counting {
-        inner: PostgresBackend::connect(&url)?,
-        reads: AtomicUsize::new(0),
-    });
+    let backend = Arc::new(Spy::over(PostgresBackend::connect(&url)?));
     let store = Store::builder().backend(Arc::clone(&backend)).build()?;
     let admin = Actor::admin("alice");
     let app = AppId::new("idle")?;
     store.create_app(&admin, &app)?;
     let mut watch = store.watch(&admin, &app, WatchOptions::default())?;
-    let before = backend.reads.load(Ordering::SeqCst);
+    let before = backend.gets() + backend.scans();
     assert!(watch.next_timeout(Duration::from_millis(300))?.is_none());
-    let reads = backend.reads.load(Ordering::SeqCst) - before;
+    let reads = backend.gets() + backend.scans() - before;
     assert!(reads < 20, "{reads} reads while idle");
     drop((watch, store));
     drop_table(&table);
@@ -280,7 +240,7 @@ fn long_scans_take_several_pages_each_way() {
     // Pages grow from 16 rows (reverse) and 1,024 (forward) four times
     // over; 3,000 rows take several of each, and stopping inside a page
     // stops there.
-    let table = fresh("pages");
+    let table = fresh_name("pages");
     let backend = PostgresBackend::connect_table(&url(), &table).unwrap();
     let keys: Vec<Vec<u8>> = (0..3000u32)
         .map(|i| format!("k{i:05}").into_bytes())
