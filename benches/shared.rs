@@ -9,7 +9,8 @@
 //! - `watch_latency`: from a commit returning to a watcher on its own
 //!   connection (as another process) having the version;
 //! - `deploy_postgres`: the deployment of `deploy.rs` (snapshot an
-//!   Environment at its latest version or an early one, resolve a workload)
+//!   Environment at its latest version, ten changes back or an early one,
+//!   resolve a workload)
 //!   on the server, against one raw `SELECT` of the 1,000 values, 50
 //!   XChaCha20-Poly1305 opens and the substitution by hand.
 //!
@@ -225,6 +226,9 @@ fn deploy(c: &mut Criterion) {
     group.bench_function("raw", |b| b.iter(|| black_box(raw())));
     group.bench_function("valueset_latest", |b| {
         b.iter(|| black_box(fixture.deploy(VersionSelector::Latest)));
+    });
+    group.bench_function("valueset_recent", |b| {
+        b.iter(|| black_box(fixture.deploy(VersionSelector::Id(fixture.recent))));
     });
     group.bench_function("valueset_old", |b| {
         b.iter(|| black_box(fixture.deploy(VersionSelector::Id(fixture.old))));

@@ -8,8 +8,9 @@
 //!     target/release/examples/read_count 5
 //! ```
 //!
-//! The data is that of `benches/history.rs` at depth 100, in memory: 10,000
-//! keys set in one version, then 99 one-key changes; the version read is
+//! The data is that of `benches/history.rs`, in memory: 10,000 keys set in
+//! one version, then one-key changes up to the depth (the second argument,
+//! 100 by default; the bench's other depth is 100000); the version read is
 //! the one in the middle. Repetitions default to 5.
 #![allow(clippy::print_stdout)] // a program that reports what it did
 
@@ -24,6 +25,10 @@ fn main() -> Result<(), valueset::Error> {
         .nth(1)
         .and_then(|r| r.parse().ok())
         .unwrap_or(5);
+    let depth: usize = std::env::args()
+        .nth(2)
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(100);
     let store = Store::in_memory();
     let admin = Actor::admin("bench");
     let app = AppId::new("bench")?;
@@ -36,7 +41,7 @@ fn main() -> Result<(), valueset::Error> {
         batch = batch.set(k.clone(), NewValue::plain(format!("initial value of {k}")));
     }
     store.apply(&admin, &app, batch, WriteOptions::default())?;
-    for n in 1..100 {
+    for n in 1..depth {
         let key = &keys[n * 7919 % KEYS];
         let value = NewValue::plain(format!("value number {n}"));
         store.set(&admin, &app, key, value, SetOptions::default())?;
@@ -45,7 +50,7 @@ fn main() -> Result<(), valueset::Error> {
         &admin,
         &app,
         HistoryOptions {
-            limit: Some(50),
+            limit: Some(depth / 2),
             ..HistoryOptions::default()
         },
     )?;

@@ -13,7 +13,7 @@ use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use valueset::model::{NewValue, VersionSelector};
 use valueset::resolve::Workload;
-use valueset::store::{ChangeSet, WriteOptions};
+use valueset::store::{ChangeSet, HistoryOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, Secret, Store, VersionId};
 
 const KEYS: usize = 1_000;
@@ -21,6 +21,8 @@ const SECRETS: usize = 50;
 const OVERRIDES: usize = 200;
 const VERSIONS: usize = 10_000;
 const VARIABLES: usize = 50;
+/// How many changes back the recent version is.
+const ROLLBACK: usize = 10;
 
 fn key(i: usize) -> Key {
     Key::new(format!("KEY_{i:04}")).expect("key")
@@ -31,13 +33,15 @@ fn value(i: usize, round: usize) -> String {
 }
 
 /// What a deployment reads: the store, the App and Environment, and the
-/// id of an early version of the Environment's history.
+/// ids of an early version of the Environment's history and of a recent
+/// one (a rollback: ten changes back).
 pub(crate) struct Fixture {
     pub(crate) store: Store,
     pub(crate) admin: Actor,
     pub(crate) app: AppId,
     pub(crate) env: EnvId,
     pub(crate) old: VersionId,
+    pub(crate) recent: VersionId,
     pub(crate) workload: Workload,
 }
 
@@ -79,12 +83,20 @@ pub(crate) fn build(store: Store) -> Fixture {
             .apply(&admin, &app, change, WriteOptions::default())
             .expect("history");
     }
+    let back = HistoryOptions {
+        env: Some(env.clone()),
+        limit: Some(ROLLBACK + 1),
+        ..HistoryOptions::default()
+    };
+    let recent = store.history(&admin, &app, back).expect("history");
+    let recent = recent.last().expect("a version ten changes back").id;
     Fixture {
         store,
         admin,
         app,
         env,
         old,
+        recent,
         workload: workload(),
     }
 }

@@ -98,6 +98,17 @@ pub(crate) fn entry_key(prefix: &[u8], key: &Key, seq: u64) -> Vec<u8> {
     k
 }
 
+/// The sequence number of an entry key of `key` under `prefix`, which a
+/// seek already knows: the rest must be exactly `key 0 seq`, so nothing is
+/// validated or copied again.
+pub(crate) fn entry_key_seq(prefix: &[u8], key: &Key, full: &[u8]) -> Result<u64, Corrupted> {
+    full.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix(key.as_str().as_bytes()))
+        .and_then(|rest| rest.strip_prefix(&[0]))
+        .ok_or_else(|| corrupted("an entry key"))
+        .and_then(seq_from)
+}
+
 /// Splits an entry key (under `prefix`) into its key and sequence number.
 pub(crate) fn split_entry_key(prefix: &[u8], full: &[u8]) -> Result<(Key, u64), Corrupted> {
     let rest = full

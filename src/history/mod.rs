@@ -151,7 +151,7 @@ impl Reader<'_> {
         seq: u64,
     ) -> Result<Option<(u64, Entry)>, Error> {
         let (start, end) = entry_range(prefix, key, seq);
-        decode_found(prefix, self.backend.last_in(&start, &end)?)
+        decode_found(prefix, key, self.backend.last_in(&start, &end)?)
     }
 
     /// Every entry of `key` at one level, oldest first.
@@ -454,23 +454,31 @@ pub(crate) fn is_purged(entry: &Entry) -> bool {
     matches!(entry.state, State::Purged)
 }
 
-/// The keys of `key`'s entries at or below `seq` under `prefix`.
+/// The keys of `key`'s entries at or below `seq` under `prefix`: both
+/// bounds are `prefix key 0` and a sequence number, so the end is the
+/// start with its last eight bytes changed.
 fn entry_range(prefix: &[u8], key: &Key, seq: u64) -> KeyRange {
     let start = codec::entry_key(prefix, key, 0);
-    let end = if seq == u64::MAX {
-        codec::successor(&codec::entry_key(prefix, key, u64::MAX))
-    } else {
-        codec::entry_key(prefix, key, seq + 1)
+    let end = match seq.checked_add(1) {
+        Some(above) => {
+            let mut end = start.clone();
+            let at = end.len() - 8;
+            end.truncate(at);
+            end.extend_from_slice(&above.to_be_bytes());
+            end
+        }
+        None => codec::successor(&codec::entry_key(prefix, key, u64::MAX)),
     };
     (start, end)
 }
 
-/// A sought entry, decoded, with its sequence number.
-fn decode_found(prefix: &[u8], found: Option<KeyValue>) -> Result<Option<(u64, Entry)>, Error> {
+/// A sought entry of `key`, decoded, with its sequence number.
+fn decode_found(
+    prefix: &[u8],
+    key: &Key,
+    found: Option<KeyValue>,
+) -> Result<Option<(u64, Entry)>, Error> {
     found
-        .map(|(k, v)| {
-            let (_, s) = codec::split_entry_key(prefix, &k)?;
-            Ok((s, Entry::decode(&v)?))
-        })
+        .map(|(k, v)| Ok((codec::entry_key_seq(prefix, key, &k)?, Entry::decode(&v)?)))
         .transpose()
 }

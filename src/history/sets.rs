@@ -82,7 +82,7 @@ impl Reader<'_> {
         for (key, held) in rows {
             let found = match held {
                 Some(found) => Some(found),
-                None => decode_found(&prefix, answers.next().flatten())?,
+                None => decode_found(&prefix, &key, answers.next().flatten())?,
             };
             if let Some((s, entry)) = found
                 && entry.is_live()

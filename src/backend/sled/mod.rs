@@ -287,8 +287,9 @@ impl Backend for SledBackend {
         Ok(())
     }
 
-    /// sled finds the last key below a bound without building a range
-    /// iterator, which copies the node it starts in.
+    /// sled's `get_lt`: inside sled a reverse range iterator too (it copies
+    /// the leaf node it starts in, which is most of a seek's cost), but
+    /// without this backend's own iterator and bounds around it.
     fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<KeyValue>, BackendError> {
         if start >= end {
             return Ok(None);
