@@ -7,7 +7,6 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
-use crate::backend::{BackendError, BackendErrorKind};
 use crate::codec::{self, Entry};
 use crate::error::Error;
 use crate::id::{AppId, EnvId, Key};
@@ -69,15 +68,7 @@ impl Reader<'_> {
         if let Some(e) = failed {
             return Err(e);
         }
-        let answers = self.backend.last_in_each(&ranges)?;
-        if answers.len() != ranges.len() {
-            return Err(BackendError::with_kind(
-                BackendErrorKind::Corrupted,
-                "the backend answered a different number of seeks than it was asked",
-            )
-            .into());
-        }
-        let mut answers = answers.into_iter();
+        let mut answers = self.last_in_each(&ranges)?.into_iter();
         let mut out = Vec::with_capacity(rows.len());
         for (key, held) in rows {
             let found = match held {

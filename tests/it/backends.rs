@@ -122,19 +122,22 @@ fn a_backend_that_answers_fewer_seeks_than_asked_fails_the_read() {
             .id
     };
     let first = set("one");
-    set("two");
-    // The newest version seeks nothing; the first seeks `db.host`, whose
-    // answer the backend loses: an error, not a version without the key.
+    let second = set("two");
+    // The newest version, named, seeks nothing; the first seeks `db.host`,
+    // and `Latest` seeks the newest version record: answers the backend
+    // loses, so errors, not a version without the key or no version.
     assert_eq!(
         store
-            .version(&actor, &app, VersionSelector::Latest, None)
+            .version(&actor, &app, VersionSelector::Id(second), None)
             .unwrap()
             .values
             .len(),
         1
     );
-    match store.version(&actor, &app, VersionSelector::Id(first), None) {
-        Err(Error::Backend(e)) => assert_eq!(e.kind(), BackendErrorKind::Corrupted),
-        other => panic!("expected a corrupted backend, got {other:?}"),
+    for selector in [VersionSelector::Id(first), VersionSelector::Latest] {
+        match store.version(&actor, &app, selector, None) {
+            Err(Error::Backend(e)) => assert_eq!(e.kind(), BackendErrorKind::Corrupted),
+            other => panic!("expected a corrupted backend, got {other:?}"),
+        }
     }
 }
