@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
-use valueset::backend::{Backend, BackendError, Batch, Changes, Visit};
+use valueset::backend::{Backend, BackendError, Batch, Changes, KeyRange, KeyValue, Visit};
 
 use valueset::model::{NewValue, Timestamp, VersionSelector};
 use valueset::store::{SetOptions, StoreBuilder, WriteOptions};
@@ -219,13 +219,15 @@ impl Drop for TempDir {
 }
 
 /// A backend (in memory unless made with [`Spy::over`]) that counts the
-/// reads it serves (point reads and range scans) and the batches it
-/// applies.
+/// reads it serves (point reads and range scans; a seek is the reverse scan
+/// `Backend::last_in` makes by default), the lists of seeks asked at once,
+/// and the batches it applies.
 #[derive(Debug)]
 pub(crate) struct Spy {
     inner: Box<dyn Backend>,
     gets: AtomicUsize,
     scans: AtomicUsize,
+    seek_lists: AtomicUsize,
     applies: AtomicUsize,
 }
 
@@ -241,6 +243,7 @@ impl Spy {
             inner: Box::new(inner),
             gets: AtomicUsize::new(0),
             scans: AtomicUsize::new(0),
+            seek_lists: AtomicUsize::new(0),
             applies: AtomicUsize::new(0),
         }
     }
@@ -251,6 +254,11 @@ impl Spy {
 
     pub(crate) fn scans(&self) -> usize {
         self.scans.load(Ordering::SeqCst)
+    }
+
+    /// Calls of `Backend::last_in_each`: on PostgreSQL, a query each.
+    pub(crate) fn seek_lists(&self) -> usize {
+        self.seek_lists.load(Ordering::SeqCst)
     }
 
     pub(crate) fn applies(&self) -> usize {
@@ -266,6 +274,12 @@ impl Backend for Spy {
     fn scan(&self, s: &[u8], e: &[u8], r: bool, v: &mut Visit<'_>) -> Result<(), BackendError> {
         self.scans.fetch_add(1, Ordering::SeqCst);
         self.inner.scan(s, e, r, v)
+    }
+    /// The trait's own way (a counted reverse scan per range), counted once
+    /// more as one list.
+    fn last_in_each(&self, ranges: &[KeyRange]) -> Result<Vec<Option<KeyValue>>, BackendError> {
+        self.seek_lists.fetch_add(1, Ordering::SeqCst);
+        ranges.iter().map(|(s, e)| self.last_in(s, e)).collect()
     }
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
         self.applies.fetch_add(1, Ordering::SeqCst);

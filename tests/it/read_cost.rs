@@ -1,7 +1,8 @@
 //! docs/guide.md #value-set-versions: the key index of each level holds
 //! each key's newest entry, so a read of the newest values is one scan per
 //! level whatever the App's size, and an older version seeks only the keys
-//! changed after it. The index is checked by `verify`.
+//! changed after it. The index is checked by `verify`. Which version is
+//! the latest is one list of seeks (one query on PostgreSQL).
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -81,6 +82,29 @@ fn a_version_from_before_the_first_override_reads_only_the_app() {
     // prod had no override of its own then: the App's key index is all
     // there is to read, as for the App itself.
     assert_eq!(scans(Some(&w.prod)), scans(None));
+}
+
+#[test]
+fn the_latest_version_is_found_with_one_list_of_seeks() {
+    let (backend, w, _) = world(20);
+    let in_prod = HistoryOptions {
+        env: Some(w.prod.clone()),
+        ..HistoryOptions::default()
+    };
+    let latest = w.store.history(&w.admin, &w.app, in_prod).unwrap()[0].id;
+    // A write that expects the latest version looks it up once: the App's
+    // and prod's newest version records, sought together (one query on
+    // PostgreSQL), each one seek.
+    let (lists, scans) = (backend.seek_lists(), backend.scans());
+    let expect = WriteOptions {
+        expect: Some(latest),
+        ..in_env(&w.prod)
+    };
+    let change = ChangeSet::new().set(key("K1"), NewValue::plain("again"));
+    w.store.apply(&w.admin, &w.app, change, expect).unwrap();
+    assert_eq!(backend.seek_lists() - lists, 1);
+    // The two seeks, and the key's base and override (one seek each).
+    assert_eq!(backend.scans() - scans, 4);
 }
 
 #[test]
