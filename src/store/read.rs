@@ -165,18 +165,24 @@ pub(super) fn snapshot_value(key: Key, is_override: bool, entry: Entry) -> Snaps
     } else {
         Source::App
     };
-    match view(key.clone(), source, entry) {
-        Some(v) => SnapshotValue::Value(v),
-        None => SnapshotValue::Purged { key, source },
+    match view_or_key(key, source, entry) {
+        Ok(v) => SnapshotValue::Value(v),
+        Err(key) => SnapshotValue::Purged { key, source },
     }
 }
 
 /// A read view of an entry; `None` when its content was purged (or it is a
 /// deletion).
 pub(super) fn view(key: Key, source: Source, entry: Entry) -> Option<ValueView> {
+    view_or_key(key, source, entry).ok()
+}
+
+/// [`view`], giving the key back when there is nothing to view, so a
+/// caller that reports the key then need not have copied it.
+fn view_or_key(key: Key, source: Source, entry: Entry) -> Result<ValueView, Key> {
     let template = matches!(entry.state, State::Template(_));
     let content = match entry.state {
-        State::Deleted | State::Purged => return None,
+        State::Deleted | State::Purged => return Err(key),
         State::Plain(v) | State::Template(v) => Content::Plain(v),
         State::Managed { store, reference } => Content::Secret(SecretInfo {
             secret_version: entry.secret_version.unwrap_or(1),
@@ -191,7 +197,7 @@ pub(super) fn view(key: Key, source: Source, entry: Entry) -> Option<ValueView> 
             managed: false,
         }),
     };
-    Some(ValueView {
+    Ok(ValueView {
         key,
         description: entry.description,
         source,
