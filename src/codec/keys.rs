@@ -65,6 +65,16 @@ pub(crate) fn version_key(app: &AppId, seq: u64) -> Vec<u8> {
     k
 }
 
+/// The sequence number of `key`, a version key of the table (the App's,
+/// or an Environment's) whose keys `first` starts: the eight bytes after
+/// the table's prefix.
+pub(crate) fn version_key_seq(first: &[u8], key: &[u8]) -> Result<u64, Corrupted> {
+    let prefix_len = first.len().saturating_sub(8);
+    key.get(prefix_len..)
+        .ok_or_else(|| corrupted("a version key"))
+        .and_then(seq_from)
+}
+
 pub(crate) fn env_version_key(app: &AppId, env: &EnvId, seq: u64) -> Vec<u8> {
     let mut k = key_with(b'W', &[app.as_str().as_bytes(), env.as_str().as_bytes()]);
     k.push(0);

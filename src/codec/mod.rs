@@ -555,7 +555,24 @@ mod tests {
         let prefix = history_prefix(&app, Some(&env));
         let key = Key::new("db.host").unwrap();
         let k = entry_key(&prefix, &key, 42);
-        assert_eq!(split_entry_key(&prefix, &k).unwrap(), (key, 42));
+        assert_eq!(split_entry_key(&prefix, &k).unwrap(), (key.clone(), 42));
+        assert_eq!(entry_key_seq(&prefix, &key, &k).unwrap(), 42);
+        let other = Key::new("db.port").unwrap();
+        assert!(entry_key_seq(&prefix, &other, &k).is_err());
         assert_eq!(successor(&[1, 255]), vec![2]);
+    }
+
+    #[test]
+    fn version_keys_give_their_sequence_numbers() {
+        let app = AppId::new("shop").unwrap();
+        let env = EnvId::new("prod").unwrap();
+        let first = version_key(&app, 0);
+        assert_eq!(version_key_seq(&first, &version_key(&app, 42)).unwrap(), 42);
+        let first = env_version_key(&app, &env, 0);
+        let k = env_version_key(&app, &env, u64::MAX - 1);
+        assert_eq!(version_key_seq(&first, &k).unwrap(), u64::MAX - 1);
+        // A key of another length is not a version key of this table.
+        assert!(version_key_seq(&first, &k[..k.len() - 1]).is_err());
+        assert!(version_key_seq(&first, b"").is_err());
     }
 }

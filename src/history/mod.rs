@@ -191,23 +191,19 @@ impl Reader<'_> {
     /// Sequence numbers of versions in `start..end` of one version table,
     /// newest first, at most `limit`.
     fn version_seqs(&self, first: &[u8], below: &[u8], limit: usize) -> Result<Vec<u64>, Error> {
-        let mut seqs: Vec<Option<Result<u64, Corrupted>>> = Vec::new();
+        let mut seqs: Vec<Result<u64, Corrupted>> = Vec::new();
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let prefix_len = first.len() - 8;
         self.backend.scan(first, below, true, &mut |k, _| {
-            seqs.push(k.get(prefix_len..).map(codec::seq_from));
+            seqs.push(codec::version_key_seq(first, k));
             if seqs.len() >= limit {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
             }
         })?;
-        Ok(seqs
-            .into_iter()
-            .map(|s| s.unwrap_or_else(|| Err(codec::corrupted("a version key"))))
-            .collect::<Result<Vec<u64>, Corrupted>>()?)
+        Ok(seqs.into_iter().collect::<Result<Vec<u64>, Corrupted>>()?)
     }
 
     /// Sequence numbers of the versions of `scope` below `before`, newest
@@ -271,11 +267,7 @@ impl Reader<'_> {
         let mut newest = None;
         for ((start, _), found) in ranges.iter().zip(found) {
             if let Some((key, _)) = found {
-                let seq = key
-                    .get(start.len() - 8..)
-                    .ok_or_else(|| codec::corrupted("a version key"))
-                    .and_then(codec::seq_from)?;
-                newest = newest.max(Some(seq));
+                newest = newest.max(Some(codec::version_key_seq(start, &key)?));
             }
         }
         Ok(newest)

@@ -125,10 +125,9 @@ impl Reader<'_> {
             raw.push((k.to_vec(), v.to_vec()));
             ControlFlow::Continue(())
         })?;
-        let prefix_len = start.len() - 8;
         raw.into_iter()
             .map(|(k, v)| {
-                let seq = codec::seq_from(k.get(prefix_len..).unwrap_or_default())?;
+                let seq = codec::version_key_seq(start, &k)?;
                 Ok((seq, VersionRecord::decode(&v)?))
             })
             .collect()
