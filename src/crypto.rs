@@ -247,7 +247,8 @@ pub(crate) fn from_hex(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Encryption or decryption failed; no detail, by design.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("authenticated encryption failed (wrong key, or damaged data)")]
 pub(crate) struct SealError;
 
 /// Compares two check values without an early exit.

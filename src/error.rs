@@ -10,7 +10,7 @@
 
 use crate::access::{Action, Forbidden};
 use crate::backend::BackendError;
-use crate::codec::Corrupted;
+pub use crate::codec::Corrupted;
 use crate::id::{AppId, EnvId, Key, TagName};
 pub use crate::id::{IdKind, InvalidInput};
 use crate::model::VersionId;
@@ -104,13 +104,12 @@ pub enum Error {
         /// The version it was purged from.
         version: VersionId,
     },
-    /// Stored data could not be decoded: the storage was damaged or written
-    /// by an incompatible version.
-    #[error("corrupted data: {what}")]
-    Corrupted {
-        /// What could not be read.
-        what: String,
-    },
+    /// Stored data could not be decoded, or a store's own record did not
+    /// open: the storage was damaged or written by an incompatible version.
+    /// Its [`source`](std::error::Error::source) is the cause, when there
+    /// is one.
+    #[error(transparent)]
+    Corrupted(#[from] Corrupted),
     /// The storage backend failed.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -160,7 +159,7 @@ impl Error {
             Error::TemplateCycle { .. } => "template_cycle",
             Error::PurgeRefused(e) => e.code(),
             Error::Purged { .. } => "purged",
-            Error::Corrupted { .. } => "corrupted",
+            Error::Corrupted(e) => e.code(),
             Error::Backend(e) => e.code(),
             Error::UnsupportedFormat { .. } => "unsupported_format",
             Error::WrongMasterKey => "wrong_master_key",
@@ -301,12 +300,6 @@ impl From<Forbidden> for Error {
             action: e.action,
             needs: e.needs,
         }
-    }
-}
-
-impl From<Corrupted> for Error {
-    fn from(e: Corrupted) -> Self {
-        Error::Corrupted { what: e.what }
     }
 }
 

@@ -13,6 +13,12 @@
 //! | `O` app 0 key 0 env | empty: env overrides key now |
 //! | `K` app 0 1 key, `K` app 0 2 env 0 key | seq and `Entry`: key's newest entry at that level (empty when written by an earlier version) |
 //! | `G` app 0 1 tag, `G` app 0 2 env 0 tag | `TagRecord`: a tag of that level's history |
+//! | `S` app `/` level `/` key `/` seq | a secret of the built-in store, sealed to its name (level `_app` or the env id) |
+//! | `\xFFformat` | the data's format, one byte |
+//! | `\xFFkeycheck` | `KeyCheck`: the master key's check value, or a rotation under way |
+//! | `\xFFdigestkey` | the key of secrets' digests, sealed under the master key |
+//!
+//! The `\xFF` records are in `meta`.
 #![warn(clippy::indexing_slicing)]
 
 use crate::id::{AppId, EnvId, Key, TagName};
@@ -29,6 +35,19 @@ fn key_with(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
         k.extend_from_slice(p);
     }
     k
+}
+
+/// Where the built-in secret store keeps the secret named `name`.
+pub(crate) fn secret_record_key(name: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + name.len());
+    k.push(b'S');
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// Every secret record of the built-in store.
+pub(crate) fn secret_records_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![b'S'], vec![b'T'])
 }
 
 pub(crate) fn app_key(app: &AppId) -> Vec<u8> {

@@ -1,15 +1,18 @@
 //! Stored records, with a format tag: bad bytes get a typed error,
 //! [`Corrupted`], never a panic. `keys` lays out where each record lives;
-//! `wire` encodes fields.
+//! `meta` holds the store's own records (format, key check); `wire`
+//! encodes fields.
 #![warn(clippy::indexing_slicing)]
 
 mod keys;
+mod meta;
 mod wire;
 
 use crate::model::{Change, ChangeOp, ResultOf, Timestamp, VersionId};
 use crate::secret::SecretRef;
 
 pub(crate) use keys::*;
+pub(crate) use meta::*;
 use wire::{Reader, Writer};
 
 /// The format of every record: bumped when a record's layout changes.
@@ -137,17 +140,44 @@ impl std::fmt::Debug for Entry {
     }
 }
 
-/// A stored record or key that does not decode: the storage was damaged or
-/// written by an incompatible version. It converts into
-/// [`Error::Corrupted`](crate::Error::Corrupted), with the same message.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Stored data that cannot be used: a record or key that does not decode,
+/// or a store's own record that does not open. The storage was damaged or
+/// written by an incompatible version. [`source`](std::error::Error::source)
+/// gives the lower-level cause, when there is one.
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("corrupted data: {what}")]
 pub struct Corrupted {
     /// What could not be read.
     pub(crate) what: String,
+    #[source]
+    pub(crate) source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl Corrupted {
+    /// Data described by `what` cannot be used.
+    pub(crate) fn new(what: impl Into<String>) -> Self {
+        Corrupted {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    /// As [`new`](Self::new), because of `source`.
+    pub(crate) fn because(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Corrupted {
+            what: what.into(),
+            source: Some(std::sync::Arc::new(source)),
+        }
+    }
+
+    /// What could not be read, for people.
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+
     /// The stable code, as [`Error::code`](crate::Error::code) gives it:
     /// `corrupted`.
     pub fn code(&self) -> &'static str {
@@ -155,11 +185,19 @@ impl Corrupted {
     }
 }
 
-pub(crate) fn corrupted(what: &str) -> Corrupted {
-    Corrupted {
-        what: format!("could not decode {what}"),
+/// Two reports of damage are the same when they say the same thing.
+impl PartialEq for Corrupted {
+    fn eq(&self, other: &Self) -> bool {
+        self.what == other.what
     }
 }
+
+impl Eq for Corrupted {}
+
+pub(crate) fn corrupted(what: &str) -> Corrupted {
+    Corrupted::new(format!("could not decode {what}"))
+}
+
 const RESULTS: [ResultOf; 12] = [
     ResultOf::AppValueCreate,
     ResultOf::AppValueUpdate,

@@ -67,9 +67,9 @@ impl<'a> Reader<'a> {
         let mut r = Reader { bytes, what };
         let format = r.u8()?;
         if format != FORMAT {
-            return Err(Corrupted {
-                what: format!("{what} has format {format}, this version reads format {FORMAT}"),
-            });
+            return Err(Corrupted::new(format!(
+                "{what} has format {format}, this version reads format {FORMAT}"
+            )));
         }
         if r.u8()? != tag {
             return Err(corrupted(what));

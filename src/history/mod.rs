@@ -21,6 +21,7 @@
 //! one value with [`State::Purged`], which every version reading them, the
 //! bubbled ones included, then shows as purged.
 
+pub(crate) mod builtin;
 mod chain;
 mod commit;
 pub(crate) mod diff;

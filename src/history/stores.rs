@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::builtin::BuiltinSecretStore;
 use crate::backend::Batch;
+use crate::codec;
 use crate::id::AppId;
-use crate::secret::builtin::{self, BuiltinSecretStore};
 use crate::secret::{Secret, SecretRef, SecretStore, SecretStoreError};
 
 /// The secret stores a Store knows: the one it writes submitted secrets to,
@@ -43,7 +44,7 @@ impl SecretStores {
     ) -> bool {
         match &self.builtin_managed {
             Some(b) if b.id() == store => {
-                batch.remove(builtin::record_key(&reference.reference));
+                batch.remove(codec::secret_record_key(&reference.reference));
                 true
             }
             _ => false,

@@ -5,7 +5,6 @@
 //! and no `Clone`, and gives its content out through one method,
 //! [`Secret::expose_secret`], so that `grep expose_secret` lists every exit.
 
-pub(crate) mod builtin;
 mod memory;
 
 use std::fmt;
@@ -191,6 +190,26 @@ pub enum SecretStoreError {
         /// The store's id.
         store: String,
     },
+    /// A rotation of the master key has begun and not finished: no secret
+    /// can be stored until it does. Retryable; if the rotating process
+    /// stopped before it finished, run the rotation again.
+    #[error(
+        "secret store `{store}` is rotating its master key: retry when the rotation has finished"
+    )]
+    RotationUnderWay {
+        /// The store's id.
+        store: String,
+    },
+    /// The store's master key was rotated to another key by another
+    /// process: this one no longer seals or opens its secrets. Open the
+    /// store again with the new key.
+    #[error(
+        "secret store `{store}` now uses another master key: it was rotated; open the store with the new key"
+    )]
+    WrongMasterKey {
+        /// The store's id.
+        store: String,
+    },
     /// A stored secret did not decrypt: it was damaged or moved.
     #[error("a secret in store `{store}` could not be decrypted")]
     DecryptionFailed {
@@ -223,6 +242,7 @@ pub enum SecretStoreError {
 impl SecretStoreError {
     /// The stable code: `secret_not_found`, `secret_store_read_only`,
     /// `unknown_secret_store`, `missing_master_key`, `decrypt_failed`,
+    /// `rotation_under_way`, `wrong_master_key`,
     /// `secret_store_unavailable`, or `forbidden` for
     /// [`SecretStoreError::OtherApp`].
     pub fn code(&self) -> &'static str {
@@ -233,6 +253,8 @@ impl SecretStoreError {
             SecretStoreError::Unavailable { .. } => "secret_store_unavailable",
             SecretStoreError::MissingMasterKey { .. } => "missing_master_key",
             SecretStoreError::DecryptionFailed { .. } => "decrypt_failed",
+            SecretStoreError::RotationUnderWay { .. } => "rotation_under_way",
+            SecretStoreError::WrongMasterKey { .. } => "wrong_master_key",
             SecretStoreError::OtherApp { .. } => "forbidden",
         }
     }

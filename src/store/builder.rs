@@ -3,17 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 
-use crate::backend::{Backend, Batch, DEFAULT_CACHE_CAPACITY, MemoryBackend, SledBackend};
-use crate::codec;
-use crate::crypto::{DigestKey, MasterKey, same_check};
+use crate::backend::{Backend, DEFAULT_CACHE_CAPACITY, MemoryBackend, SledBackend};
+use crate::crypto::MasterKey;
 use crate::error::Error;
 use crate::history::SecretStores;
+use crate::history::builtin::BuiltinSecretStore;
 use crate::model::{Clock, SystemClock};
 use crate::resolve::{DEFAULT_TEMPLATE_DEPTH, check_template_depth};
-use crate::secret::builtin::BuiltinSecretStore;
 use crate::secret::{MemorySecretStore, SecretStore};
 
 use super::{DEFAULT_MAX_VALUE_LEN, Inner, Store};
@@ -157,14 +155,7 @@ impl StoreBuilder {
         let backend = self
             .backend
             .unwrap_or_else(|| Arc::new(MemoryBackend::new()));
-        check_format(&*backend)?;
-        let digest_key = match &self.master_key {
-            Some(key) => {
-                check_master_key(&*backend, key)?;
-                load_digest_key(&*backend, key)?
-            }
-            None => DigestKey::without_master_key(),
-        };
+        let digest_key = super::opening::prepare(&*backend, self.master_key.as_ref())?;
         let builtin = (self.master_key.is_some() || self.durable).then(|| {
             Arc::new(BuiltinSecretStore::new(
                 Arc::clone(&backend),
@@ -213,73 +204,5 @@ impl fmt::Debug for StoreBuilder {
             .field("max_value_len", &self.max_value_len)
             .field("template_depth", &self.template_depth)
             .finish_non_exhaustive()
-    }
-}
-
-/// Where the data's format is kept.
-const FORMAT_KEY: &[u8] = b"\xFFformat";
-
-/// Where the master key's check value is kept.
-pub(super) const KEYCHECK_KEY: &[u8] = b"\xFFkeycheck";
-
-/// Writes the format on first use; refuses data of another format.
-fn check_format(backend: &dyn Backend) -> Result<(), Error> {
-    if let Some(v) = backend.get(FORMAT_KEY)? {
-        return match v.as_slice() {
-            [f] if *f == codec::FORMAT => Ok(()),
-            [f] => Err(Error::UnsupportedFormat {
-                found: *f,
-                supported: codec::FORMAT,
-            }),
-            _ => Err(codec::corrupted("the format marker").into()),
-        };
-    }
-    let mut any = false;
-    backend.scan(&[], &[0xFF; 8], false, &mut |_, _| {
-        any = true;
-        ControlFlow::Break(())
-    })?;
-    if any {
-        return Err(Error::Corrupted {
-            what: "the database holds data but no format marker".to_owned(),
-        });
-    }
-    let mut batch = Batch::new();
-    batch.insert(FORMAT_KEY.to_vec(), vec![codec::FORMAT]);
-    Ok(backend.apply(batch)?)
-}
-
-/// Where the digest key is kept, sealed under the master key.
-pub(super) const DIGEST_KEY_KEY: &[u8] = b"\xFFdigestkey";
-
-/// The store's digest key: made and sealed on first use, opened after.
-fn load_digest_key(backend: &dyn Backend, master: &MasterKey) -> Result<DigestKey, Error> {
-    let encryption = master.encryption_key();
-    if let Some(sealed) = backend.get(DIGEST_KEY_KEY)? {
-        return DigestKey::open(&encryption, &sealed).map_err(|_| Error::Corrupted {
-            what: "the sealed digest key does not open".to_owned(),
-        });
-    }
-    let key = DigestKey::generate();
-    let sealed = key.seal(&encryption).map_err(|_| Error::Corrupted {
-        what: "the digest key could not be sealed".to_owned(),
-    })?;
-    let mut batch = Batch::new();
-    batch.insert(DIGEST_KEY_KEY.to_vec(), sealed);
-    backend.apply(batch)?;
-    Ok(key)
-}
-
-/// Writes the key's check value on first use; refuses another key.
-fn check_master_key(backend: &dyn Backend, key: &MasterKey) -> Result<(), Error> {
-    let check = key.check_value();
-    match backend.get(KEYCHECK_KEY)? {
-        Some(stored) if same_check(&stored, &check) => Ok(()),
-        Some(_) => Err(Error::WrongMasterKey),
-        None => {
-            let mut batch = Batch::new();
-            batch.insert(KEYCHECK_KEY.to_vec(), check.to_vec());
-            Ok(backend.apply(batch)?)
-        }
     }
 }

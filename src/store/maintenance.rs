@@ -9,8 +9,11 @@ use crate::history;
 use crate::id::AppId;
 use crate::model::Actor;
 
-use super::builder::{DIGEST_KEY_KEY, KEYCHECK_KEY};
-use super::{Store, authorize_org};
+use crate::backend::Batch;
+use crate::codec::{Corrupted, DIGEST_KEY_KEY, KEYCHECK_KEY, KeyCheck};
+use crate::crypto::same_check;
+
+use super::{Store, authorize_org, retrying};
 
 /// What [`Store::verify`] checked.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -103,15 +106,28 @@ impl Store {
         Ok(self.inner.backend.flush()?)
     }
 
-    /// Re-encrypts every secret of the built-in store under `new`, and checks
-    /// `new` from then on, in one atomic batch: an interrupted rotation
-    /// leaves the old key working.
+    /// Re-encrypts every secret of the built-in store under `new`, and
+    /// checks `new` from then on.
+    ///
+    /// Safe with writers in other processes: the rotation first records in
+    /// the store that it has begun, which every writer checks in the same
+    /// atomic step as its commit; from then on no secret can be sealed
+    /// under the old key. It then reseals every secret and records `new`,
+    /// in one batch on the condition that nothing changed meanwhile.
+    /// A writer that stores a secret meanwhile gets `rotation_under_way`
+    /// (retryable), and once it has finished, with the old key,
+    /// `wrong_master_key`: such a writer is opened again with `new`.
+    ///
+    /// An interrupted rotation leaves every secret under the old key: the
+    /// store still opens with the old key, stores no new secret, and the
+    /// rotation is run again (with any new key) to finish it.
     ///
     /// # Errors
     ///
     /// [`Error::Forbidden`] unless org Administrator; `missing_master_key`
-    /// when the store has no current key; `decrypt_failed` when a stored
-    /// secret does not open.
+    /// when the store has no current key; [`Error::WrongMasterKey`] when the
+    /// store now uses another key than this Store's; `decrypt_failed` when
+    /// a stored secret does not open.
     pub fn rotate_master_key(&self, actor: &Actor, new: &MasterKey) -> Result<(), Error> {
         authorize_org(actor, Action::RotateMasterKey)?;
         let builtin = self.inner.secrets.builtin.as_ref().ok_or_else(|| {
@@ -120,17 +136,38 @@ impl Store {
             })
         })?;
         let _guard = self.lock();
-        let mut batch = builtin.reseal_all(new)?;
-        batch.insert(KEYCHECK_KEY.to_vec(), new.check_value().to_vec());
+        let from = builtin.check_value()?;
+        let rotating = KeyCheck::Rotating {
+            from,
+            to: new.check_value(),
+        }
+        .encode();
+        retrying(|| {
+            let stored = self.inner.backend.get(KEYCHECK_KEY)?;
+            let decoded = stored.as_deref().map(KeyCheck::decode).transpose()?;
+            if !decoded.is_some_and(|c| same_check(c.sealed_under(), &from)) {
+                return Err(Error::WrongMasterKey);
+            }
+            let mut batch = Batch::new();
+            batch.expect(KEYCHECK_KEY.to_vec(), stored);
+            batch.insert(KEYCHECK_KEY.to_vec(), rotating.clone());
+            Ok(self.inner.backend.apply(batch)?)
+        })?;
         let sealed = self
             .inner
             .digest_key
             .seal(&new.encryption_key())
-            .map_err(|_| Error::Corrupted {
-                what: "the digest key could not be sealed".to_owned(),
-            })?;
-        batch.insert(DIGEST_KEY_KEY.to_vec(), sealed);
-        self.inner.backend.apply(batch)?;
+            .map_err(|e| Corrupted::because("the digest key could not be sealed", e))?;
+        retrying(|| {
+            let mut batch = builtin.reseal_all(new)?;
+            batch.expect(KEYCHECK_KEY.to_vec(), Some(rotating.clone()));
+            batch.insert(
+                KEYCHECK_KEY.to_vec(),
+                KeyCheck::Current(new.check_value()).encode(),
+            );
+            batch.insert(DIGEST_KEY_KEY.to_vec(), sealed.clone());
+            Ok(self.inner.backend.apply(batch)?)
+        })?;
         builtin.set_key(new);
         Ok(())
     }

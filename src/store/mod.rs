@@ -11,6 +11,7 @@ mod diff;
 mod export;
 mod export_history;
 mod maintenance;
+mod opening;
 mod options;
 mod read;
 mod restore_purge;
@@ -227,7 +228,7 @@ fn authorize_org(actor: &Actor, action: Action) -> Result<(), Error> {
 const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Waits a little before attempt `tries + 1`: not at first, then a random
-/// time up to a bound that doubles with each try (from 0.25 ms to 50 ms),
+/// time up to a bound that doubles with each try (from 1 ms to 50 ms),
 /// so writers that keep colliding spread out instead of colliding again.
 fn backoff(tries: u32) {
     use std::hash::{BuildHasher, Hasher};

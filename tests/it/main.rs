@@ -33,6 +33,7 @@ mod properties;
 mod purge;
 mod read_cost;
 mod reference;
+mod replicas;
 mod resolve;
 mod restore;
 mod secrets;
@@ -41,6 +42,8 @@ mod secrets_store;
 mod shared;
 #[cfg(feature = "postgres")]
 mod shared_backend;
+#[cfg(feature = "postgres")]
+mod shared_start;
 mod sled_dir;
 mod tags;
 mod tamper;

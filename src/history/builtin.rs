@@ -5,9 +5,9 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::backend::{Backend, Batch};
-use crate::crypto::{DerivedKey, MasterKey};
-
-use super::{Secret, SecretRef, SecretStore, SecretStoreError};
+use crate::codec::{self, KEYCHECK_KEY, KeyCheck};
+use crate::crypto::{DerivedKey, MasterKey, same_check};
+use crate::secret::{Secret, SecretRef, SecretStore, SecretStoreError};
 
 /// The id of the built-in store.
 pub(crate) const BUILTIN_ID: &str = "builtin";
@@ -16,33 +16,55 @@ pub(crate) const BUILTIN_ID: &str = "builtin";
 /// master key, each sealed to its own name (app, level, key and sequence
 /// number, as the history names it), stored under `S` + name in the
 /// backend. Without a master key it can delete but not read or write.
+///
+/// Every batch that seals a secret holds the precondition that the stored
+/// key check still names this store's key, so no secret is sealed under a
+/// key that another process has rotated away, or is rotating away from
+/// ([`Store::rotate_master_key`](crate::Store::rotate_master_key)).
 pub(crate) struct BuiltinSecretStore {
     backend: Arc<dyn Backend>,
-    key: RwLock<Option<DerivedKey>>,
+    key: RwLock<Option<Sealing>>,
 }
 
-pub(crate) fn record_key(name: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + name.len());
-    k.push(b'S');
-    k.extend_from_slice(name.as_bytes());
-    k
+/// The key secrets are sealed with, and the check value of the master key
+/// it came from.
+struct Sealing {
+    key: DerivedKey,
+    check: [u8; 32],
+}
+
+impl Sealing {
+    fn from_master(master: &MasterKey) -> Self {
+        Sealing {
+            key: master.encryption_key(),
+            check: master.check_value(),
+        }
+    }
 }
 
 impl BuiltinSecretStore {
     pub(crate) fn new(backend: Arc<dyn Backend>, master: Option<&MasterKey>) -> Self {
         BuiltinSecretStore {
             backend,
-            key: RwLock::new(master.map(MasterKey::encryption_key)),
+            key: RwLock::new(master.map(Sealing::from_master)),
         }
     }
 
     /// Uses `master` from now on (after a rotation).
     pub(crate) fn set_key(&self, master: &MasterKey) {
-        *self.key.write().unwrap_or_else(PoisonError::into_inner) = Some(master.encryption_key());
+        *self.key.write().unwrap_or_else(PoisonError::into_inner) =
+            Some(Sealing::from_master(master));
     }
 
     /// Seals `secret` as `name` into `batch` (the commit's own), instead of
-    /// writing it on its own as [`SecretStore::put`] does.
+    /// writing it on its own as [`SecretStore::put`] does, on the condition
+    /// that the store's key is still this store's.
+    ///
+    /// # Errors
+    ///
+    /// [`SecretStoreError::RotationUnderWay`] while a rotation away from
+    /// this key has not finished; [`SecretStoreError::WrongMasterKey`] when
+    /// another process rotated the store to another key.
     pub(crate) fn seal_into(
         &self,
         batch: &mut Batch,
@@ -50,8 +72,37 @@ impl BuiltinSecretStore {
         secret: &Secret,
     ) -> Result<SecretRef, SecretStoreError> {
         let guard = self.key.read().unwrap_or_else(PoisonError::into_inner);
-        let key = guard.as_ref().ok_or_else(Self::locked)?;
-        batch.insert(record_key(name), Self::seal_with(key, name, secret)?);
+        let sealing = guard.as_ref().ok_or_else(Self::locked)?;
+        let stored = self
+            .backend
+            .get(KEYCHECK_KEY)
+            .map_err(|e| Self::unavailable(&e))?;
+        let current = match stored.as_deref().map(KeyCheck::decode) {
+            // A store opened without a key has no check value until a
+            // store opens it with one; that open writes it first.
+            None => None,
+            Some(Ok(KeyCheck::Current(check))) if same_check(&check, &sealing.check) => {
+                Some(KeyCheck::Current(check))
+            }
+            Some(Ok(KeyCheck::Rotating { from, .. })) if same_check(&from, &sealing.check) => {
+                return Err(SecretStoreError::RotationUnderWay {
+                    store: BUILTIN_ID.to_owned(),
+                });
+            }
+            Some(Ok(_)) => {
+                return Err(SecretStoreError::WrongMasterKey {
+                    store: BUILTIN_ID.to_owned(),
+                });
+            }
+            Some(Err(_)) => return Err(Self::failed()),
+        };
+        if !batch.preconditions().iter().any(|(k, _)| k == KEYCHECK_KEY) {
+            batch.expect(KEYCHECK_KEY.to_vec(), current.map(|c| c.encode()));
+        }
+        batch.insert(
+            codec::secret_record_key(name),
+            Self::seal_with(&sealing.key, name, secret)?,
+        );
         Ok(SecretRef::new(name))
     }
 
@@ -61,15 +112,23 @@ impl BuiltinSecretStore {
         guard.as_ref().map(|_| ()).ok_or_else(Self::locked)
     }
 
+    /// The check value of this store's key.
+    pub(crate) fn check_value(&self) -> Result<[u8; 32], SecretStoreError> {
+        let guard = self.key.read().unwrap_or_else(PoisonError::into_inner);
+        guard.as_ref().map(|s| s.check).ok_or_else(Self::locked)
+    }
+
     /// Every stored secret decrypted with the current key and sealed again
-    /// under `new`, as one batch to apply.
+    /// under `new`, as one batch to apply, on the condition that no record
+    /// changed since it was read (a deletion meanwhile is not undone).
     pub(crate) fn reseal_all(&self, new: &MasterKey) -> Result<Batch, SecretStoreError> {
         let guard = self.key.read().unwrap_or_else(PoisonError::into_inner);
-        let old = guard.as_ref().ok_or_else(Self::locked)?;
+        let old = &guard.as_ref().ok_or_else(Self::locked)?.key;
         let new_key = new.encryption_key();
         let mut records = Vec::new();
+        let (start, end) = codec::secret_records_range();
         self.backend
-            .scan(b"S", b"T", false, &mut |k, v| {
+            .scan(&start, &end, false, &mut |k, v| {
                 records.push((k.to_vec(), v.to_vec()));
                 std::ops::ControlFlow::Continue(())
             })
@@ -83,6 +142,7 @@ impl BuiltinSecretStore {
             })?;
             let secret = Self::open_with(old, name, &sealed)?;
             let resealed = Self::seal_with(&new_key, name, &secret)?;
+            batch.expect(k.clone(), Some(sealed));
             batch.insert(k, resealed);
         }
         Ok(batch)
@@ -91,9 +151,15 @@ impl BuiltinSecretStore {
     /// Whether a record is stored at `reference`, without opening it.
     pub(crate) fn contains(&self, reference: &SecretRef) -> Result<bool, SecretStoreError> {
         self.backend
-            .get(&record_key(&reference.reference))
+            .get(&codec::secret_record_key(&reference.reference))
             .map(|v| v.is_some())
             .map_err(|e| Self::unavailable(&e))
+    }
+
+    fn failed() -> SecretStoreError {
+        SecretStoreError::DecryptionFailed {
+            store: BUILTIN_ID.to_owned(),
+        }
     }
 
     fn locked() -> SecretStoreError {
@@ -157,10 +223,10 @@ impl SecretStore for BuiltinSecretStore {
 
     fn get(&self, reference: &SecretRef) -> Result<Secret, SecretStoreError> {
         let guard = self.key.read().unwrap_or_else(PoisonError::into_inner);
-        let key = guard.as_ref().ok_or_else(Self::locked)?;
+        let key = &guard.as_ref().ok_or_else(Self::locked)?.key;
         let sealed = self
             .backend
-            .get(&record_key(&reference.reference))
+            .get(&codec::secret_record_key(&reference.reference))
             .map_err(|e| Self::unavailable(&e))?
             .ok_or_else(|| SecretStoreError::NotFound {
                 store: BUILTIN_ID.to_owned(),
@@ -184,7 +250,7 @@ impl SecretStore for BuiltinSecretStore {
 
     fn delete(&self, reference: &SecretRef) -> Result<(), SecretStoreError> {
         let mut batch = Batch::new();
-        batch.remove(record_key(&reference.reference));
+        batch.remove(codec::secret_record_key(&reference.reference));
         self.backend.apply(batch).map_err(|e| Self::unavailable(&e))
     }
 }
