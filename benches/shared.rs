@@ -49,7 +49,7 @@ fn url() -> String {
 
 fn store(table: &str) -> Store {
     let backend = PostgresBackend::connect_table(&url(), table).expect("connect");
-    Store::builder().backend(backend).build().expect("store")
+    Store::builder().open_with_backend(backend).expect("store")
 }
 
 fn admin() -> Actor {
@@ -210,9 +210,8 @@ fn deploy(c: &mut Criterion) {
         .expect("prepare");
     let backend = PostgresBackend::connect_table(&url(), &table("deploy")).expect("connect");
     let store = Store::builder()
-        .backend(backend)
         .master_key(MasterKey::from_bytes([9; 32]))
-        .build()
+        .open_with_backend(backend)
         .expect("store");
     let fixture = deploy_fixture::build(store);
     let mut raw = || {

@@ -41,7 +41,7 @@ fn main() -> valueset::Result<()> {
         .reference_store(EnvVarStore {
             prefix: "EXAMPLE_SECRET_".into(),
         })
-        .in_memory();
+        .in_memory()?;
     let admin = Actor::admin("alice");
     let (app, prod) = (AppId::new("shop")?, EnvId::new("production")?);
     store.create_app(&admin, &app)?;

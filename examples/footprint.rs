@@ -102,7 +102,8 @@ fn build(dir: &Path, changes: usize) -> valueset::Result<()> {
 
 fn serve(dir: &Path, cache_mib: u64, reads: usize) -> valueset::Result<()> {
     let start = Instant::now();
-    let store = Store::builder().cache_capacity(cache_mib << 20).open(dir)?;
+    let backend = valueset::backend::SledBackend::open_with_cache(dir, cache_mib << 20)?;
+    let store = Store::builder().open_with_backend(backend)?;
     let opened = start.elapsed();
     let (admin, app, env) = ids();
     let n = u32::try_from(reads.max(1)).unwrap_or(u32::MAX);

@@ -24,9 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let url = format!("{url}?table={table}");
     // Connecting blocks too.
     let store = tokio::task::spawn_blocking(move || {
-        Store::builder()
-            .backend(PostgresBackend::connect(&url)?)
-            .build()
+        Store::builder().open_with_backend(PostgresBackend::connect(&url)?)
     })
     .await??;
     let admin = Actor::admin("deployer");

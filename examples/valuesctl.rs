@@ -895,7 +895,7 @@ fn open(cli: &Cli) -> Result<Store, Failure> {
         "postgres" | "postgresql" => {
             let backend =
                 valueset::backend::PostgresBackend::connect(&location).map_err(Error::from)?;
-            Ok(builder.backend(backend).build()?)
+            Ok(builder.open_with_backend(backend)?)
         }
         #[cfg(not(feature = "postgres"))]
         "postgres" | "postgresql" => Err(fail(

@@ -84,7 +84,7 @@
 //! one process holds: [`Store::open`]) and, with the `postgres` feature,
 //! `backend::PostgresBackend`: one store that many processes share, with
 //! the same guarantees ([guide](crate::_documentation::guide#one-store-many-processes)).
-//! Bring your own with [`StoreBuilder::backend`]. [`Store::watch`] follows
+//! Bring your own with [`StoreBuilder::open_with_backend`]. [`Store::watch`] follows
 //! new versions as they are committed.
 //!
 //! # Crate features

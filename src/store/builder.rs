@@ -1,12 +1,14 @@
-//! [`StoreBuilder`]: how a [`Store`] is put together, and the checks made
-//! when it opens (the data's format, the master key).
+//! [`StoreBuilder`]: how a [`Store`] is put together. How it ends says
+//! where the data lives: [`in_memory`](StoreBuilder::in_memory),
+//! [`open`](StoreBuilder::open) (a sled directory) or
+//! [`open_with_backend`](StoreBuilder::open_with_backend).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use crate::backend::{Backend, DEFAULT_CACHE_CAPACITY, MemoryBackend, SledBackend};
-use crate::crypto::MasterKey;
+use crate::backend::{Backend, MemoryBackend, SledBackend};
+use crate::crypto::{DigestKey, MasterKey};
 use crate::error::Error;
 use crate::history::SecretStores;
 use crate::history::builtin::BuiltinSecretStore;
@@ -16,50 +18,64 @@ use crate::secret::{MemorySecretStore, SecretStore};
 
 use super::{DEFAULT_MAX_VALUE_LEN, Inner, Store};
 
-/// Builds a [`Store`]. Defaults: an in-memory backend, the system clock,
-/// values up to [`DEFAULT_MAX_VALUE_LEN`], and for submitted secrets: with a
-/// [`master_key`](Self::master_key) or a durable backend, the built-in store
-/// (id `builtin`: encrypted at rest in the store's own database), otherwise a
-/// [`MemorySecretStore`] with id `memory`; a sled store keeps up to
-/// [`DEFAULT_CACHE_CAPACITY`] (64 MiB) in memory.
+/// Builds a [`Store`]: settings first, then one of three ways to end,
+/// each of which says where the data lives.
+///
+/// | ends with | data lives | submitted secrets go, by default |
+/// |---|---|---|
+/// | [`in_memory`](Self::in_memory) | in this process, until the store is dropped | the built-in store with a [`master_key`](Self::master_key), else a [`MemorySecretStore`] with id `memory` |
+/// | [`open`](Self::open)`(dir)` | in a sled directory that this process holds | the built-in store (id `builtin`: encrypted at rest in the store's own data), which needs a master key |
+/// | [`open_with_backend`](Self::open_with_backend)`(backend)` | in any [`Backend`]: PostgreSQL, sled with another cache size, your own | as for `open` |
+///
+/// Other defaults: the system clock, values up to
+/// [`DEFAULT_MAX_VALUE_LEN`], templates nested up to
+/// [`DEFAULT_TEMPLATE_DEPTH`]. Every setting is checked when the builder
+/// ends, which returns an error rather than panicking.
+///
+/// ```
+/// use valueset::{MasterKey, Store};
+///
+/// let key = MasterKey::from_hex(&"42".repeat(32))?;
+/// let store = Store::builder().master_key(key).max_value_len(4096).in_memory()?;
+/// # let _ = store;
+/// assert!(Store::builder().template_depth(0).in_memory().is_err());
+/// # Ok::<(), valueset::Error>(())
+/// ```
 #[must_use]
 pub struct StoreBuilder {
-    backend: Option<Arc<dyn Backend>>,
-    durable: bool,
     master_key: Option<MasterKey>,
     clock: Arc<dyn Clock>,
     managed: Option<Arc<dyn SecretStore>>,
     references: Vec<Arc<dyn SecretStore>>,
     max_value_len: usize,
-    cache_capacity: u64,
     template_depth: usize,
 }
 
+/// Where a store's data lives, as far as its defaults care.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keeps {
+    /// Only in this process: secrets may stay in memory too.
+    InMemory,
+    /// In storage that outlives the process: secrets are sealed in it.
+    Durably,
+}
+
 impl Store {
-    /// A builder, for a backend, a clock or secret stores of your own.
+    /// A builder, for a master key, a backend, a clock or secret stores of
+    /// your own.
     pub fn builder() -> StoreBuilder {
         StoreBuilder {
-            backend: None,
-            durable: false,
             master_key: None,
             clock: Arc::new(SystemClock),
             managed: None,
             references: Vec::new(),
             max_value_len: DEFAULT_MAX_VALUE_LEN,
-            cache_capacity: DEFAULT_CACHE_CAPACITY,
             template_depth: DEFAULT_TEMPLATE_DEPTH,
         }
     }
 }
 
 impl StoreBuilder {
-    /// Stores data in `backend`.
-    pub fn backend(mut self, backend: impl Backend) -> Self {
-        self.backend = Some(Arc::new(backend));
-        self.durable = true;
-        self
-    }
-
     /// The master key that submitted secrets are encrypted under (guide: [Secret stores](crate::_documentation::guide#secret-stores)).
     /// A store remembers a check value of its key: opening it with another
     /// key is [`Error::WrongMasterKey`].
@@ -74,9 +90,10 @@ impl StoreBuilder {
         self
     }
 
-    /// Keeps submitted secrets in `store`, which must be writable (default: a
-    /// [`MemorySecretStore`] with id `memory`). References may name it too, but
-    /// only secrets of their own App ([guide](crate::_documentation::guide#secret-stores)).
+    /// Keeps submitted secrets in `store`, which must be writable (default:
+    /// the built-in store, or in memory without a master key; see
+    /// [`StoreBuilder`]). References may name it too, but only secrets of
+    /// their own App ([guide](crate::_documentation::guide#secret-stores)).
     pub fn secret_store(mut self, store: impl SecretStore) -> Self {
         self.managed = Some(Arc::new(store));
         self
@@ -99,64 +116,72 @@ impl StoreBuilder {
     /// How deep template values may nest when a [`Snapshot`](super::Snapshot)
     /// resolves them (default [`DEFAULT_TEMPLATE_DEPTH`], 16; guide:
     /// [Values that use values](crate::_documentation::guide#values-that-use-values)).
-    /// [`build`](Self::build) refuses 0 and more than
+    /// The builder's end refuses 0 and more than
     /// [`MAX_TEMPLATE_DEPTH`](crate::resolve::MAX_TEMPLATE_DEPTH) (64).
     pub fn template_depth(mut self, depth: usize) -> Self {
         self.template_depth = depth;
         self
     }
 
-    /// Keeps up to `bytes` of a sled store in memory (default
-    /// [`DEFAULT_CACHE_CAPACITY`], 64 MiB), for [`open`](Self::open): a
-    /// service's memory stays plannable however large its store grows; a
-    /// larger cache makes reads of a large store faster.
-    pub fn cache_capacity(mut self, bytes: u64) -> Self {
-        self.cache_capacity = bytes;
-        self
-    }
-
-    /// Builds a store in memory (ignoring any backend given).
-    ///
-    /// # Panics
-    ///
-    /// Never: an empty in-memory backend has no format or key to refuse, and
-    /// its writes cannot fail.
-    pub fn in_memory(mut self) -> Store {
-        self.backend = Some(Arc::new(MemoryBackend::new()));
-        self.durable = false;
-        self.build().expect(
-            "an empty in-memory backend has no format or key to refuse, and its writes cannot fail",
-        )
-    }
-
-    /// Opens (or creates) a durable store in the sled directory `dir`.
+    /// Builds a store that keeps its data in this process's memory.
     ///
     /// # Errors
     ///
-    /// [`Error::Backend`] when the database cannot be opened;
-    /// [`Error::UnsupportedFormat`] for data of another format;
-    /// [`Error::WrongMasterKey`].
-    pub fn open(mut self, dir: impl AsRef<std::path::Path>) -> Result<Store, Error> {
-        let backend = SledBackend::open_with_cache(dir, self.cache_capacity)?;
-        self.backend = Some(Arc::new(backend));
-        self.durable = true;
-        self.build()
+    /// [`Error::Invalid`] for a template depth out of range.
+    pub fn in_memory(self) -> Result<Store, Error> {
+        self.finish(Arc::new(MemoryBackend::new()), Keeps::InMemory)
     }
 
-    /// Builds the store over the backend given (in memory if none), checking
-    /// the data's format and the master key.
+    /// Opens (or creates) a durable store in the sled directory `dir`, with
+    /// sled's page cache at its default size
+    /// ([`DEFAULT_CACHE_CAPACITY`](crate::backend::DEFAULT_CACHE_CAPACITY),
+    /// 64 MiB; for another, open a [`SledBackend`] with
+    /// [`open_with_cache`](SledBackend::open_with_cache) and end with
+    /// [`open_with_backend`](Self::open_with_backend)).
     ///
     /// # Errors
     ///
-    /// [`Error::UnsupportedFormat`]; [`Error::WrongMasterKey`];
-    /// [`Error::Backend`].
-    pub fn build(self) -> Result<Store, Error> {
+    /// [`Error::Backend`] when the database cannot be opened (`busy` when
+    /// another process holds it); [`Error::UnsupportedFormat`] for data of
+    /// another format; [`Error::WrongMasterKey`]; [`Error::Invalid`] for a
+    /// setting out of range.
+    pub fn open(self, dir: impl AsRef<std::path::Path>) -> Result<Store, Error> {
         check_template_depth(self.template_depth)?;
-        let backend = self
-            .backend
-            .unwrap_or_else(|| Arc::new(MemoryBackend::new()));
+        let backend = SledBackend::open(dir)?;
+        self.finish(Arc::new(backend), Keeps::Durably)
+    }
+
+    /// Opens (or creates) a durable store in `backend`. Stores over one
+    /// shared backend (several processes, or `Arc` clones of one backend in
+    /// one process) may all open it at once, fresh or not; they agree on
+    /// everything the first open writes.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open).
+    pub fn open_with_backend(self, backend: impl Backend) -> Result<Store, Error> {
+        self.finish(Arc::new(backend), Keeps::Durably)
+    }
+
+    /// Checks the settings, then the data's format and the master key
+    /// (writing them into a fresh store).
+    fn finish(self, backend: Arc<dyn Backend>, keeps: Keeps) -> Result<Store, Error> {
+        check_template_depth(self.template_depth)?;
         let digest_key = super::opening::prepare(&*backend, self.master_key.as_ref())?;
-        let builtin = (self.master_key.is_some() || self.durable).then(|| {
+        Ok(self.assemble(backend, digest_key, keeps))
+    }
+
+    /// A store in memory with every default: a fresh memory backend has no
+    /// format to check, and without a master key no key to record, so
+    /// nothing can fail.
+    pub(super) fn default_in_memory() -> Store {
+        let backend = Arc::new(MemoryBackend::new());
+        Store::builder().assemble(backend, DigestKey::without_master_key(), Keeps::InMemory)
+    }
+
+    /// The store, once its storage has been checked.
+    fn assemble(self, backend: Arc<dyn Backend>, digest_key: DigestKey, keeps: Keeps) -> Store {
+        let builtin = (self.master_key.is_some() || keeps == Keeps::Durably).then(|| {
             Arc::new(BuiltinSecretStore::new(
                 Arc::clone(&backend),
                 self.master_key.as_ref(),
@@ -179,7 +204,7 @@ impl StoreBuilder {
             by_id.insert(b.id().to_owned(), Arc::clone(b) as Arc<dyn SecretStore>);
         }
         by_id.insert(managed.id().to_owned(), Arc::clone(&managed));
-        Ok(Store {
+        Store {
             inner: Arc::new(Inner {
                 backend,
                 digest_key,
@@ -194,7 +219,7 @@ impl StoreBuilder {
                 template_depth: self.template_depth,
                 write: Mutex::new(()),
             }),
-        })
+        }
     }
 }
 

@@ -96,7 +96,7 @@ struct Inner {
 impl Store {
     /// An empty store in memory, with the defaults of [`StoreBuilder`].
     pub fn in_memory() -> Store {
-        Store::builder().in_memory()
+        StoreBuilder::default_in_memory()
     }
 
     /// Opens (or creates) a durable store in the sled directory `dir`,

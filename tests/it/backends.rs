@@ -109,8 +109,7 @@ impl Backend for ShortAnswers {
 #[test]
 fn a_backend_that_answers_fewer_seeks_than_asked_fails_the_read() {
     let store = Store::builder()
-        .backend(ShortAnswers::default())
-        .build()
+        .open_with_backend(ShortAnswers::default())
         .unwrap();
     let (actor, app) = (Actor::admin("ops"), AppId::new("shop").unwrap());
     store.create_app(&actor, &app).unwrap();

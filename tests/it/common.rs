@@ -31,11 +31,10 @@ pub(crate) fn ticking_clock() -> impl Fn() -> Timestamp + Send + Sync + 'static 
 /// PostgreSQL fails, never skips, when it cannot have it.
 pub(crate) fn test_store(builder: StoreBuilder) -> Store {
     match std::env::var("VALUESET_TEST_BACKEND").as_deref() {
-        Err(_) | Ok("" | "memory") => builder.in_memory(),
+        Err(_) | Ok("" | "memory") => builder.in_memory().unwrap(),
         Ok("postgres") => builder
             .master_key(valueset::MasterKey::from_bytes([0x42; 32]))
-            .backend(postgres_backend())
-            .build()
+            .open_with_backend(postgres_backend())
             .expect("a store on the test server"),
         Ok(other) => panic!("VALUESET_TEST_BACKEND={other}: use memory or postgres"),
     }

@@ -106,7 +106,7 @@ fn writers_over_one_backend(backend: &Arc<dyn Backend>) -> valueset::Result<()> 
     let admin = Actor::admin("alice");
     let (app, prod) = (AppId::new("shop")?, EnvId::new("prod")?);
     let stores: Vec<Store> = (0..STORES)
-        .map(|_| Store::builder().backend(Arc::clone(backend)).build())
+        .map(|_| Store::builder().open_with_backend(Arc::clone(backend)))
         .collect::<valueset::Result<_>>()?;
     stores[0].create_app(&admin, &app)?;
     stores[0].create_env(&admin, &app, &prod)?;
@@ -208,8 +208,8 @@ fn stores_over_one_sled_backend_are_correct_without_a_shared_lock() -> valueset:
 #[test]
 fn an_expected_version_that_another_store_moved_past_is_a_conflict() -> valueset::Result<()> {
     let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::new());
-    let one = Store::builder().backend(Arc::clone(&backend)).build()?;
-    let two = Store::builder().backend(backend).build()?;
+    let one = Store::builder().open_with_backend(Arc::clone(&backend))?;
+    let two = Store::builder().open_with_backend(backend)?;
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
     one.create_app(&admin, &app)?;
@@ -350,7 +350,7 @@ fn conflicts_are_retried_and_other_failures_are_not() -> valueset::Result<()> {
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
     let backend = flaky(BackendErrorKind::Conflict, 3);
-    let store = Store::builder().backend(Arc::clone(&backend)).build()?;
+    let store = Store::builder().open_with_backend(Arc::clone(&backend))?;
     store.create_app(&admin, &app)?;
     let v = store.set(
         &admin,
@@ -363,7 +363,7 @@ fn conflicts_are_retried_and_other_failures_are_not() -> valueset::Result<()> {
     assert_eq!(backend.attempts.load(SeqCst), 4);
 
     let backend = flaky(BackendErrorKind::Unavailable, 1);
-    let store = Store::builder().backend(Arc::clone(&backend)).build()?;
+    let store = Store::builder().open_with_backend(Arc::clone(&backend))?;
     store.create_app(&admin, &app)?;
     let e = store
         .set(

@@ -272,9 +272,7 @@ fn unknown_sides_and_callers_without_a_role_are_refused() {
 #[test]
 fn the_cost_follows_the_differences() -> valueset::Result<()> {
     let backend = std::sync::Arc::new(Spy::default());
-    let store = valueset::Store::builder()
-        .backend(std::sync::Arc::clone(&backend))
-        .build()?;
+    let store = valueset::Store::builder().open_with_backend(std::sync::Arc::clone(&backend))?;
     let w = World::with_store(store);
     let mut batch = ChangeSet::new();
     for i in 0..100 {
@@ -319,9 +317,7 @@ fn the_cost_follows_the_differences() -> valueset::Result<()> {
 #[test]
 fn a_long_walk_gives_way_to_reading_both_sets() -> valueset::Result<()> {
     let backend = std::sync::Arc::new(Spy::default());
-    let store = valueset::Store::builder()
-        .backend(std::sync::Arc::clone(&backend))
-        .build()?;
+    let store = valueset::Store::builder().open_with_backend(std::sync::Arc::clone(&backend))?;
     let w = World::with_store(store);
     let first = w.set("A", "0");
     let mut ids = vec![first];

@@ -27,10 +27,9 @@ struct Fixture {
 fn fixture() -> Fixture {
     let backend = Arc::new(MemoryBackend::new());
     let store = Store::builder()
-        .backend(Arc::clone(&backend))
         .master_key(MasterKey::from_bytes([7; 32]))
         .clock(ticking_clock())
-        .build()
+        .open_with_backend(Arc::clone(&backend))
         .unwrap();
     let admin = Actor::admin("alice");
     let app = AppId::new("shop").unwrap();
@@ -319,12 +318,11 @@ fn purge_preview_in_an_environment() -> valueset::Result<()> {
 #[test]
 fn a_secret_that_could_not_be_stored_fails_the_dry_run_too() {
     let locked = Store::builder()
-        .backend(MemoryBackend::new())
-        .build()
+        .open_with_backend(MemoryBackend::new())
         .unwrap();
     let read_only = Store::builder()
         .secret_store(valueset::secret::MemorySecretStore::read_only("ro", []))
-        .in_memory();
+        .in_memory().unwrap();
     let admin = Actor::admin("alice");
     let app = AppId::new("shop").unwrap();
     for store in [locked, read_only] {

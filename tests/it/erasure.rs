@@ -29,8 +29,7 @@ fn master() -> MasterKey {
 fn open(dir: &Path) -> valueset::Result<Store> {
     Store::builder()
         .master_key(master())
-        .cache_capacity(1 << 20)
-        .open(dir)
+        .open_with_backend(valueset::backend::SledBackend::open_with_cache(dir, 1 << 20)?)
 }
 
 /// Every file and directory below `dir`.

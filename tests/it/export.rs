@@ -14,12 +14,11 @@ pub(crate) const CANARY: &str = "CANARY-export-77b2";
 pub(crate) fn store() -> Store {
     Store::builder()
         .master_key(MasterKey::generate())
-        .backend(valueset::backend::MemoryBackend::new())
         .reference_store(MemorySecretStore::read_only(
             "vault",
             [("db/owner".to_owned(), Secret::new("owned-secret".into()))],
         ))
-        .build()
+        .open_with_backend(valueset::backend::MemoryBackend::new())
         .unwrap()
 }
 
@@ -199,7 +198,7 @@ fn a_bad_document_imports_nothing_and_says_why() {
     let small = Store::builder()
         .master_key(MasterKey::generate())
         .max_value_len(4)
-        .in_memory();
+        .in_memory().unwrap();
     let err = small
         .import_app(&admin, &doc, Some(&transfer_key()))
         .unwrap_err();
@@ -219,12 +218,11 @@ fn an_import_is_one_atomic_write() {
     let backend = std::sync::Arc::new(Spy::default());
     let target = Store::builder()
         .master_key(MasterKey::generate())
-        .backend(std::sync::Arc::clone(&backend))
         .reference_store(MemorySecretStore::read_only(
             "vault",
             [("db/owner".to_owned(), Secret::new("owned-secret".into()))],
         ))
-        .build()
+        .open_with_backend(std::sync::Arc::clone(&backend))
         .unwrap();
     let importer = Actor::admin("bob");
     let before = backend.applies();

@@ -224,13 +224,12 @@ fn a_history_moves_into_a_store_that_keeps_secrets_elsewhere() -> valueset::Resu
     let doc = exported(&s, &admin, &app);
     let kept = std::sync::Arc::new(MemorySecretStore::new("kept"));
     let target = Store::builder()
-        .backend(valueset::backend::MemoryBackend::new())
         .secret_store(Shared(kept.clone()))
         .reference_store(MemorySecretStore::read_only(
             "vault",
             [("db/owner".to_owned(), Secret::new("owned-secret".into()))],
         ))
-        .build()?;
+        .open_with_backend(valueset::backend::MemoryBackend::new())?;
     target.import_app(&admin, &doc, Some(&transfer_key()))?;
     // Each stored secret once, however many versions name it: two at the
     // App (the first was purged), one in prod.
@@ -477,8 +476,7 @@ fn with_seq(key: &[u8], seq: u64) -> Vec<u8> {
 fn an_export_of_entries_without_their_version_is_refused_as_corrupted() {
     let backend = Arc::new(MemoryBackend::new());
     let s = Store::builder()
-        .backend(Arc::clone(&backend))
-        .build()
+        .open_with_backend(Arc::clone(&backend))
         .unwrap();
     let admin = Actor::admin("alice");
     let app = AppId::new("shop").unwrap();
@@ -542,7 +540,7 @@ fn a_history_value_is_held_to_the_receiving_store_s_size_limit() {
     let limited = |max: usize| {
         Store::builder()
             .max_value_len(max)
-            .in_memory()
+            .in_memory().unwrap()
             .import_app(&admin, &doc, None)
     };
     limited(4).unwrap();

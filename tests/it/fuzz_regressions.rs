@@ -53,7 +53,7 @@ fn import_seeds_import_and_damaged_ones_do_not() {
     let doc: valueset::model::ExportDocument = serde_json::from_str(&sealed).unwrap();
     let store = valueset::Store::builder()
         .master_key(valueset::MasterKey::from_bytes([1; 32]))
-        .in_memory();
+        .in_memory().unwrap();
     let admin = valueset::Actor::admin("t");
     let key = valueset::MasterKey::from_bytes(fuzz_checks::IMPORT_KEY);
     store.import_app(&admin, &doc, Some(&key)).unwrap();
@@ -62,7 +62,7 @@ fn import_seeds_import_and_damaged_ones_do_not() {
     let doc: valueset::model::ExportDocument = serde_json::from_str(&damaged).unwrap();
     let fresh = valueset::Store::builder()
         .master_key(valueset::MasterKey::from_bytes([1; 32]))
-        .in_memory();
+        .in_memory().unwrap();
     let err = fresh.import_app(&admin, &doc, Some(&key)).unwrap_err();
     assert_eq!(err.code(), "invalid_export");
     fuzz_checks::check_import(damaged.as_bytes());

@@ -171,7 +171,7 @@ fn ids_keys_and_sizes_are_checked() {
             .code(),
         "already_exists"
     );
-    let small = valueset::Store::builder().max_value_len(4).in_memory();
+    let small = valueset::Store::builder().max_value_len(4).in_memory().unwrap();
     small.create_app(&w.admin, &w.app).unwrap();
     let e = small
         .set(

@@ -70,7 +70,7 @@ fn two_apps(store: Store, other: &str) -> Two {
 
 fn with_master_key() -> Store {
     let key = MasterKey::from_bytes([7; 32]);
-    Store::builder().master_key(key).in_memory()
+    Store::builder().master_key(key).in_memory().unwrap()
 }
 
 fn developer_of(app: &AppId) -> Actor {
@@ -263,7 +263,7 @@ impl valueset::secret::SecretStore for Opaque {
 
 #[test]
 fn submitted_secrets_in_a_store_with_its_own_names_resolve() -> valueset::Result<()> {
-    let store = Store::builder().secret_store(Opaque::default()).in_memory();
+    let store = Store::builder().secret_store(Opaque::default()).in_memory().unwrap();
     let w = two_apps(store, "payroll");
     let snapshot = w
         .store

@@ -18,8 +18,7 @@ use crate::common::{Spy, World, in_env, key};
 fn world(keys: usize) -> (Arc<Spy>, World, VersionSelector) {
     let backend = Arc::new(Spy::default());
     let store = valueset::Store::builder()
-        .backend(Arc::clone(&backend))
-        .build()
+        .open_with_backend(Arc::clone(&backend))
         .unwrap();
     let w = World::with_store(store);
     let set = |range: std::ops::Range<usize>, v: &str, options: WriteOptions| {

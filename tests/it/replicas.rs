@@ -48,7 +48,7 @@ fn one_store() -> Arc<dyn Fn() -> Arc<dyn Backend> + Send + Sync> {
 }
 
 fn open(backend: Arc<dyn Backend>, key: MasterKey) -> valueset::Result<Store> {
-    Store::builder().master_key(key).backend(backend).build()
+    Store::builder().master_key(key).open_with_backend(backend)
 }
 
 /// The secret each App of the race keeps.
@@ -120,8 +120,7 @@ fn a_store_opened_without_a_key_then_by_many_with_one_agrees() -> valueset::Resu
     let backends = one_store();
     let app = AppId::new("shop")?;
     Store::builder()
-        .backend(backends())
-        .build()?
+        .open_with_backend(backends())?
         .create_app(&admin, &app)?;
     let barrier = Arc::new(Barrier::new(STORES));
     let handles: Vec<_> = (0..STORES)

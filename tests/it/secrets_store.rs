@@ -21,7 +21,7 @@ fn fixture(vault: MemorySecretStore) -> Fixture {
     let store = Store::builder()
         .secret_store(MemorySecretStore::new("library"))
         .reference_store(vault)
-        .in_memory();
+        .in_memory().unwrap();
     let admin = Actor::admin("alice");
     let app = AppId::new("shop").unwrap();
     let prod = EnvId::new("prod").unwrap();
@@ -178,7 +178,7 @@ fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
     let library = std::sync::Arc::new(MemorySecretStore::new("library"));
     let store = Store::builder()
         .secret_store(Shared(library.clone()))
-        .in_memory();
+        .in_memory().unwrap();
     let admin = Actor::admin("a");
     let app = AppId::new("shop")?;
     let env = EnvId::new("prod")?;

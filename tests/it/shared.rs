@@ -174,9 +174,7 @@ fn a_server_restart_loses_nothing_acknowledged() -> valueset::Result<()> {
     let state = std::env::temp_dir().join(format!("valueset-pg-restart-{}", std::process::id()));
     let url = script(&state, "start");
     let stop = Stopper(state.clone());
-    let store = Store::builder()
-        .backend(PostgresBackend::connect(&url)?)
-        .build()?;
+    let store = Store::builder().open_with_backend(PostgresBackend::connect(&url)?)?;
     let admin = Actor::admin("alice");
     let app = AppId::new("restart")?;
     store.create_app(&admin, &app)?;
@@ -279,9 +277,7 @@ fn a_purged_value_leaves_the_tables_files() -> valueset::Result<()> {
     let state = std::env::temp_dir().join(format!("valueset-pg-vacuum-{}", std::process::id()));
     let url = script(&state, "start");
     let _stop = Stopper(state.clone());
-    let store = Store::builder()
-        .backend(PostgresBackend::connect(&url)?)
-        .build()?;
+    let store = Store::builder().open_with_backend(PostgresBackend::connect(&url)?)?;
     let admin = Actor::admin("alice");
     let app = AppId::new("vacuum")?;
     store.create_app(&admin, &app)?;

@@ -154,8 +154,7 @@ fn a_backend_with_open_connections_can_be_dropped_on_an_async_runtime() {
     // A watcher holds a listening connection of its own.
     let url = with_param("table", &table);
     let store = Store::builder()
-        .backend(PostgresBackend::connect(&url).unwrap())
-        .build()
+        .open_with_backend(PostgresBackend::connect(&url).unwrap())
         .unwrap();
     let admin = Actor::admin("alice");
     let app = AppId::new("drop").unwrap();
@@ -177,12 +176,8 @@ fn a_watcher_is_woken_by_a_commit_on_another_connection() -> valueset::Result<()
     let table = fresh_name("wake");
     let url = with_param("table", &table);
     // Two backends, as two processes would have.
-    let writer = Store::builder()
-        .backend(PostgresBackend::connect(&url)?)
-        .build()?;
-    let reader = Store::builder()
-        .backend(PostgresBackend::connect(&url)?)
-        .build()?;
+    let writer = Store::builder().open_with_backend(PostgresBackend::connect(&url)?)?;
+    let reader = Store::builder().open_with_backend(PostgresBackend::connect(&url)?)?;
     let admin = Actor::admin("alice");
     let app = AppId::new("wake")?;
     writer.create_app(&admin, &app)?;
@@ -221,7 +216,7 @@ fn an_idle_watcher_waits_for_the_server_instead_of_reading() -> valueset::Result
     let table = fresh_name("idle");
     let url = with_param("table", &table);
     let backend = Arc::new(Spy::over(PostgresBackend::connect(&url)?));
-    let store = Store::builder().backend(Arc::clone(&backend)).build()?;
+    let store = Store::builder().open_with_backend(Arc::clone(&backend))?;
     let admin = Actor::admin("alice");
     let app = AppId::new("idle")?;
     store.create_app(&admin, &app)?;

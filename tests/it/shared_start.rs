@@ -113,8 +113,7 @@ fn processes_storing_secrets_in_a_store_first_opened_without_a_key_agree() {
     let backend = PostgresBackend::connect(&url).unwrap();
     let store = Store::builder()
         .master_key(MasterKey::from_hex(KEY_HEX).unwrap())
-        .backend(backend)
-        .build()
+        .open_with_backend(backend)
         .unwrap();
     let verified = store.verify(&Actor::admin("ops")).unwrap();
     assert_eq!(verified.secrets_checked, PROCESSES);

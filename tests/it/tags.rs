@@ -220,7 +220,7 @@ fn concurrent_moves_are_all_recorded() -> valueset::Result<()> {
     let backend = Arc::new(MemoryBackend::new());
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
-    let first = Store::builder().backend(Arc::clone(&backend)).build()?;
+    let first = Store::builder().open_with_backend(Arc::clone(&backend))?;
     first.create_app(&admin, &app)?;
     let mut versions = Vec::new();
     for i in 0..4 {
@@ -236,7 +236,7 @@ fn concurrent_moves_are_all_recorded() -> valueset::Result<()> {
     let handles: Vec<_> = versions
         .iter()
         .map(|v| {
-            let store = Store::builder().backend(Arc::clone(&backend)).build();
+            let store = Store::builder().open_with_backend(Arc::clone(&backend));
             let (admin, app, v) = (admin.clone(), app.clone(), *v);
             thread::spawn(move || -> Result<(), Error> {
                 let store = store?;

@@ -29,10 +29,9 @@ fn fixture() -> valueset::Result<Fixture> {
     let vault =
         MemorySecretStore::read_only("vault", [("kv/pw".to_owned(), Secret::new("v".into()))]);
     let store = Store::builder()
-        .backend(Arc::clone(&backend))
         .reference_store(vault)
         .secret_store(MemorySecretStore::new("library"))
-        .build()?;
+        .open_with_backend(Arc::clone(&backend))?;
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
     let prod = EnvId::new("prod")?;
@@ -216,7 +215,7 @@ impl Backend for RefusingBackend {
 #[test]
 fn library_secrets_leave_their_store() -> valueset::Result<()> {
     let library = Shared(Arc::new(MemorySecretStore::new("library")));
-    let store = Store::builder().secret_store(library.clone()).in_memory();
+    let store = Store::builder().secret_store(library.clone()).in_memory().unwrap();
     let admin = Actor::admin("alice");
     let (app, prod) = (AppId::new("shop")?, EnvId::new("prod")?);
     store.create_app(&admin, &app)?;
@@ -286,9 +285,8 @@ fn a_failed_change_takes_back_the_secret_it_stored() -> valueset::Result<()> {
         allow: std::sync::atomic::AtomicUsize::new(0),
     };
     let store = Store::builder()
-        .backend(backend)
         .secret_store(library.clone())
-        .build()?;
+        .open_with_backend(backend)?;
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
     store.create_app(&admin, &app)?;
@@ -350,9 +348,8 @@ impl Backend for Recording {
 fn a_purged_secret_leaves_the_built_in_store_with_the_purge() -> valueset::Result<()> {
     let backend = Arc::new(Recording::default());
     let store = Store::builder()
-        .backend(Arc::clone(&backend))
         .master_key(valueset::MasterKey::from_bytes([3; 32]))
-        .build()?;
+        .open_with_backend(Arc::clone(&backend))?;
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
     store.create_app(&admin, &app)?;
@@ -427,9 +424,8 @@ fn a_purge_deletes_a_secret_from_the_store_that_holds_it() -> valueset::Result<(
     let backend = Arc::new(MemoryBackend::new());
     let library = Shared(Arc::new(MemorySecretStore::new("library")));
     let before = Store::builder()
-        .backend(Arc::clone(&backend))
         .secret_store(library.clone())
-        .build()?;
+        .open_with_backend(Arc::clone(&backend))?;
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
     before.create_app(&admin, &app)?;
@@ -446,10 +442,9 @@ fn a_purge_deletes_a_secret_from_the_store_that_holds_it() -> valueset::Result<(
     // Now with a master key: new secrets go to the built-in store, and the
     // old store stays registered for what it holds.
     let after = Store::builder()
-        .backend(Arc::clone(&backend))
         .master_key(valueset::MasterKey::from_bytes([4; 32]))
         .reference_store(library.clone())
-        .build()?;
+        .open_with_backend(Arc::clone(&backend))?;
     after.set(&admin, &app, &pw, secret("two"), SetOptions::default())?;
     assert!(library.0.get(&old).is_ok());
     after.purge(&admin, &app, first.id, &pw, WriteOptions::default())?;

@@ -304,15 +304,27 @@ fn the_depth_limit_is_a_store_setting() -> valueset::Result<()> {
     let store = Store::builder()
         .clock(ticking_clock())
         .template_depth(2)
-        .build()?;
+        .in_memory()?;
     let w = World::with_store(store);
     chain(&w, 3);
     assert_eq!(w.resolve_in(&w.prod, "${values.T2}")?, "2.3.end");
     let err = w.resolve_in(&w.prod, "${values.T1}").unwrap_err();
     assert_eq!(err.code(), "template_too_deep");
+    // Refused however the store ends, never a panic; no directory is
+    // made for a store that is refused.
+    let dir = std::env::temp_dir().join(format!("valueset-depth-{}", std::process::id()));
     for bad in [0, 65] {
-        let err = Store::builder().template_depth(bad).build().unwrap_err();
-        assert_eq!(err.code(), "invalid_template_depth");
+        let builder = || Store::builder().template_depth(bad);
+        for err in [
+            builder().in_memory().unwrap_err(),
+            builder().open(&dir).unwrap_err(),
+            builder()
+                .open_with_backend(valueset::backend::MemoryBackend::new())
+                .unwrap_err(),
+        ] {
+            assert_eq!(err.code(), "invalid_template_depth");
+        }
+        assert!(!dir.exists());
     }
     let err = Resolver::new(&MapValues::new())
         .with_template_depth(0)

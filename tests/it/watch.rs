@@ -149,8 +149,8 @@ fn a_watcher_resumes_from_a_version_and_misses_none_when_behind() -> valueset::R
 #[test]
 fn a_watcher_sees_what_another_store_over_the_backend_commits() -> valueset::Result<()> {
     let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::new());
-    let writer = Store::builder().backend(Arc::clone(&backend)).build()?;
-    let reader = Store::builder().backend(backend).build()?;
+    let writer = Store::builder().open_with_backend(Arc::clone(&backend))?;
+    let reader = Store::builder().open_with_backend(backend)?;
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
     writer.create_app(&admin, &app)?;
@@ -200,7 +200,7 @@ fn a_watch_ends_with_an_error_when_its_app_is_deleted() -> valueset::Result<()> 
 #[test]
 fn an_idle_watcher_waits_instead_of_polling() -> valueset::Result<()> {
     let backend = Arc::new(Spy::default());
-    let store = Store::builder().backend(Arc::clone(&backend)).build()?;
+    let store = Store::builder().open_with_backend(Arc::clone(&backend))?;
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
     store.create_app(&admin, &app)?;
