@@ -27,6 +27,8 @@ use std::hint::black_box;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use valueset::backend::{Backend, Batch, MemoryBackend};
 use valueset::model::{NewValue, VersionSelector};
@@ -41,6 +43,8 @@ const KEYS: usize = 10_000;
 
 struct Fixture {
     store: Store,
+    /// The backend of an in-memory fixture, to count what it stores.
+    memory: Option<Arc<MemoryBackend>>,
     admin: Actor,
     app: AppId,
     keys: Vec<Key>,
@@ -51,7 +55,13 @@ impl Fixture {
     /// An App with `KEYS` keys (one batch), then `depth - 1` one-key
     /// changes, in memory.
     fn new(depth: usize) -> Fixture {
-        Fixture::on(Store::in_memory(), depth)
+        let memory = Arc::new(MemoryBackend::new());
+        let store = Store::builder()
+            .open_with_backend(Arc::clone(&memory))
+            .expect("store");
+        let mut f = Fixture::on(store, depth);
+        f.memory = Some(memory);
+        f
     }
 
     /// The same history in `store`.
@@ -71,6 +81,7 @@ impl Fixture {
             .expect("batch");
         let mut f = Fixture {
             store,
+            memory: None,
             admin,
             app,
             keys,
@@ -100,8 +111,8 @@ impl Fixture {
 
     fn stored_bytes(&self) -> usize {
         let mut bytes = 0;
-        self.store
-            .backend()
+        let memory = self.memory.as_ref().expect("an in-memory fixture");
+        memory
             .scan(&[], &[0xFF; 4], false, &mut |k, v| {
                 bytes += k.len() + v.len();
                 ControlFlow::Continue(())

@@ -20,6 +20,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
+use valueset::backend::Backend;
 use valueset::model::{NewValue, VersionSelector};
 use valueset::store::{ChangeSet, SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, Store};
@@ -51,7 +52,10 @@ fn ids() -> (Actor, AppId, EnvId) {
 }
 
 fn build(dir: &Path, changes: usize) -> valueset::Result<()> {
-    let store = Store::builder().open(dir)?;
+    // The example keeps a handle to the backend, to count the bytes of
+    // the store's records below.
+    let backend = std::sync::Arc::new(valueset::backend::SledBackend::open(dir)?);
+    let store = Store::builder().open_with_backend(std::sync::Arc::clone(&backend))?;
     let (admin, app, env) = ids();
     store.create_app(&admin, &app)?;
     store.create_env(&admin, &app, &env)?;
@@ -80,8 +84,7 @@ fn build(dir: &Path, changes: usize) -> valueset::Result<()> {
     // What the store's own records take, keys and values: the history's
     // bookkeeping (hashes, digests, times) over the logical bytes.
     let mut records: u64 = 0;
-    store
-        .backend()
+    backend
         .scan(&[], &[0xff], false, &mut |k, v| {
             records += u64::try_from(k.len() + v.len()).unwrap_or(u64::MAX);
             ControlFlow::Continue(())

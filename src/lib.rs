@@ -121,8 +121,7 @@
 
 pub mod access;
 pub mod backend;
-#[doc(hidden)]
-pub mod codec;
+mod codec;
 mod crypto;
 pub mod error;
 mod history;
@@ -151,6 +150,21 @@ pub mod _documentation {
 
     #[doc = include_str!("../ARCHITECTURE.md")]
     pub mod architecture {}
+}
+
+/// Not part of the API: what the fuzz targets in `fuzz/` reach past the
+/// facade, with the `fuzzing` feature.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz {
+    /// Decodes any stored record by its tag: `Ok` names the kind.
+    ///
+    /// # Errors
+    ///
+    /// [`Corrupted`](crate::error::Corrupted) for bytes that are no record.
+    pub fn decode_record(bytes: &[u8]) -> Result<&'static str, crate::error::Corrupted> {
+        crate::codec::decode_any(bytes)
+    }
 }
 
 /// The README's example is compiled and run as a doctest, so it stays true.

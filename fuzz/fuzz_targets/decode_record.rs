@@ -6,7 +6,7 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    if let Err(e) = valueset::codec::decode_any(data) {
+    if let Err(e) = valueset::__fuzz::decode_record(data) {
         assert_eq!(e.code(), "corrupted");
     }
 });

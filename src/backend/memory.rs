@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{PoisonError, RwLock};
 
-use super::{Backend, BackendError, Batch, Changes, KeyValue, Signal, Visit, writes_version};
+use super::{Backend, BackendError, Batch, Changes, KeyValue, Signal, Visit};
 
 /// A [`Backend`] in memory, for tests and for stores that need no
 /// durability. A batch is applied under one write lock, so readers see all of
@@ -114,7 +114,7 @@ impl Backend for MemoryBackend {
                 return Err(Batch::conflict(key));
             }
         }
-        let announce = writes_version(&batch.ops);
+        let announce = batch.writes_version();
         for (key, value) in batch.ops {
             match value {
                 Some(v) => {
@@ -160,8 +160,17 @@ mod tests {
             .changes()
             .unwrap()
             .expect("the memory backend wakes watchers");
+        // A batch that does not say it commits a version wakes no one.
         let mut batch = Batch::new();
         batch.insert(b"V\x00app".to_vec(), b"record".to_vec());
+        b.apply(batch).unwrap();
+        let start = std::time::Instant::now();
+        changes.wait(std::time::Duration::from_millis(50)).unwrap();
+        assert!(start.elapsed() >= std::time::Duration::from_millis(50));
+        let mut batch = Batch::new();
+        batch.insert(b"V\x00app".to_vec(), b"record".to_vec());
+        batch.announce_version();
+        assert!(batch.writes_version());
         b.apply(batch).unwrap();
         let start = std::time::Instant::now();
         changes.wait(std::time::Duration::from_secs(30)).unwrap();

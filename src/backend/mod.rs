@@ -20,7 +20,7 @@ pub use self::sled::{DEFAULT_CACHE_CAPACITY, SledBackend};
 pub use error::{BackendError, BackendErrorKind};
 pub use memory::MemoryBackend;
 pub use signal::Changes;
-pub(crate) use signal::{Signal, writes_version};
+pub(crate) use signal::Signal;
 
 /// An ordered map of byte keys to byte values with atomic batch writes.
 ///
@@ -130,8 +130,8 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
 
     /// A source of wake-ups for a watcher of new versions
     /// ([`Store::watch`](crate::Store::watch)): a wake-up after every batch
-    /// that writes a version record (a key starting with `V` or `W`),
-    /// committed by any process that shares the storage. The default has
+    /// whose [`Batch::writes_version`] is true, committed by any process
+    /// that shares the storage. The default has
     /// none: watchers then look for new versions every few hundred
     /// milliseconds.
     ///
@@ -203,6 +203,7 @@ pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'a;
 pub struct Batch {
     pub(crate) ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     pub(crate) expected: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    writes_version: bool,
 }
 
 impl Batch {
@@ -225,6 +226,21 @@ impl Batch {
     /// is absent) when it is applied; see [`Backend::apply`].
     pub fn expect(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
         self.expected.push((key, value));
+    }
+
+    /// Marks the batch as one that commits a new version, which watchers
+    /// are woken for (the history engine marks its own; a backend that
+    /// builds a batch of its own from one it was given carries the mark
+    /// over).
+    pub fn announce_version(&mut self) {
+        self.writes_version = true;
+    }
+
+    /// Whether the batch commits a new value set version: a backend with a
+    /// change feed ([`Backend::changes`]) wakes its watchers after applying
+    /// such a batch, and need not for any other.
+    pub fn writes_version(&self) -> bool {
+        self.writes_version
     }
 
     /// The preconditions: each key and the value it must hold (`None`:
@@ -273,6 +289,7 @@ impl fmt::Debug for Batch {
             .field("writes", &self.ops.len())
             .field("bytes", &bytes)
             .field("preconditions", &self.expected.len())
+            .field("writes_version", &self.writes_version)
             .finish()
     }
 }
@@ -471,7 +488,7 @@ mod tests {
         );
         assert_eq!(
             format!("{batch:?}"),
-            "Batch { writes: 2, bytes: 3, preconditions: 2 }"
+            "Batch { writes: 2, bytes: 3, preconditions: 2, writes_version: false }"
         );
         assert_eq!(
             batch.into_ops(),

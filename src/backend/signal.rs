@@ -73,13 +73,6 @@ impl Changes for Waiter {
     }
 }
 
-/// Whether a batch writes a version record (an App's `V…` or an
-/// Environment's `W…` key): a new version to announce.
-pub(crate) fn writes_version(ops: &[(Vec<u8>, Option<Vec<u8>>)]) -> bool {
-    ops.iter()
-        .any(|(k, v)| v.is_some() && matches!(k.first(), Some(b'V' | b'W')))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,11 +102,5 @@ mod tests {
         let start = Instant::now();
         waiter.wait(Duration::from_secs(10)).unwrap();
         assert!(start.elapsed() < Duration::from_secs(5));
-        assert!(writes_version(&[(b"Vx".to_vec(), Some(vec![]))]));
-        assert!(writes_version(&[(b"Wx".to_vec(), Some(vec![]))]));
-        assert!(!writes_version(&[
-            (b"Vx".to_vec(), None),
-            (b"H".to_vec(), Some(vec![]))
-        ]));
     }
 }

@@ -475,8 +475,8 @@ impl TagRecord {
 }
 
 /// Decodes any record by its tag, for the fuzz target: `Ok` names the kind.
-#[doc(hidden)]
-pub fn decode_any(bytes: &[u8]) -> Result<&'static str, Corrupted> {
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn decode_any(bytes: &[u8]) -> Result<&'static str, Corrupted> {
     match bytes.get(1) {
         Some(&TAG_APP) => AppMeta::decode(bytes).map(|_| "app"),
         Some(&TAG_ENV) => EnvMeta::decode(bytes).map(|_| "env"),
@@ -557,6 +557,54 @@ mod tests {
         assert_eq!(t.current(), Some(9));
         let none = TagRecord { moves: Vec::new() }.encode();
         assert!(TagRecord::decode(&none).is_err(), "a tag without moves");
+    }
+
+    #[test]
+    fn corrupted_says_what_and_keeps_its_cause() {
+        use std::error::Error as _;
+        let plain = Corrupted::new("the format marker");
+        assert_eq!(plain.what(), "the format marker");
+        assert_eq!(plain.to_string(), "corrupted data: the format marker");
+        assert!(plain.source().is_none());
+        let sealed = crate::crypto::SealError;
+        let caused = Corrupted::because("the sealed digest key does not open", sealed);
+        assert_eq!(
+            caused.source().map(ToString::to_string),
+            Some(crate::crypto::SealError.to_string())
+        );
+        // Equal when they say the same thing, whatever the cause.
+        assert_eq!(
+            Corrupted::new("x"),
+            Corrupted::because("x", crate::crypto::SealError)
+        );
+        assert_ne!(Corrupted::new("x"), Corrupted::new("y"));
+        assert_eq!(corrupted("a key").what(), "could not decode a key");
+    }
+
+    /// The `decode_record` fuzz target's seed corpus and saved crashes, with
+    /// the target's check: a record, or a typed `corrupted` error.
+    #[test]
+    fn decode_record_corpus_and_artifacts() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+        let mut seeds = 0;
+        for dir in ["corpus/decode_record", "artifacts/decode_record"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path();
+                if let Err(e) = decode_any(&std::fs::read(&path).unwrap()) {
+                    assert_eq!(e.code(), "corrupted");
+                }
+                seeds += usize::from(dir.starts_with("corpus"));
+            }
+        }
+        assert!(seeds >= 5, "the seed corpus is there");
+        // Every seed decodes: they are well-formed records of each kind.
+        for i in 1..=5 {
+            let seed = root.join(format!("corpus/decode_record/seed_{i}"));
+            decode_any(&std::fs::read(seed).unwrap()).unwrap();
+        }
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub(crate) fn finish(
         },
     };
     batch.insert(codec::app_key(scope.app), next.encode());
+    batch.announce_version();
     match scope.env {
         None => batch.insert(codec::version_key(scope.app, seq), record.encode()),
         Some((env, env_meta)) => {

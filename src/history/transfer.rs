@@ -292,6 +292,7 @@ impl Writer<'_> {
                 }
             };
             self.batch.insert(key, record.encode());
+            self.batch.announce_version();
         }
         let meta = AppMeta {
             created_at: transfer.created_at,

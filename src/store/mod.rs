@@ -174,11 +174,6 @@ impl Store {
         }
         Ok(())
     }
-
-    /// The backend, for callers that flush or inspect it.
-    pub fn backend(&self) -> &Arc<dyn Backend> {
-        &self.inner.backend
-    }
 }
 
 impl fmt::Debug for Store {

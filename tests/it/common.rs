@@ -228,6 +228,7 @@ pub(crate) struct Spy {
     scans: AtomicUsize,
     seek_lists: AtomicUsize,
     applies: AtomicUsize,
+    versions: AtomicUsize,
 }
 
 impl Default for Spy {
@@ -244,6 +245,7 @@ impl Spy {
             scans: AtomicUsize::new(0),
             seek_lists: AtomicUsize::new(0),
             applies: AtomicUsize::new(0),
+            versions: AtomicUsize::new(0),
         }
     }
 
@@ -262,6 +264,11 @@ impl Spy {
 
     pub(crate) fn applies(&self) -> usize {
         self.applies.load(Ordering::SeqCst)
+    }
+
+    /// Applied batches that said they commit a version.
+    pub(crate) fn versions(&self) -> usize {
+        self.versions.load(Ordering::SeqCst)
     }
 }
 
@@ -282,7 +289,11 @@ impl Backend for Spy {
     }
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
         self.applies.fetch_add(1, Ordering::SeqCst);
-        self.inner.apply(batch)
+        let version = batch.writes_version();
+        self.inner.apply(batch)?;
+        self.versions
+            .fetch_add(usize::from(version), Ordering::SeqCst);
+        Ok(())
     }
     fn changes(&self) -> Result<Option<Box<dyn Changes>>, BackendError> {
         self.inner.changes()

@@ -322,7 +322,8 @@ fn a_secret_that_could_not_be_stored_fails_the_dry_run_too() {
         .unwrap();
     let read_only = Store::builder()
         .secret_store(valueset::secret::MemorySecretStore::read_only("ro", []))
-        .in_memory().unwrap();
+        .in_memory()
+        .unwrap();
     let admin = Actor::admin("alice");
     let app = AppId::new("shop").unwrap();
     for store in [locked, read_only] {

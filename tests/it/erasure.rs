@@ -11,7 +11,9 @@
 //! so it cannot pass by looking in the wrong place.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use valueset::backend::{Backend, SledBackend};
 use valueset::model::{NewValue, VersionSelector};
 use valueset::store::{SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, MasterKey, Secret, Store, VersionId};
@@ -26,10 +28,13 @@ fn master() -> MasterKey {
 
 /// A small page cache, so that these tests also run sled with a bounded one
 /// (reads, writes, compaction into a new generation).
-fn open(dir: &Path) -> valueset::Result<Store> {
-    Store::builder()
+/// The store, and a handle to its backend to look at what it keeps.
+fn open(dir: &Path) -> valueset::Result<(Store, Arc<SledBackend>)> {
+    let backend = Arc::new(SledBackend::open_with_cache(dir, 1 << 20)?);
+    let store = Store::builder()
         .master_key(master())
-        .open_with_backend(valueset::backend::SledBackend::open_with_cache(dir, 1 << 20)?)
+        .open_with_backend(Arc::clone(&backend))?;
+    Ok((store, backend))
 }
 
 /// Every file and directory below `dir`.
@@ -60,10 +65,10 @@ fn on_disk(dir: &Path, needle: &[u8]) -> bool {
 
 /// The sealed bytes the built-in store keeps for the secret the library
 /// named `name` (`app/level/key/seq`).
-fn sealed(store: &Store, name: &str) -> Vec<u8> {
+fn sealed(backend: &SledBackend, name: &str) -> Vec<u8> {
     let mut key = b"S".to_vec();
     key.extend_from_slice(name.as_bytes());
-    let sealed = store.backend().get(&key).unwrap();
+    let sealed = backend.get(&key).unwrap();
     sealed.unwrap_or_else(|| panic!("no sealed record `{name}`"))
 }
 
@@ -88,14 +93,14 @@ fn a_purged_value_and_a_purged_secret_leave_the_disk() -> valueset::Result<()> {
     let dir = TempDir::new("erasure-purge");
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
-    let store = open(dir.path())?;
+    let (store, backend) = open(dir.path())?;
     store.create_app(&admin, &app)?;
     let plain_at = set(&store, &app, "A", NewValue::plain(PLAIN), None);
     set(&store, &app, "A", NewValue::plain("now"), None);
     let secret_at = set(&store, &app, "S", secret("purged-secret"), None);
     set(&store, &app, "S", secret("current-secret"), None);
     let ciphertext = sealed(
-        &store,
+        &backend,
         &format!("shop/_app/S/{}", &secret_at.to_string()[1..]),
     );
     // More batches, as a store in use would see before a purge.
@@ -127,8 +132,8 @@ fn a_purged_value_and_a_purged_secret_leave_the_disk() -> valueset::Result<()> {
 
     // Everything else is still there, after reopening too.
     store.verify(&admin)?;
-    drop(store);
-    let store = open(dir.path())?;
+    drop((store, backend));
+    let (store, _) = open(dir.path())?;
     assert_eq!(store.get(&admin, &app, &a, None)?.plain(), Some("now"));
     let env = EnvId::new("prod")?;
     store.create_env(&admin, &app, &env)?;
@@ -147,15 +152,15 @@ fn deleted_environments_and_apps_leave_the_disk() -> valueset::Result<()> {
     let dir = TempDir::new("erasure-delete");
     let admin = Actor::admin("alice");
     let (app, prod) = (AppId::new("shop")?, EnvId::new("prod")?);
-    let store = open(dir.path())?;
+    let (store, backend) = open(dir.path())?;
     store.create_app(&admin, &app)?;
     store.create_env(&admin, &app, &prod)?;
     set(&store, &app, "PW", secret("app-secret"), None);
     let env_at = set(&store, &app, "PW", secret("env-secret"), Some(&prod));
     set(&store, &app, "HOST", NewValue::plain(PLAIN), None);
-    let app_sealed = sealed(&store, "shop/_app/PW/1");
+    let app_sealed = sealed(&backend, "shop/_app/PW/1");
     let env_sealed = sealed(
-        &store,
+        &backend,
         &format!("shop/prod/PW/{}", &env_at.to_string()[1..]),
     );
     store.flush()?;
@@ -188,7 +193,7 @@ fn compaction_leftovers_of_a_crash_are_removed_on_open() -> valueset::Result<()>
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
     {
-        let store = open(dir.path())?;
+        let (store, _) = open(dir.path())?;
         store.create_app(&admin, &app)?;
         set(&store, &app, "A", NewValue::plain(PLAIN), None);
         store.compact(&admin)?;
@@ -201,7 +206,7 @@ fn compaction_leftovers_of_a_crash_are_removed_on_open() -> valueset::Result<()>
         std::fs::create_dir_all(dir.path().join(stale)).unwrap();
         std::fs::write(dir.path().join(stale).join("db"), PLAIN).unwrap();
     }
-    let store = open(dir.path())?;
+    let (store, _) = open(dir.path())?;
     assert!(!dir.path().join("data-1").exists() && !dir.path().join("data-3").exists());
     let a = Key::new("A")?;
     assert_eq!(store.get(&admin, &app, &a, None)?.plain(), Some(PLAIN));
@@ -225,7 +230,7 @@ fn only_the_owner_can_read_the_store() -> valueset::Result<()> {
     let dir = TempDir::new("erasure-modes");
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
-    let store = open(dir.path())?;
+    let (store, _) = open(dir.path())?;
     store.create_app(&admin, &app)?;
     set(&store, &app, "A", NewValue::plain("x"), None);
     store.flush()?;

@@ -198,7 +198,8 @@ fn a_bad_document_imports_nothing_and_says_why() {
     let small = Store::builder()
         .master_key(MasterKey::generate())
         .max_value_len(4)
-        .in_memory().unwrap();
+        .in_memory()
+        .unwrap();
     let err = small
         .import_app(&admin, &doc, Some(&transfer_key()))
         .unwrap_err();

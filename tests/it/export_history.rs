@@ -540,7 +540,8 @@ fn a_history_value_is_held_to_the_receiving_store_s_size_limit() {
     let limited = |max: usize| {
         Store::builder()
             .max_value_len(max)
-            .in_memory().unwrap()
+            .in_memory()
+            .unwrap()
             .import_app(&admin, &doc, None)
     };
     limited(4).unwrap();

@@ -243,7 +243,8 @@ pub(crate) fn check_import(data: &[u8]) {
     doc.update_digest(Some(&valueset::MasterKey::from_bytes(IMPORT_KEY)));
     let store = valueset::Store::builder()
         .master_key(valueset::MasterKey::from_bytes([1; 32]))
-        .in_memory().unwrap();
+        .in_memory()
+        .unwrap();
     let admin = valueset::Actor::admin("fuzz");
     let key = valueset::MasterKey::from_bytes(IMPORT_KEY);
     match store.import_app(&admin, &doc, Some(&key)) {

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use valueset::backend::Backend;
 use valueset::model::{NewValue, Source, VersionSelector};
 use valueset::resolve::Workload;
 use valueset::store::{SetOptions, WriteOptions};
-use valueset::{EnvId, Error, Key};
+use valueset::{EnvId, Error, Key, Store};
 
 use crate::common::{World, env_opts, key};
 
@@ -128,7 +129,9 @@ fn deleting_an_overridden_base_value_names_the_envs_or_cascades() -> valueset::R
 
 #[test]
 fn deleting_apps_and_envs() -> valueset::Result<()> {
-    let w = World::new();
+    // A backend the test keeps a handle to, to see that nothing is left.
+    let backend = std::sync::Arc::new(valueset::backend::MemoryBackend::new());
+    let w = World::with_store(Store::builder().open_with_backend(std::sync::Arc::clone(&backend))?);
     w.set("A", "1");
     w.set_env(&w.prod, "A", "2");
     w.store.delete_env(&w.admin, &w.app, &w.prod)?;
@@ -149,7 +152,7 @@ fn deleting_apps_and_envs() -> valueset::Result<()> {
     );
     // Nothing is left in the backend.
     let mut left = 0;
-    w.store.backend().scan(&[0], &[255], false, &mut |_, _| {
+    backend.scan(&[0], &[255], false, &mut |_, _| {
         left += 1;
         std::ops::ControlFlow::Continue(())
     })?;
@@ -171,7 +174,10 @@ fn ids_keys_and_sizes_are_checked() {
             .code(),
         "already_exists"
     );
-    let small = valueset::Store::builder().max_value_len(4).in_memory().unwrap();
+    let small = valueset::Store::builder()
+        .max_value_len(4)
+        .in_memory()
+        .unwrap();
     small.create_app(&w.admin, &w.app).unwrap();
     let e = small
         .set(

@@ -11,10 +11,11 @@
 //! record that does not exist is refused when set (`secret_not_found`).
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
-use valueset::backend::Batch;
+use valueset::backend::{Backend, Batch, MemoryBackend};
 use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};
-use valueset::secret::SecretRef;
+use valueset::secret::{MemorySecretStore, SecretRef};
 use valueset::store::{HistoryOptions, SetOptions};
 use valueset::{Actor, AppId, EnvId, Error, Key, MasterKey, Secret, Store};
 
@@ -183,10 +184,13 @@ fn a_forged_reference_to_another_apps_record_does_not_open() -> valueset::Result
     // `pays` has an id as long as `shop`, so a stored reference to shop's
     // own record can be rewritten in place to name pays's record, as
     // someone with write access to the database files could.
-    let w = two_apps(with_master_key(), "pays");
+    let backend = Arc::new(MemoryBackend::new());
+    let store = Store::builder()
+        .master_key(MasterKey::from_bytes([7; 32]))
+        .open_with_backend(Arc::clone(&backend))?;
+    let w = two_apps(store, "pays");
     set_ref(&w, &w.admin, "builtin", "shop/_app/bank.token/1")?;
     let (own, forged) = (b"shop/_app/bank.token/1", b"pays/_app/bank.token/1");
-    let backend = w.store.backend();
     let rewritten = rewrite_everywhere(backend.as_ref(), own, forged)?;
     assert!(!rewritten.is_empty(), "no stored reference to rewrite");
     backend.apply(rewritten)?;
@@ -218,10 +222,13 @@ fn a_forged_reference_into_the_managed_store_does_not_open() -> valueset::Result
     // The in-memory managed store `memory`, named the same way as the
     // built-in one: a reference rewritten to another App's secret there is
     // refused at resolve too.
-    let w = two_apps(Store::in_memory(), "pays");
+    let backend = Arc::new(MemoryBackend::new());
+    let store = Store::builder()
+        .secret_store(MemorySecretStore::new("memory"))
+        .open_with_backend(Arc::clone(&backend))?;
+    let w = two_apps(store, "pays");
     set_ref(&w, &w.admin, "memory", "shop/_app/bank.token/1")?;
     let (own, forged) = (b"shop/_app/bank.token/1", b"pays/_app/bank.token/1");
-    let backend = w.store.backend();
     let rewritten = rewrite_everywhere(backend.as_ref(), own, forged)?;
     backend.apply(rewritten)?;
     let snapshot = w
@@ -263,7 +270,10 @@ impl valueset::secret::SecretStore for Opaque {
 
 #[test]
 fn submitted_secrets_in_a_store_with_its_own_names_resolve() -> valueset::Result<()> {
-    let store = Store::builder().secret_store(Opaque::default()).in_memory().unwrap();
+    let store = Store::builder()
+        .secret_store(Opaque::default())
+        .in_memory()
+        .unwrap();
     let w = two_apps(store, "payroll");
     let snapshot = w
         .store

@@ -320,3 +320,23 @@ fn an_interrupted_rotation_keeps_the_old_key_and_is_finished_by_running_it_again
     assert_eq!(new.verify(&admin)?.secrets_checked, 2);
     Ok(())
 }
+
+#[test]
+fn a_store_whose_digest_key_does_not_open_is_corrupted_with_the_cause() -> valueset::Result<()> {
+    use std::error::Error as _;
+    let shared = Arc::new(valueset::backend::MemoryBackend::new());
+    open(Arc::new(Arc::clone(&shared)), key_a())?;
+    let mut batch = valueset::backend::Batch::new();
+    batch.insert(b"\xFFdigestkey".to_vec(), vec![0; 72]);
+    shared.apply(batch)?;
+    let e = open(Arc::new(Arc::clone(&shared)), key_a()).unwrap_err();
+    assert_eq!(e.code(), "corrupted");
+    assert!(e.to_string().contains("digest key"), "{e}");
+    // The cause is kept, below the store's own words.
+    let cause = e.source().expect("a cause");
+    assert!(
+        cause.to_string().contains("authenticated encryption"),
+        "{cause}"
+    );
+    Ok(())
+}

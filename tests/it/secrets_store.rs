@@ -21,7 +21,8 @@ fn fixture(vault: MemorySecretStore) -> Fixture {
     let store = Store::builder()
         .secret_store(MemorySecretStore::new("library"))
         .reference_store(vault)
-        .in_memory().unwrap();
+        .in_memory()
+        .unwrap();
     let admin = Actor::admin("alice");
     let app = AppId::new("shop").unwrap();
     let prod = EnvId::new("prod").unwrap();
@@ -70,7 +71,6 @@ fn no_read_returns_a_secret() -> valueset::Result<()> {
             f.store
                 .snapshot(&f.admin, &f.app, &f.prod, VersionSelector::Latest)?
         ),
-        format!("{:?}", f.store.backend()),
     ];
     for r in &reads {
         assert!(!r.contains(CANARY), "leaked: {r}");
@@ -178,7 +178,8 @@ fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
     let library = std::sync::Arc::new(MemorySecretStore::new("library"));
     let store = Store::builder()
         .secret_store(Shared(library.clone()))
-        .in_memory().unwrap();
+        .in_memory()
+        .unwrap();
     let admin = Actor::admin("a");
     let app = AppId::new("shop")?;
     let env = EnvId::new("prod")?;

@@ -127,6 +127,7 @@ fn a_version_batch_wakes_a_watcher() {
     let mut changes = b.changes().unwrap().expect("sled wakes watchers");
     let mut batch = Batch::new();
     batch.insert(b"V\x00app".to_vec(), b"record".to_vec());
+    batch.announce_version();
     b.apply(batch).unwrap();
     let start = Instant::now();
     changes.wait(Duration::from_secs(30)).unwrap();

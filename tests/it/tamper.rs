@@ -215,7 +215,10 @@ impl Backend for RefusingBackend {
 #[test]
 fn library_secrets_leave_their_store() -> valueset::Result<()> {
     let library = Shared(Arc::new(MemorySecretStore::new("library")));
-    let store = Store::builder().secret_store(library.clone()).in_memory().unwrap();
+    let store = Store::builder()
+        .secret_store(library.clone())
+        .in_memory()
+        .unwrap();
     let admin = Actor::admin("alice");
     let (app, prod) = (AppId::new("shop")?, EnvId::new("prod")?);
     store.create_app(&admin, &app)?;

@@ -263,3 +263,38 @@ fn a_watch_is_an_iterator() -> valueset::Result<()> {
     assert_eq!(event.version.id, written.id);
     Ok(())
 }
+
+#[test]
+fn a_batch_says_whether_it_commits_a_version() -> valueset::Result<()> {
+    // What a custom backend's change feed wakes watchers on: every change
+    // that makes a version, nothing else.
+    let spy = Arc::new(Spy::default());
+    let w = World::with_store(Store::builder().open_with_backend(Arc::clone(&spy))?);
+    let made = spy.applies();
+    assert_eq!(spy.versions(), 0, "creating an App and Environments");
+    let first = w.set("A", "1");
+    w.set_env(&w.prod, "A", "2");
+    assert_eq!((spy.applies(), spy.versions()), (made + 2, 2));
+    let tag = valueset::TagName::new("stable")?;
+    w.store.tag(
+        &w.admin,
+        &w.app,
+        None,
+        valueset::model::VersionSelector::Latest,
+        &tag,
+    )?;
+    assert_eq!(
+        (spy.applies(), spy.versions()),
+        (made + 3, 2),
+        "a tag is no version"
+    );
+    w.store.restore(
+        &w.admin,
+        &w.app,
+        valueset::model::VersionSelector::Id(first),
+        valueset::store::RestoreKeys::All,
+        WriteOptions::default(),
+    )?;
+    assert_eq!(spy.versions(), 3);
+    Ok(())
+}

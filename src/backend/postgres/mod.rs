@@ -225,7 +225,7 @@ impl PostgresBackend {
         let removes: Vec<&[u8]> = removes.iter().map(|(k, _)| *k).collect();
         let expected: Vec<&[u8]> = batch.expected.iter().map(|(k, _)| k.as_slice()).collect();
         let t = &self.table;
-        let announce = super::writes_version(&batch.ops);
+        let announce = batch.writes_version();
         let channel = self.channel();
         let read_sql = format!("SELECT k, v FROM {t} WHERE k = ANY($1) FOR UPDATE");
         let write_sql = format!(

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use super::{Backend, BackendError, Batch, Changes, KeyValue, Signal, Visit, writes_version};
+use super::{Backend, BackendError, Batch, Changes, KeyValue, Signal, Visit};
 use dir::StoreDir;
 use errors::sled_error;
 
@@ -307,7 +307,7 @@ impl Backend for SledBackend {
     /// Applies the batch (see `apply_batch`) and wakes watchers when it wrote
     /// a version.
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
-        let announce = writes_version(&batch.ops);
+        let announce = batch.writes_version();
         self.apply_batch(batch)?;
         if announce {
             self.signal.raise();
