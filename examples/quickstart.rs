@@ -182,7 +182,7 @@ fn main() -> valueset::Result<()> {
     )?;
     println!(
         "   purged db.password of {introduced} -> version {} ({})",
-        p.id, p.result_of
+        p.version.id, p.version.result_of
     );
     let old = store.version(&admin, &app, VersionSelector::Id(introduced), None)?;
     println!(

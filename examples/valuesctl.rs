@@ -780,7 +780,15 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                     "tags": preview.tags,
                 })
             } else {
-                json!(store.purge(&actor, &app, version, &key, options)?)
+                let outcome = store.purge(&actor, &app, version, &key, options)?;
+                let mut doc = json!(outcome.version);
+                // The purge stands; the value leaves the disk with the next
+                // `valuesctl compact`.
+                if let Some(e) = outcome.compaction {
+                    doc["compaction_error"] =
+                        json!({ "error": e.code(), "message": e.to_string() });
+                }
+                doc
             }
         }
         Command::Resolve {

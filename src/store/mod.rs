@@ -36,6 +36,7 @@ pub use builder::StoreBuilder;
 pub use diff::DiffSide;
 pub use maintenance::VerifyReport;
 pub use options::{HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
+pub use restore_purge::PurgeOutcome;
 pub use snapshot::Snapshot;
 pub use watch::{Watch, WatchEvent, WatchOptions};
 pub use write::ChangeSet;

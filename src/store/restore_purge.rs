@@ -2,6 +2,7 @@
 //! new version; [`Store::purge`] removes one value from history for good.
 
 use crate::access::Action;
+use crate::backend::BackendError;
 use crate::codec;
 use crate::error::Error;
 use crate::history::{self, Commit, Purge, Removed, Scope};
@@ -23,6 +24,21 @@ struct Purged {
     /// name one of them.
     versions: Vec<VersionId>,
     tags: Vec<Tag>,
+}
+
+/// What [`Store::purge`] did: the version it recorded, and whether the
+/// storage was then compacted, so that no file holds the purged value.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct PurgeOutcome {
+    /// The version that records the purge (for a dry run, the one it
+    /// would record).
+    pub version: VersionInfo,
+    /// Why compacting the storage after the purge failed; `None` when it
+    /// was compacted (or for a dry run). The purge stands either way: the
+    /// value is gone from every read, and [`Store::compact`] takes it off
+    /// the disk.
+    pub compaction: Option<BackendError>,
 }
 
 impl Store {
@@ -94,8 +110,10 @@ impl Store {
     /// [`Error::Forbidden`] unless app Owner or org Administrator;
     /// [`NotFound::Version`](crate::error::NotFound::Version);
     /// [`Error::PurgeRefused`] with the constraint that failed;
-    /// [`Error::Backend`] when the purge was recorded but compacting the
-    /// storage failed (run [`Store::compact`] again).
+    /// [`Error::Backend`] when the purge could not be recorded. A purge
+    /// that was recorded is never an error: when compacting the storage
+    /// after it fails, [`PurgeOutcome::compaction`] says so (run
+    /// [`Store::compact`] again to take the value off the disk).
     // Options by value, as every write takes them; each attempt reads them.
     #[allow(clippy::needless_pass_by_value)]
     pub fn purge(
@@ -105,12 +123,17 @@ impl Store {
         version: VersionId,
         key: &Key,
         options: WriteOptions,
-    ) -> Result<VersionInfo, Error> {
-        let info = self.purge_with(actor, app, version, key, &options)?.info;
-        if !options.dry_run {
-            self.compact_storage()?;
-        }
-        Ok(info)
+    ) -> Result<PurgeOutcome, Error> {
+        let version = self.purge_with(actor, app, version, key, &options)?.info;
+        let compaction = if options.dry_run {
+            None
+        } else {
+            self.inner.backend.compact().err()
+        };
+        Ok(PurgeOutcome {
+            version,
+            compaction,
+        })
     }
 
     /// What [`purge`](Self::purge) would do, without doing it (guide:

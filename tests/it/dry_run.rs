@@ -237,7 +237,11 @@ fn purge_preview_names_the_versions_and_the_value() -> valueset::Result<()> {
         .store
         .purge(&f.admin, &f.app, v1, &key("PW"), Fixture::dry())?;
     assert_eq!(
-        (dry.id, dry.source_version, dry.result_of),
+        (
+            dry.version.id,
+            dry.version.source_version,
+            dry.version.result_of
+        ),
         (
             preview.version.id,
             preview.version.source_version,

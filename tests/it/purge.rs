@@ -18,6 +18,7 @@ fn the_worked_example() -> valueset::Result<()> {
     let purge = |v| {
         w.store
             .purge(&w.admin, &w.app, v, &key("A"), WriteOptions::default())
+            .map(|p| p.version)
     };
 
     // purge(v2, A) is refused: A was not introduced in v2.
@@ -92,10 +93,68 @@ fn a_description_change_does_not_introduce_a_value() -> valueset::Result<()> {
     let purge = |v| {
         w.store
             .purge(&w.admin, &w.app, v, &key("A"), WriteOptions::default())
+            .map(|p| p.version)
     };
     assert_eq!(purge(v2).unwrap_err().code(), "not_introduced_here");
     purge(v1)?;
     assert_eq!(w.values_at(None, at(&v1.to_string())), pairs(&[("A", "~")]));
     assert_eq!(w.values_at(None, at(&v2.to_string())), pairs(&[("A", "~")]));
+    Ok(())
+}
+
+/// Memory that cannot be compacted, as a disk that fills up mid-way.
+#[derive(Debug, Default)]
+struct NoCompaction(valueset::backend::MemoryBackend);
+
+impl valueset::backend::Backend for NoCompaction {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, valueset::backend::BackendError> {
+        self.0.get(key)
+    }
+
+    fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        reverse: bool,
+        visit: &mut valueset::backend::Visit<'_>,
+    ) -> Result<(), valueset::backend::BackendError> {
+        self.0.scan(start, end, reverse, visit)
+    }
+
+    fn apply(
+        &self,
+        batch: valueset::backend::Batch,
+    ) -> Result<(), valueset::backend::BackendError> {
+        self.0.apply(batch)
+    }
+
+    fn compact(&self) -> Result<(), valueset::backend::BackendError> {
+        Err(valueset::backend::BackendError::with_kind(
+            valueset::backend::BackendErrorKind::NoSpace,
+            "no space left to compact",
+        ))
+    }
+}
+
+#[test]
+fn a_purge_that_landed_is_not_a_failure_when_compaction_fails() -> valueset::Result<()> {
+    let store = valueset::Store::builder().open_with_backend(NoCompaction::default())?;
+    let w = World::with_store(store);
+    let old = w.set("A", "old");
+    w.set("A", "new");
+    let outcome = w
+        .store
+        .purge(&w.admin, &w.app, old, &key("A"), WriteOptions::default())?;
+    // The purge is recorded and stands; the failed compaction is said
+    // separately, with its own code.
+    let compaction = outcome.compaction.expect("compaction failed");
+    assert_eq!(compaction.code(), "no_space");
+    let history = w.store.history(&w.admin, &w.app, Default::default())?;
+    assert_eq!(history[0].id, outcome.version.id);
+    assert_eq!(
+        w.values_at(None, at(&old.to_string())),
+        pairs(&[("A", "~")])
+    );
+    w.store.verify(&w.admin)?;
     Ok(())
 }

@@ -622,13 +622,19 @@ impl Harness {
                 env,
                 version,
                 key: kk,
-            } => self.store.purge(
-                &self.admin,
-                &self.app,
-                self.version_id(*env, *version),
-                &key(*kk),
-                write(self.env(*env)),
-            ),
+            } => self
+                .store
+                .purge(
+                    &self.admin,
+                    &self.app,
+                    self.version_id(*env, *version),
+                    &key(*kk),
+                    write(self.env(*env)),
+                )
+                .map(|outcome| {
+                    assert!(outcome.compaction.is_none(), "a purge compacts");
+                    outcome.version
+                }),
         };
         result
             .map(|info| info.id.to_string())
