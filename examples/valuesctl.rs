@@ -379,9 +379,15 @@ struct Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
+        let mut message = e.to_string();
+        // Where this program takes the key from, which the library cannot
+        // know.
+        if e.code() == valueset::codes::MISSING_MASTER_KEY {
+            message.push_str(": set VALUESET_MASTER_KEY (64 hex characters)");
+        }
         Failure {
             code: e.code().to_owned(),
-            message: e.to_string(),
+            message,
         }
     }
 }

@@ -46,7 +46,7 @@ impl MasterKey {
         MasterKey(Zeroizing::new(bytes))
     }
 
-    /// A key from 64 hex characters (as `VALUESET_MASTER_KEY` holds it).
+    /// A key from 64 hex characters (as `openssl rand -hex 32` prints one).
     /// The decode buffer is the key's own, so no copy is left behind.
     ///
     /// # Errors

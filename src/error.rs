@@ -3,14 +3,22 @@
 //! Variants are grouped by what the caller can do about them, not by the
 //! module that raised them. Every variant has a stable snake_case code
 //! ([`Error::code`]) that `valuesctl` prints as `{"error": CODE}`; a released
-//! code never changes.
+//! code never changes. [`codes`] lists every code with what it means and
+//! whether to retry.
+//!
+//! Errors of a lower layer stay whole inside [`Error`] (an
+//! [`InvalidInput`], a [`Forbidden`], a [`Corrupted`], a [`BackendError`]…),
+//! and [`source`](std::error::Error::source) leads to the cause below them.
+//! Variants with fields are `#[non_exhaustive]`, so fields can be added;
+//! match them with `..`.
 //!
 //! Messages are written for people: lowercase, no trailing period, offending
 //! ids and keys in backticks, and never a value.
 
-use crate::access::{Action, Forbidden};
+pub use crate::access::Forbidden;
 use crate::backend::BackendError;
 pub use crate::codec::Corrupted;
+use crate::codes;
 use crate::id::{AppId, EnvId, Key, TagName};
 pub use crate::id::{IdKind, InvalidInput};
 use crate::model::VersionId;
@@ -40,6 +48,7 @@ pub enum Error {
     NotFound(#[from] NotFound),
     /// An App or Environment with this id exists already.
     #[error("{what} already exists")]
+    #[non_exhaustive]
     AlreadyExists {
         /// What exists, as `app `shop`` or `environment `prod` of app `shop``.
         what: String,
@@ -47,23 +56,20 @@ pub enum Error {
     /// The caller expected another version to be current (optimistic
     /// concurrency, guide: [Durability, concurrency and bad input](crate::_documentation::guide#durability-concurrency-and-bad-input)). Nothing was changed.
     #[error("conflict: the current version is {}", current.map_or_else(|| "none (empty history)".to_owned(), |v| format!("`{v}`")))]
+    #[non_exhaustive]
     Conflict {
         /// The version that is current.
         current: Option<VersionId>,
     },
-    /// The actor's roles do not allow the action (guide: [Who may do what](crate::_documentation::guide#who-may-do-what)). Nothing was
-    /// changed.
-    #[error("forbidden: {action} needs {needs}")]
-    Forbidden {
-        /// What was refused.
-        action: Action,
-        /// The roles that would allow it.
-        needs: &'static str,
-    },
+    /// The actor's roles do not allow the action (guide: [Who may do what](crate::_documentation::guide#who-may-do-what)): it names
+    /// the action and the roles it needs. Nothing was changed.
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
     /// An Environment override of a key with no App base value (guide: [The hierarchy](crate::_documentation::guide#the-hierarchy)).
     #[error(
         "no base value: key `{key}` has no App value, so it cannot be overridden in an environment; set the App value first"
     )]
+    #[non_exhaustive]
     NoBaseValue {
         /// The key.
         key: Key,
@@ -74,6 +80,7 @@ pub enum Error {
         "key `{key}` is overridden in environments {}: delete with cascade to delete the overrides too",
         list(envs)
     )]
+    #[non_exhaustive]
     OverriddenInEnvs {
         /// The key.
         key: Key,
@@ -86,6 +93,7 @@ pub enum Error {
         "template cycle: {}; a template may not use itself, directly or through other values",
         cycle(path)
     )]
+    #[non_exhaustive]
     TemplateCycle {
         /// The cycle, from the first key back to it: `[A, B, A]`.
         path: Vec<Key>,
@@ -98,6 +106,7 @@ pub enum Error {
     #[error(
         "the value of `{key}` in version `{version}` was purged and cannot be restored; restore the other keys only"
     )]
+    #[non_exhaustive]
     Purged {
         /// The key.
         key: Key,
@@ -116,6 +125,7 @@ pub enum Error {
     /// The database was written in a format this version does not read
     /// (newer, or unknown). Nothing was read or written.
     #[error("unsupported data format {found}: this version of valueset reads format {supported}")]
+    #[non_exhaustive]
     UnsupportedFormat {
         /// The format found.
         found: u8,
@@ -125,11 +135,12 @@ pub enum Error {
     /// The history does not verify: a record or a value was changed, added
     /// or removed outside the library (guide: [Durability, concurrency and bad input](crate::_documentation::guide#durability-concurrency-and-bad-input)).
     #[error("the history of app `{app}` does not verify at version `{version}`: {what}")]
+    #[non_exhaustive]
     Tampered {
         /// The App.
         app: AppId,
         /// The first version whose link is broken.
-        version: String,
+        version: VersionId,
         /// What is wrong.
         what: String,
     },
@@ -147,23 +158,23 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Invalid(e) => e.code(),
-            Error::Template(_) => "invalid_template",
+            Error::Template(_) => codes::INVALID_TEMPLATE,
             Error::Unresolved(e) => e.code(),
             Error::SecretStore(e) => e.code(),
             Error::NotFound(e) => e.code(),
-            Error::AlreadyExists { .. } => "already_exists",
-            Error::Conflict { .. } => "conflict",
-            Error::Forbidden { .. } => "forbidden",
-            Error::NoBaseValue { .. } => "no_base_value",
-            Error::OverriddenInEnvs { .. } => "overridden_in_envs",
-            Error::TemplateCycle { .. } => "template_cycle",
+            Error::AlreadyExists { .. } => codes::ALREADY_EXISTS,
+            Error::Conflict { .. } => codes::CONFLICT,
+            Error::Forbidden(_) => codes::FORBIDDEN,
+            Error::NoBaseValue { .. } => codes::NO_BASE_VALUE,
+            Error::OverriddenInEnvs { .. } => codes::OVERRIDDEN_IN_ENVS,
+            Error::TemplateCycle { .. } => codes::TEMPLATE_CYCLE,
             Error::PurgeRefused(e) => e.code(),
-            Error::Purged { .. } => "purged",
+            Error::Purged { .. } => codes::RESTORE_PURGED,
             Error::Corrupted(e) => e.code(),
             Error::Backend(e) => e.code(),
-            Error::UnsupportedFormat { .. } => "unsupported_format",
-            Error::WrongMasterKey => "wrong_master_key",
-            Error::Tampered { .. } => "tampered",
+            Error::UnsupportedFormat { .. } => codes::UNSUPPORTED_FORMAT,
+            Error::WrongMasterKey => codes::WRONG_MASTER_KEY,
+            Error::Tampered { .. } => codes::TAMPERED,
         }
     }
 }
@@ -218,11 +229,11 @@ impl NotFound {
     /// `unknown_version` or `unknown_tag`.
     pub fn code(&self) -> &'static str {
         match self {
-            NotFound::App { .. } => "unknown_app",
-            NotFound::Env { .. } => "unknown_env",
-            NotFound::Key { .. } => "unknown_key",
-            NotFound::Version { .. } => "unknown_version",
-            NotFound::Tag { .. } => "unknown_tag",
+            NotFound::App { .. } => codes::UNKNOWN_APP,
+            NotFound::Env { .. } => codes::UNKNOWN_ENV,
+            NotFound::Key { .. } => codes::UNKNOWN_KEY,
+            NotFound::Version { .. } => codes::UNKNOWN_VERSION,
+            NotFound::Tag { .. } => codes::UNKNOWN_TAG,
         }
     }
 }
@@ -267,9 +278,9 @@ impl PurgeRefusal {
     /// `already_purged`.
     pub fn code(&self) -> &'static str {
         match self {
-            PurgeRefusal::NotIntroducedHere { .. } => "not_introduced_here",
-            PurgeRefusal::CurrentValue { .. } => "purge_current_value",
-            PurgeRefusal::AlreadyPurged { .. } => "already_purged",
+            PurgeRefusal::NotIntroducedHere { .. } => codes::NOT_INTRODUCED_HERE,
+            PurgeRefusal::CurrentValue { .. } => codes::PURGE_CURRENT_VALUE,
+            PurgeRefusal::AlreadyPurged { .. } => codes::ALREADY_PURGED,
         }
     }
 }
@@ -293,15 +304,6 @@ fn cycle(path: &[Key]) -> String {
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-impl From<Forbidden> for Error {
-    fn from(e: Forbidden) -> Self {
-        Error::Forbidden {
-            action: e.action,
-            needs: e.needs,
-        }
-    }
-}
 
 impl From<ResolveStrError> for Error {
     fn from(e: ResolveStrError) -> Self {

@@ -122,6 +122,7 @@
 pub mod access;
 pub mod backend;
 mod codec;
+pub mod codes;
 mod crypto;
 pub mod error;
 mod history;

@@ -1,6 +1,7 @@
 //! [`BackendError`]: a storage failure, with a [`BackendErrorKind`] that
 //! says what the caller can do about it.
 
+use crate::codes;
 use std::time::Duration;
 
 /// A storage failure, as a backend reports it.
@@ -94,13 +95,13 @@ impl BackendError {
     /// failure.
     pub fn code(&self) -> &'static str {
         match self.kind {
-            BackendErrorKind::Busy { .. } => "busy",
-            BackendErrorKind::Corrupted => "corrupted",
-            BackendErrorKind::NoSpace => "no_space",
-            BackendErrorKind::PermissionDenied => "permission_denied",
-            BackendErrorKind::Unavailable => "backend_unavailable",
-            BackendErrorKind::Conflict => "backend_conflict",
-            BackendErrorKind::Other => "backend",
+            BackendErrorKind::Busy { .. } => codes::BUSY,
+            BackendErrorKind::Corrupted => codes::CORRUPTED,
+            BackendErrorKind::NoSpace => codes::NO_SPACE,
+            BackendErrorKind::PermissionDenied => codes::PERMISSION_DENIED,
+            BackendErrorKind::Unavailable => codes::BACKEND_UNAVAILABLE,
+            BackendErrorKind::Conflict => codes::BACKEND_CONFLICT,
+            BackendErrorKind::Other => codes::BACKEND,
         }
     }
 }

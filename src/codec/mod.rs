@@ -11,6 +11,7 @@ mod wire;
 use crate::model::{Change, ChangeOp, ResultOf, Timestamp, VersionId};
 use crate::secret::SecretRef;
 
+use crate::codes;
 pub(crate) use keys::*;
 pub(crate) use meta::*;
 use wire::{Reader, Writer};
@@ -181,7 +182,7 @@ impl Corrupted {
     /// The stable code, as [`Error::code`](crate::Error::code) gives it:
     /// `corrupted`.
     pub fn code(&self) -> &'static str {
-        "corrupted"
+        codes::CORRUPTED
     }
 }
 

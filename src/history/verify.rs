@@ -36,7 +36,7 @@ type Committed = BTreeMap<u64, Vec<(Vec<u8>, [u8; 32])>>;
 fn tampered(app: &AppId, version: VersionId, what: impl Into<String>) -> Error {
     Error::Tampered {
         app: app.clone(),
-        version: version.to_string(),
+        version,
         what: what.into(),
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use crate::text::Shown;
 
 use super::Key;
+use crate::codes;
 
 /// Input that broke a rule. The message names the input and the rule.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -117,18 +118,18 @@ impl InvalidInput {
     /// `invalid_template_depth`, `invalid_tag` or `invalid_export`.
     pub fn code(&self) -> &'static str {
         match self {
-            InvalidInput::Id { .. } => "invalid_id",
-            InvalidInput::Key { .. } => "invalid_key",
-            InvalidInput::Namespace { .. } => "invalid_namespace",
-            InvalidInput::Version { .. } => "invalid_version",
-            InvalidInput::ValueTooLong { .. } => "value_too_long",
-            InvalidInput::MasterKey => "invalid_master_key",
-            InvalidInput::TooLong { .. } => "too_long",
-            InvalidInput::Actor { .. } => "invalid_actor",
-            InvalidInput::EmptyBatch => "empty_batch",
-            InvalidInput::TemplateDepth { .. } => "invalid_template_depth",
-            InvalidInput::Tag { .. } => "invalid_tag",
-            InvalidInput::Export { .. } => "invalid_export",
+            InvalidInput::Id { .. } => codes::INVALID_ID,
+            InvalidInput::Key { .. } => codes::INVALID_KEY,
+            InvalidInput::Namespace { .. } => codes::INVALID_NAMESPACE,
+            InvalidInput::Version { .. } => codes::INVALID_VERSION,
+            InvalidInput::ValueTooLong { .. } => codes::VALUE_TOO_LONG,
+            InvalidInput::MasterKey => codes::INVALID_MASTER_KEY,
+            InvalidInput::TooLong { .. } => codes::TOO_LONG,
+            InvalidInput::Actor { .. } => codes::INVALID_ACTOR,
+            InvalidInput::EmptyBatch => codes::EMPTY_BATCH,
+            InvalidInput::TemplateDepth { .. } => codes::INVALID_TEMPLATE_DEPTH,
+            InvalidInput::Tag { .. } => codes::INVALID_TAG,
+            InvalidInput::Export { .. } => codes::INVALID_EXPORT,
         }
     }
 }

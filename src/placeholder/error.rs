@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::Span;
+use crate::codes;
 
 /// One syntax error: what is wrong, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,17 +80,17 @@ impl ParseErrorKind {
     /// A stable snake_case code for the error, for tests and tools.
     pub fn code(&self) -> &'static str {
         match self {
-            ParseErrorKind::Unterminated => "unterminated",
-            ParseErrorKind::Empty => "empty_placeholder",
-            ParseErrorKind::EmptySegment => "empty_segment",
-            ParseErrorKind::InvalidChar(_) => "invalid_char",
-            ParseErrorKind::Whitespace => "whitespace",
-            ParseErrorKind::DotBeforeBracket => "dot_before_bracket",
-            ParseErrorKind::ExpectedString => "expected_string",
-            ParseErrorKind::ExpectedCloseBracket => "expected_close_bracket",
-            ParseErrorKind::UnterminatedString => "unterminated_string",
-            ParseErrorKind::BadEscape(_) => "bad_escape",
-            ParseErrorKind::BadUnicodeEscape => "bad_unicode_escape",
+            ParseErrorKind::Unterminated => codes::UNTERMINATED,
+            ParseErrorKind::Empty => codes::EMPTY_PLACEHOLDER,
+            ParseErrorKind::EmptySegment => codes::EMPTY_SEGMENT,
+            ParseErrorKind::InvalidChar(_) => codes::INVALID_CHAR,
+            ParseErrorKind::Whitespace => codes::WHITESPACE,
+            ParseErrorKind::DotBeforeBracket => codes::DOT_BEFORE_BRACKET,
+            ParseErrorKind::ExpectedString => codes::EXPECTED_STRING,
+            ParseErrorKind::ExpectedCloseBracket => codes::EXPECTED_CLOSE_BRACKET,
+            ParseErrorKind::UnterminatedString => codes::UNTERMINATED_STRING,
+            ParseErrorKind::BadEscape(_) => codes::BAD_ESCAPE,
+            ParseErrorKind::BadUnicodeEscape => codes::BAD_UNICODE_ESCAPE,
         }
     }
 }

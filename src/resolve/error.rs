@@ -10,6 +10,7 @@ use crate::secret::SecretStoreError;
 use crate::text::Shown;
 
 use super::CONTEXT_FIELDS;
+use crate::codes;
 
 /// One placeholder (or workload item) that could not be resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,22 +147,22 @@ impl ResolveErrorKind {
     /// The stable snake_case code, as [`Error::code`](crate::Error::code) reports it.
     pub fn code(&self) -> &'static str {
         match self {
-            ResolveErrorKind::Syntax(_) => "invalid_template",
-            ResolveErrorKind::UnknownNamespace { .. } => "unknown_namespace",
-            ResolveErrorKind::MissingKey => "missing_key",
-            ResolveErrorKind::InvalidKey(_) => "invalid_key",
-            ResolveErrorKind::UnknownKey { .. } => "unknown_key",
-            ResolveErrorKind::Purged { .. } => "purged",
-            ResolveErrorKind::UnknownContext { .. } => "unknown_context",
-            ResolveErrorKind::MissingContext { .. } => "missing_context",
-            ResolveErrorKind::NotInNamespace { .. } => "unknown_path",
-            ResolveErrorKind::Namespace { .. } => "namespace_failed",
-            ResolveErrorKind::SecretInLabel => "secret_in_label",
-            ResolveErrorKind::SecretNotAllowed { .. } => "secret_not_allowed",
+            ResolveErrorKind::Syntax(_) => codes::INVALID_TEMPLATE,
+            ResolveErrorKind::UnknownNamespace { .. } => codes::UNKNOWN_NAMESPACE,
+            ResolveErrorKind::MissingKey => codes::MISSING_KEY,
+            ResolveErrorKind::InvalidKey(_) => codes::INVALID_KEY,
+            ResolveErrorKind::UnknownKey { .. } => codes::UNKNOWN_KEY,
+            ResolveErrorKind::Purged { .. } => codes::PURGED,
+            ResolveErrorKind::UnknownContext { .. } => codes::UNKNOWN_CONTEXT,
+            ResolveErrorKind::MissingContext { .. } => codes::MISSING_CONTEXT,
+            ResolveErrorKind::NotInNamespace { .. } => codes::UNKNOWN_PATH,
+            ResolveErrorKind::Namespace { .. } => codes::NAMESPACE_FAILED,
+            ResolveErrorKind::SecretInLabel => codes::SECRET_IN_LABEL,
+            ResolveErrorKind::SecretNotAllowed { .. } => codes::SECRET_NOT_ALLOWED,
             ResolveErrorKind::SecretStore(e) => e.code(),
-            ResolveErrorKind::SecretForbidden { .. } => "forbidden",
-            ResolveErrorKind::TemplateCycle { .. } => "template_cycle",
-            ResolveErrorKind::TemplateTooDeep { .. } => "template_too_deep",
+            ResolveErrorKind::SecretForbidden { .. } => codes::FORBIDDEN,
+            ResolveErrorKind::TemplateCycle { .. } => codes::TEMPLATE_CYCLE,
+            ResolveErrorKind::TemplateTooDeep { .. } => codes::TEMPLATE_TOO_DEEP,
             ResolveErrorKind::InValue { error, .. } => error.code(),
         }
     }
@@ -267,7 +268,7 @@ impl ResolveErrors {
 
     /// The code of the first error.
     pub fn code(&self) -> &'static str {
-        self.0.first().map_or("unresolved", |e| e.kind.code())
+        self.0.first().map_or(codes::UNRESOLVED, |e| e.kind.code())
     }
 }
 
@@ -308,7 +309,7 @@ impl ResolveStrError {
     /// The stable code, as [`Error::code`](crate::Error::code) gives it.
     pub fn code(&self) -> &'static str {
         match self {
-            ResolveStrError::Template(_) => "invalid_template",
+            ResolveStrError::Template(_) => codes::INVALID_TEMPLATE,
             ResolveStrError::Unresolved(e) => e.code(),
         }
     }

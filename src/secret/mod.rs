@@ -11,6 +11,7 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
+use crate::codes;
 use crate::text::Shown;
 
 pub use memory::MemorySecretStore;
@@ -183,9 +184,7 @@ pub enum SecretStoreError {
     },
     /// The store needs the master key to read or write secrets, and none was
     /// given.
-    #[error(
-        "secret store `{store}` needs the master key (set VALUESET_MASTER_KEY or StoreBuilder::master_key)"
-    )]
+    #[error("secret store `{store}` needs the master key, and the store was opened without one")]
     MissingMasterKey {
         /// The store's id.
         store: String,
@@ -247,15 +246,15 @@ impl SecretStoreError {
     /// [`SecretStoreError::OtherApp`].
     pub fn code(&self) -> &'static str {
         match self {
-            SecretStoreError::NotFound { .. } => "secret_not_found",
-            SecretStoreError::ReadOnly { .. } => "secret_store_read_only",
-            SecretStoreError::UnknownStore { .. } => "unknown_secret_store",
-            SecretStoreError::Unavailable { .. } => "secret_store_unavailable",
-            SecretStoreError::MissingMasterKey { .. } => "missing_master_key",
-            SecretStoreError::DecryptionFailed { .. } => "decrypt_failed",
-            SecretStoreError::RotationUnderWay { .. } => "rotation_under_way",
-            SecretStoreError::WrongMasterKey { .. } => "wrong_master_key",
-            SecretStoreError::OtherApp { .. } => "forbidden",
+            SecretStoreError::NotFound { .. } => codes::SECRET_NOT_FOUND,
+            SecretStoreError::ReadOnly { .. } => codes::SECRET_STORE_READ_ONLY,
+            SecretStoreError::UnknownStore { .. } => codes::UNKNOWN_SECRET_STORE,
+            SecretStoreError::Unavailable { .. } => codes::SECRET_STORE_UNAVAILABLE,
+            SecretStoreError::MissingMasterKey { .. } => codes::MISSING_MASTER_KEY,
+            SecretStoreError::DecryptionFailed { .. } => codes::DECRYPT_FAILED,
+            SecretStoreError::RotationUnderWay { .. } => codes::ROTATION_UNDER_WAY,
+            SecretStoreError::WrongMasterKey { .. } => codes::WRONG_MASTER_KEY,
+            SecretStoreError::OtherApp { .. } => codes::OTHER_APP_SECRET,
         }
     }
 }

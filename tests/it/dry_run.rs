@@ -200,7 +200,7 @@ fn restore_shows_its_change_and_its_refusals() -> valueset::Result<()> {
             Fixture::dry(),
         )
         .unwrap_err();
-    assert_eq!(err.code(), "purged");
+    assert_eq!(err.code(), "restore_purged");
     assert_eq!(f.dump(), before);
     Ok(())
 }

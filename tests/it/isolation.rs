@@ -105,7 +105,7 @@ fn a_reference_to_another_apps_builtin_secret_is_refused_when_set() -> valueset:
         "payroll/_app/bank.token/1",
     )
     .unwrap_err();
-    assert_eq!(e.code(), "forbidden", "{e}");
+    assert_eq!(e.code(), "other_app_secret", "{e}");
     assert!(matches!(e, Error::SecretStore(_)), "{e:?}");
     assert!(e.to_string().contains("another app"), "{e}");
     assert!(!format!("{e} {e:?}").contains(CANARY));
@@ -113,7 +113,7 @@ fn a_reference_to_another_apps_builtin_secret_is_refused_when_set() -> valueset:
     // An org Administrator is refused too: the rule is about the data, not
     // the role.
     let e = set_ref(&w, &w.admin, "builtin", "payroll/_app/bank.token/1").unwrap_err();
-    assert_eq!(e.code(), "forbidden");
+    assert_eq!(e.code(), "other_app_secret");
     Ok(())
 }
 
@@ -123,7 +123,7 @@ fn a_reference_to_another_apps_secret_in_the_managed_store_is_refused() -> value
     // `memory`, named the same way.
     let w = two_apps(Store::in_memory(), "payroll");
     let e = set_ref(&w, &w.admin, "memory", "payroll/_app/bank.token/1").unwrap_err();
-    assert_eq!(e.code(), "forbidden", "{e}");
+    assert_eq!(e.code(), "other_app_secret", "{e}");
     Ok(())
 }
 
@@ -204,7 +204,7 @@ fn a_forged_reference_to_another_apps_record_does_not_open() -> valueset::Result
             .resolve_str("${values.stolen}")
             .unwrap_err(),
     );
-    assert_eq!(e.code(), "forbidden", "{e}");
+    assert_eq!(e.code(), "other_app_secret", "{e}");
     assert!(!format!("{e} {e:?}").contains(CANARY));
     // The other App still reads its own secret, and shop's history no
     // longer verifies.
@@ -240,7 +240,7 @@ fn a_forged_reference_into_the_managed_store_does_not_open() -> valueset::Result
             .resolve_str("${values.stolen}")
             .unwrap_err(),
     );
-    assert_eq!(e.code(), "forbidden", "{e}");
+    assert_eq!(e.code(), "other_app_secret", "{e}");
     Ok(())
 }
 
@@ -285,6 +285,6 @@ fn submitted_secrets_in_a_store_with_its_own_names_resolve() -> valueset::Result
     );
     // A reference into it is refused: its names say nothing of the App.
     let e = set_ref(&w, &w.admin, "opaque", "id-0").unwrap_err();
-    assert_eq!(e.code(), "forbidden");
+    assert_eq!(e.code(), "other_app_secret");
     Ok(())
 }

@@ -424,7 +424,7 @@ impl Model {
             .iter()
             .any(|key| then.get(key).is_some_and(|c| c.purged))
         {
-            return Err("purged");
+            return Err("restore_purged");
         }
         let changes: BTreeMap<&'static str, Option<&'static str>> = keys
             .iter()

@@ -189,7 +189,7 @@ fn restoring_a_purged_value_is_refused_naming_the_key() -> valueset::Result<()> 
         WriteOptions::default(),
     )?;
     let e = restore(&w, "a2", RestoreKeys::All, WriteOptions::default()).unwrap_err();
-    assert_eq!(e.code(), "purged");
+    assert_eq!(e.code(), "restore_purged");
     assert!(
         e.to_string().contains("`A`") && e.to_string().contains("`a2`"),
         "{e}"

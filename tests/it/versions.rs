@@ -280,7 +280,7 @@ fn optimistic_concurrency() -> valueset::Result<()> {
         .unwrap_err();
     assert_eq!(e.code(), "conflict");
     assert_eq!(e.to_string(), "conflict: the current version is `a2`");
-    assert!(matches!(e, valueset::Error::Conflict { current: Some(c) } if c == v2));
+    assert!(matches!(e, valueset::Error::Conflict { current: Some(c), .. } if c == v2));
     assert_eq!(w.get(None, "A").as_deref(), Some("2"));
     Ok(())
 }
