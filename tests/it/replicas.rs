@@ -156,13 +156,19 @@ fn a_rotation_while_another_store_writes_secrets_leaves_every_secret_readable()
     writer_store.create_app(&admin, &app)?;
     writer_store.create_env(&admin, &app, &EnvId::new("prod")?)?;
     let started = Arc::new(AtomicBool::new(false));
+    let rotated = Arc::new(AtomicBool::new(false));
     // The writer stores secrets, under its own lock, until the store
-    // refuses its key; it keeps what was acknowledged.
+    // refuses its key or the rotation is over; it keeps what was
+    // acknowledged.
     let writer = {
-        let (admin, app, started) = (admin.clone(), app.clone(), Arc::clone(&started));
+        let (admin, app) = (admin.clone(), app.clone());
+        let (started, rotated) = (Arc::clone(&started), Arc::clone(&rotated));
         thread::spawn(move || {
             let mut acknowledged = BTreeMap::new();
             for i in 0.. {
+                if rotated.load(Ordering::SeqCst) {
+                    return (acknowledged, writer_store);
+                }
                 let (key, value) = (format!("S{i}"), format!("canary-rotate-{i}"));
                 let secret = NewValue::secret(Secret::new(value.clone()));
                 let k = Key::new(&*key).unwrap();
@@ -181,14 +187,15 @@ fn a_rotation_while_another_store_writes_secrets_leaves_every_secret_readable()
                     }
                 }
             }
-            unreachable!("the loop ends when the key is refused")
+            unreachable!("the loop ends when the key is refused or the rotation is over")
         })
     };
-    while !started.load(Ordering::SeqCst) {
+    while !started.load(Ordering::SeqCst) && !writer.is_finished() {
         thread::yield_now();
     }
     let rotating = open(backends(), key_a())?;
     rotating.rotate_master_key(&admin, &key_b())?;
+    rotated.store(true, Ordering::SeqCst);
     let (acknowledged, writer_store) = writer.join().unwrap();
     assert!(acknowledged.len() > 5);
     // Once the rotation has finished, the old key stores nothing.
