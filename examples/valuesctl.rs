@@ -698,9 +698,9 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
         }
         Command::Import { file } => {
             let text = read_file(file)?;
-            let doc: valueset::model::ExportDocument = parse_object(&text)
+            let doc: valueset::store::ExportDocument = parse_object(&text)
                 .map_err(|e| malformed("invalid_export", "export document", file, &e))?;
-            let key = if doc.secrets == valueset::model::ExportSecrets::Sealed {
+            let key = if doc.secrets == valueset::store::ExportSecrets::Sealed {
                 Some(export_key()?)
             } else {
                 None

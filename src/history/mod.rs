@@ -31,15 +31,16 @@ mod sets;
 mod stores;
 mod tags;
 mod templates;
-mod transfer;
 pub(crate) mod verify;
 
+pub(crate) use chain::{commitment, entries_digest, record_hash, reference_digest};
 pub(crate) use commit::{Commit, Ctx, Plan, Planned, commit};
 pub(crate) use purge::{Purge, Removed, purge};
 pub(crate) use restore::plan_restore;
 pub(crate) use stores::SecretStores;
+pub(crate) use stores::{Put, remove_puts};
 pub(crate) use tags::place_tag;
-pub(crate) use transfer::{Moved, SecretSlot, Transfer, write_transfer};
+pub(crate) use templates::check_cycles;
 
 use std::ops::ControlFlow;
 

@@ -4,9 +4,6 @@
 
 mod actor;
 mod diff;
-mod export;
-mod export_digest;
-mod export_history;
 mod preview;
 mod tag;
 mod time;
@@ -20,11 +17,6 @@ use crate::secret::{Secret, SecretRef};
 
 pub use actor::{Actor, AppRole, MAX_ACTOR_NAME_LEN, OrgRole};
 pub use diff::{Diff, DiffEnd, KeyDiff, ValueChange};
-pub use export::{EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedRef, ExportedValue};
-pub(crate) use export_digest::document_digest;
-pub use export_history::{
-    ExportedEntry, ExportedHistory, ExportedTag, ExportedTagMove, ExportedVersion,
-};
 pub use preview::PurgePreview;
 pub use tag::{Tag, TagMove};
 pub use time::{Clock, SystemClock, Timestamp};

@@ -9,7 +9,6 @@ mod admin;
 mod builder;
 mod diff;
 mod export;
-mod export_history;
 mod maintenance;
 mod opening;
 mod options;
@@ -34,6 +33,10 @@ use crate::model::{Actor, Clock, VersionId};
 
 pub use builder::StoreBuilder;
 pub use diff::DiffSide;
+pub use export::{
+    EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedEntry, ExportedHistory, ExportedRef,
+    ExportedTag, ExportedTagMove, ExportedValue, ExportedVersion,
+};
 pub use maintenance::VerifyReport;
 pub use options::{HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
 pub use restore_purge::PurgeOutcome;

@@ -2,8 +2,9 @@
 //! secrets sealed or as references, never plaintext; a bad document
 //! imports nothing.
 
-use valueset::model::{ExportDocument, ExportSecrets, NewValue, VersionSelector};
+use valueset::model::{NewValue, VersionSelector};
 use valueset::secret::{MemorySecretStore, SecretRef};
+use valueset::store::{ExportDocument, ExportSecrets};
 use valueset::store::{HistoryOptions, SetOptions};
 use valueset::{Actor, AppId, EnvId, MasterKey, Secret, Store};
 

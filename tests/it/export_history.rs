@@ -7,8 +7,9 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use valueset::backend::{Backend, Batch, MemoryBackend};
-use valueset::model::{ExportDocument, NewValue, VersionSelector};
+use valueset::model::{NewValue, VersionSelector};
 use valueset::secret::MemorySecretStore;
+use valueset::store::ExportDocument;
 use valueset::store::{HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, MasterKey, Secret, Store, TagName};
 

@@ -237,7 +237,7 @@ pub(crate) const IMPORT_KEY: [u8; 32] = [9; 32];
 /// that changed documents reach the checks behind it (the digest check
 /// itself is tested in `export.rs`).
 pub(crate) fn check_import(data: &[u8]) {
-    let Ok(mut doc) = serde_json::from_slice::<valueset::model::ExportDocument>(data) else {
+    let Ok(mut doc) = serde_json::from_slice::<valueset::store::ExportDocument>(data) else {
         return;
     };
     doc.update_digest(Some(&valueset::MasterKey::from_bytes(IMPORT_KEY)));

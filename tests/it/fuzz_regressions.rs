@@ -50,7 +50,7 @@ fn import_corpus_and_artifacts() {
 fn import_seeds_import_and_damaged_ones_do_not() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/import");
     let sealed = std::fs::read_to_string(dir.join("seed_sealed.json")).unwrap();
-    let doc: valueset::model::ExportDocument = serde_json::from_str(&sealed).unwrap();
+    let doc: valueset::store::ExportDocument = serde_json::from_str(&sealed).unwrap();
     let store = valueset::Store::builder()
         .master_key(valueset::MasterKey::from_bytes([1; 32]))
         .in_memory()
@@ -60,7 +60,7 @@ fn import_seeds_import_and_damaged_ones_do_not() {
     store.import_app(&admin, &doc, Some(&key)).unwrap();
     let damaged = sealed.replacen("db.prod", "db.prue", 1);
     assert_ne!(damaged, sealed);
-    let doc: valueset::model::ExportDocument = serde_json::from_str(&damaged).unwrap();
+    let doc: valueset::store::ExportDocument = serde_json::from_str(&damaged).unwrap();
     let fresh = valueset::Store::builder()
         .master_key(valueset::MasterKey::from_bytes([1; 32]))
         .in_memory()

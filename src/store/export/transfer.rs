@@ -17,11 +17,10 @@ use crate::id::{AppId, EnvId, InvalidInput, Key, TagName};
 use crate::model::Timestamp;
 use crate::secret::{Secret, SecretRef};
 
-use super::chain::{commitment, entries_digest, record_hash, reference_digest};
-use super::commit::Ctx;
-use super::stores::{Put, remove_puts};
-use super::templates::check_cycles;
-use super::{Reader, Scope};
+use crate::history::{
+    Ctx, Put, Reader, Scope, check_cycles, commitment, entries_digest, record_hash,
+    reference_digest, remove_puts,
+};
 
 /// An App's whole history.
 #[derive(Debug)]

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::{EnvId, Key, TagName};
 
-use super::export::{ExportDocument, ExportedValue};
-use super::version::{Change, ChangeOp, ResultOf, VersionId};
+use super::document::{ExportDocument, ExportedValue};
+use crate::model::{Change, ChangeOp, ResultOf, VersionId};
 
 /// An App's whole history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

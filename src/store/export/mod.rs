@@ -1,6 +1,11 @@
 //! [`Store::export_app`] and [`Store::import_app`]: an App's current
 //! values, Environments and overrides as one document, moved to another
 //! store (guide: [Export and import](crate::_documentation::guide#export-and-import)).
+//!
+//! Everything of export and import is here: the document's types
+//! (`document`, `document_history`), its digest (`digest`), the Store's
+//! calls (this file for the current state, `history` for the whole
+//! history) and the one atomic write an import is (`transfer`).
 
 use std::collections::BTreeMap;
 
@@ -9,13 +14,22 @@ use crate::codec::{Entry, State};
 use crate::crypto::{self, DerivedKey, MasterKey};
 use crate::error::{Error, InvalidInput};
 use crate::id::{AppId, EnvId, Key};
-use crate::model::{
-    Actor, EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedHistory, ExportedRef,
-    ExportedValue, NewValue, document_digest,
-};
+use crate::model::{Actor, NewValue};
 use crate::secret::{Secret, SecretRef};
 
 use super::Store;
+
+mod digest;
+mod document;
+mod document_history;
+mod history;
+mod transfer;
+
+use digest::document_digest;
+pub use document::{EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedRef, ExportedValue};
+pub use document_history::{
+    ExportedEntry, ExportedHistory, ExportedTag, ExportedTagMove, ExportedVersion,
+};
 
 impl Store {
     /// The App's current values, Environments and overrides, with

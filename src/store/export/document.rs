@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::{AppId, EnvId, Key};
 
-use super::export_history::{ExportedHistory, ExportedTag};
+use super::document_history::{ExportedHistory, ExportedTag};
 
 /// The format of export documents this version writes and reads.
 pub const EXPORT_FORMAT: u32 = 1;

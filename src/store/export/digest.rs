@@ -5,8 +5,8 @@
 use crate::crypto::{self, DerivedKey, MasterKey};
 use crate::id::EnvId;
 
-use super::export::{ExportDocument, ExportSecrets, ExportedValue};
-use super::version::ChangeOp;
+use super::document::{ExportDocument, ExportSecrets, ExportedValue};
+use crate::model::ChangeOp;
 
 impl ExportDocument {
     /// Sets [`digest`](Self::digest) for the document as it is now: for a
@@ -146,11 +146,11 @@ fn history_parts(doc: &ExportDocument, parts: &mut Vec<Vec<u8>>) {
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::*;
-    use crate::id::{AppId, Key, TagName};
-    use crate::model::export_history::{
+    use super::super::document_history::{
         ExportedEntry, ExportedHistory, ExportedTag, ExportedTagMove, ExportedVersion,
     };
+    use super::*;
+    use crate::id::{AppId, Key, TagName};
     use crate::model::{Change, ResultOf, VersionId};
 
     fn doc() -> ExportDocument {

@@ -4,21 +4,21 @@
 
 use std::collections::BTreeMap;
 
+use super::transfer::{self, Moved, SecretSlot, Transfer};
 use crate::access::Action;
 use crate::codec::{Entry, State, TagMove, TagRecord};
 use crate::crypto::{self, DerivedKey, MasterKey};
 use crate::error::{Error, InvalidInput};
-use crate::history::{self, Moved, SecretSlot, Transfer};
 use crate::id::{AppId, EnvId, Key};
-use crate::model::{
-    Actor, ExportDocument, ExportedEntry, ExportedHistory, ExportedTag, ExportedTagMove,
-    ExportedValue, ExportedVersion, NewValue, OrgRole, Timestamp, VersionId,
-};
+use crate::model::{Actor, NewValue, OrgRole, Timestamp, VersionId};
 use crate::placeholder::Template;
 use crate::secret::{Secret, SecretRef};
 
-use super::export::{invalid, new_value};
-use super::{MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, Store, authorize, check_len, retrying};
+use super::{
+    ExportDocument, ExportedEntry, ExportedHistory, ExportedTag, ExportedTagMove, ExportedValue,
+    ExportedVersion, invalid, new_value,
+};
+use crate::store::{MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, Store, authorize, check_len, retrying};
 
 /// A sealed secret exported once per stored secret, by its slot.
 type SealedCache = BTreeMap<SecretSlot, ExportedValue>;
@@ -190,7 +190,7 @@ impl Store {
                     what: format!("app `{}`", doc.app),
                 });
             }
-            history::write_transfer(self.ctx(actor), &doc.app, &transfer, &secrets)
+            transfer::write_transfer(self.ctx(actor), &doc.app, &transfer, &secrets)
         })
     }
 
