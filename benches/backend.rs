@@ -20,7 +20,7 @@ use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use criterion::{Criterion, criterion_group, criterion_main};
 use valueset::model::{NewValue, VersionSelector};
-use valueset::store::{ChangeSet, SetOptions, WriteOptions};
+use valueset::store::{ChangeSet, DeleteOptions, SetOptions};
 use valueset::{Actor, AppId, EnvId, Key, MasterKey, Secret, Store};
 
 #[path = "common/temp_dir.rs"]
@@ -65,6 +65,7 @@ impl Fixture {
             .set(
                 &self.admin,
                 &self.app,
+                None,
                 &key,
                 NewValue::plain(format!("value {}", self.n)),
                 SetOptions::default(),
@@ -165,6 +166,7 @@ fn secrets(c: &mut Criterion) {
                 .set(
                     &f.admin,
                     &f.app,
+                    None,
                     &key,
                     NewValue::secret(Secret::new(value)),
                     SetOptions::default(),
@@ -197,7 +199,7 @@ fn size(_: &mut Criterion) {
         b.set(k.clone(), NewValue::plain(format!("initial value of {k}")))
     });
     f.store
-        .apply(&f.admin, &f.app, batch, WriteOptions::default())
+        .apply(&f.admin, &f.app, None, batch, DeleteOptions::default())
         .expect("batch");
     f.store.flush().expect("flush");
     let initial = dir_size(&f.dir.0);
@@ -206,6 +208,7 @@ fn size(_: &mut Criterion) {
             .set(
                 &f.admin,
                 &f.app,
+                None,
                 &keys[i * 7919 % 10_000],
                 NewValue::plain(format!("value number {i}")),
                 SetOptions::default(),

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use valueset::backend::{Backend, Batch, MemoryBackend};
 use valueset::model::{NewValue, VersionSelector};
-use valueset::store::{ChangeSet, SetOptions, WriteOptions};
+use valueset::store::{ChangeSet, DeleteOptions, SetOptions};
 use valueset::{Actor, AppId, EnvId, Key, Store, VersionId};
 
 #[path = "common/temp_dir.rs"]
@@ -77,7 +77,7 @@ impl Fixture {
             batch = batch.set(k.clone(), NewValue::plain(format!("initial value of {k}")));
         }
         store
-            .apply(&admin, &app, batch, WriteOptions::default())
+            .apply(&admin, &app, None, batch, DeleteOptions::default())
             .expect("batch");
         let mut f = Fixture {
             store,
@@ -101,6 +101,7 @@ impl Fixture {
             .set(
                 &self.admin,
                 &self.app,
+                None,
                 key,
                 NewValue::plain(format!("value number {}", self.counter)),
                 SetOptions::default(),
@@ -165,12 +166,10 @@ fn bubble(c: &mut Criterion) {
                 .set(
                     &f.admin,
                     &f.app,
+                    Some(&env),
                     &f.keys[i % KEYS],
                     NewValue::plain("override"),
-                    SetOptions {
-                        env: Some(env),
-                        ..SetOptions::default()
-                    },
+                    SetOptions::default(),
                 )
                 .expect("override");
         }
@@ -188,6 +187,7 @@ fn middle(f: &Fixture, depth: usize) -> VersionId {
         .history(
             &f.admin,
             &f.app,
+            None,
             valueset::store::HistoryOptions {
                 limit: Some(depth / 2),
                 ..Default::default()
@@ -201,7 +201,7 @@ fn middle(f: &Fixture, depth: usize) -> VersionId {
 fn read_at(f: &Fixture, version: VersionId) {
     let v = f
         .store
-        .version(&f.admin, &f.app, VersionSelector::Id(version), None)
+        .version(&f.admin, &f.app, None, VersionSelector::Id(version))
         .expect("version");
     assert_eq!(v.values.len(), KEYS);
 }

@@ -62,6 +62,7 @@ fn set(store: &Store, app: &AppId, n: u64) {
         .set(
             &admin(),
             app,
+            None,
             &key,
             NewValue::plain(n.to_string()),
             SetOptions::default(),

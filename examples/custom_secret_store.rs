@@ -50,11 +50,12 @@ fn main() -> valueset::Result<()> {
     store.set(
         &admin,
         &app,
+        None,
         &key,
         NewValue::secret_ref("env-vars", SecretRef::new("DB_PASSWORD")),
         SetOptions::default(),
     )?;
-    let view = store.get(&admin, &app, &key, None)?;
+    let view = store.get(&admin, &app, None, &key)?;
     let info = view.secret().expect("a secret");
     println!(
         "db.password lives in store `{}` at `{}`",

@@ -28,12 +28,10 @@ fn main() -> valueset::Result<()> {
         store.set(
             &admin,
             &app,
+            env.cloned().as_ref(),
             &Key::new(k)?,
             v,
-            SetOptions {
-                env: env.cloned(),
-                ..SetOptions::default()
-            },
+            SetOptions::default(),
         )
     };
     set("db.host", NewValue::plain("db.dev.internal"), None)?;
@@ -55,10 +53,8 @@ fn main() -> valueset::Result<()> {
         .history(
             &admin,
             &app,
-            valueset::store::HistoryOptions {
-                env: Some(prod.clone()),
-                ..Default::default()
-            },
+            Some(&prod),
+            valueset::store::HistoryOptions::default(),
         )?
         .into_iter()
         .find(|v| v.app_version == Some(pinned))

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use valueset::backend::Backend;
 use valueset::model::{NewValue, VersionSelector};
-use valueset::store::{ChangeSet, SetOptions, WriteOptions};
+use valueset::store::{ChangeSet, DeleteOptions, SetOptions};
 use valueset::{Actor, AppId, EnvId, Key, Store};
 
 const KEYS: usize = 1_000;
@@ -63,7 +63,7 @@ fn build(dir: &Path, changes: usize) -> valueset::Result<()> {
     for i in 0..KEYS {
         batch = batch.set(key(i), NewValue::plain(format!("value-{i:06}")));
     }
-    store.apply(&admin, &app, batch, WriteOptions::default())?;
+    store.apply(&admin, &app, None, batch, DeleteOptions::default())?;
     let mut logical: u64 = 0;
     for n in 0..changes {
         let k = key(n % KEYS);
@@ -72,6 +72,7 @@ fn build(dir: &Path, changes: usize) -> valueset::Result<()> {
         store.set(
             &admin,
             &app,
+            None,
             &k,
             NewValue::plain(value),
             SetOptions::default(),
@@ -116,7 +117,7 @@ fn serve(dir: &Path, cache_mib: u64, reads: usize) -> valueset::Result<()> {
     for version in [VersionSelector::Latest, "a100".parse()?] {
         let start = Instant::now();
         for _ in 0..reads {
-            let read = store.version(&admin, &app, version.clone(), Some(&env))?;
+            let read = store.version(&admin, &app, Some(&env), version.clone())?;
             assert_eq!(read.values.len(), KEYS);
         }
         per_read.push(start.elapsed() / n);

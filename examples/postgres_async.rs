@@ -45,6 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         s.set(
             &a,
             &p,
+            None,
             &key,
             NewValue::plain("db.internal"),
             SetOptions::default(),

@@ -34,6 +34,7 @@ fn main() -> valueset::Result<()> {
     let v = store.set(
         &admin,
         &app,
+        None,
         &host,
         NewValue::plain("db.dev.internal"),
         SetOptions::default(),
@@ -42,6 +43,7 @@ fn main() -> valueset::Result<()> {
     let v = store.set(
         &admin,
         &app,
+        None,
         &pool,
         NewValue::plain("5"),
         SetOptions::default(),
@@ -50,6 +52,7 @@ fn main() -> valueset::Result<()> {
     let v = store.set(
         &admin,
         &app,
+        None,
         &password,
         NewValue::secret(Secret::new("dev-password".into())),
         SetOptions::default(),
@@ -58,7 +61,7 @@ fn main() -> valueset::Result<()> {
         "   set db.password (a secret) -> version {}, secret_version {:?}",
         v.id, v.change[0].secret_version
     );
-    let read = store.get(&admin, &app, &password, None)?;
+    let read = store.get(&admin, &app, None, &password)?;
     println!(
         "   reading it back shows no value: is_secret={}, value={:?}",
         read.is_secret(),
@@ -67,13 +70,13 @@ fn main() -> valueset::Result<()> {
 
     println!("3. An override in production: its history diverges");
     let prod = |comment: &str| SetOptions {
-        env: Some(production.clone()),
         comment: comment.into(),
         ..SetOptions::default()
     };
     let v = store.set(
         &admin,
         &app,
+        Some(&production),
         &host,
         NewValue::plain("db.prod.internal"),
         prod("prod database"),
@@ -85,6 +88,7 @@ fn main() -> valueset::Result<()> {
     store.set(
         &admin,
         &app,
+        Some(&production),
         &password,
         NewValue::secret(Secret::new("prod-password".into())),
         prod("prod password"),
@@ -94,6 +98,7 @@ fn main() -> valueset::Result<()> {
     let v = store.set(
         &admin,
         &app,
+        None,
         &pool,
         NewValue::plain("20"),
         SetOptions::default(),
@@ -102,8 +107,8 @@ fn main() -> valueset::Result<()> {
     let history = store.history(
         &admin,
         &app,
+        Some(&production),
         HistoryOptions {
-            env: Some(production.clone()),
             limit: Some(3),
             ..HistoryOptions::default()
         },
@@ -117,14 +122,7 @@ fn main() -> valueset::Result<()> {
             version.id, version.result_of, from
         );
     }
-    let staging_history = store.history(
-        &admin,
-        &app,
-        HistoryOptions {
-            env: Some(staging.clone()),
-            ..HistoryOptions::default()
-        },
-    )?;
+    let staging_history = store.history(&admin, &app, Some(&staging), HistoryOptions::default())?;
     let ids: Vec<String> = staging_history.iter().map(|v| v.id.to_string()).collect();
     println!(
         "   staging has no override, so it shares the App's versions: {}",
@@ -135,6 +133,7 @@ fn main() -> valueset::Result<()> {
     store.set(
         &admin,
         &app,
+        None,
         &pool,
         NewValue::plain("200"),
         SetOptions::default(),
@@ -142,6 +141,7 @@ fn main() -> valueset::Result<()> {
     let r = store.restore(
         &admin,
         &app,
+        None,
         VersionSelector::Id(v.id),
         RestoreKeys::Only(vec![pool.clone()]),
         WriteOptions::default(),
@@ -150,13 +150,14 @@ fn main() -> valueset::Result<()> {
         "   restored db.pool from {} -> version {}: db.pool={:?}",
         v.id,
         r.id,
-        store.get(&admin, &app, &pool, None)?.plain()
+        store.get(&admin, &app, None, &pool)?.plain()
     );
 
     println!("6. A purge removes an old value from history, for good");
     let first = store.history(
         &admin,
         &app,
+        None,
         HistoryOptions {
             key_changed: Some(password.clone()),
             ..HistoryOptions::default()
@@ -166,6 +167,7 @@ fn main() -> valueset::Result<()> {
     store.set(
         &admin,
         &app,
+        None,
         &password,
         NewValue::secret(Secret::new("rotated-password".into())),
         SetOptions::default(),
@@ -173,7 +175,8 @@ fn main() -> valueset::Result<()> {
     let p = store.purge(
         &admin,
         &app,
-        introduced,
+        None,
+        introduced.into(),
         &password,
         WriteOptions {
             comment: "leaked".into(),
@@ -184,7 +187,7 @@ fn main() -> valueset::Result<()> {
         "   purged db.password of {introduced} -> version {} ({})",
         p.version.id, p.version.result_of
     );
-    let old = store.version(&admin, &app, VersionSelector::Id(introduced), None)?;
+    let old = store.version(&admin, &app, None, VersionSelector::Id(introduced))?;
     println!(
         "   {introduced} now shows db.password as purged: {}",
         old.values[&password].value().is_none()

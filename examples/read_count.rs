@@ -15,7 +15,7 @@
 #![allow(clippy::print_stdout)] // a program that reports what it did
 
 use valueset::model::{NewValue, VersionSelector};
-use valueset::store::{ChangeSet, HistoryOptions, SetOptions, WriteOptions};
+use valueset::store::{ChangeSet, DeleteOptions, HistoryOptions, SetOptions};
 use valueset::{Actor, AppId, Key, Store};
 
 const KEYS: usize = 10_000;
@@ -40,15 +40,16 @@ fn main() -> Result<(), valueset::Error> {
     for k in &keys {
         batch = batch.set(k.clone(), NewValue::plain(format!("initial value of {k}")));
     }
-    store.apply(&admin, &app, batch, WriteOptions::default())?;
+    store.apply(&admin, &app, None, batch, DeleteOptions::default())?;
     for n in 1..depth {
         let key = &keys[n * 7919 % KEYS];
         let value = NewValue::plain(format!("value number {n}"));
-        store.set(&admin, &app, key, value, SetOptions::default())?;
+        store.set(&admin, &app, None, key, value, SetOptions::default())?;
     }
     let history = store.history(
         &admin,
         &app,
+        None,
         HistoryOptions {
             limit: Some(depth / 2),
             ..HistoryOptions::default()
@@ -60,7 +61,7 @@ fn main() -> Result<(), valueset::Error> {
     let mut read = 0;
     for _ in 0..reps {
         read += store
-            .version(&admin, &app, VersionSelector::Id(middle), None)?
+            .version(&admin, &app, None, VersionSelector::Id(middle))?
             .values
             .len();
     }

@@ -29,7 +29,8 @@ use valueset::placeholder::Segment;
 use valueset::resolve::{Resolved, Workload};
 use valueset::secret::SecretRef;
 use valueset::store::{
-    ChangeSet, DiffSide, HistoryOptions, RestoreKeys, SetOptions, WatchOptions, WriteOptions,
+    ChangeSet, DeleteOptions, DiffSide, HistoryOptions, RestoreKeys, SetOptions, WatchOptions,
+    WriteOptions,
 };
 use valueset::{
     Actor, AppId, EnvId, Error, Key, MasterKey, Secret, Store, TagName, Template, VersionId,
@@ -521,19 +522,22 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 NewValue::plain(text)
             };
             let options = SetOptions {
-                env: env(scope)?,
                 description: description.clone(),
                 comment: comment.clone(),
                 expect: expected(cli)?,
-                dry_run: *dry_run,
             };
-            let made = store.set(
-                &actor(cli, Some(&app))?,
-                &app,
-                &Key::new(key.as_str())?,
-                value,
-                options,
-            )?;
+            let (env, actor, key) = (
+                env(scope)?,
+                actor(cli, Some(&app))?,
+                Key::new(key.as_str())?,
+            );
+            let env = env.as_ref();
+            let made = if *dry_run {
+                let dry = store.dry_run();
+                dry.set(&actor, &app, env, &key, value, options)?.version
+            } else {
+                store.set(&actor, &app, env, &key, value, options)?
+            };
             version_doc(&made, *dry_run)
         }
         Command::SetRef {
@@ -548,7 +552,6 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             let mut r = SecretRef::new(reference.as_str());
             r.version.clone_from(ref_version);
             let options = SetOptions {
-                env: env(scope)?,
                 expect: expected(cli)?,
                 ..SetOptions::default()
             };
@@ -556,6 +559,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             json!(store.set(
                 &actor(cli, Some(&app))?,
                 &app,
+                env(scope)?.as_ref(),
                 &Key::new(key.as_str())?,
                 value,
                 options
@@ -567,8 +571,8 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             json!(store.get(
                 &actor(cli, Some(&app))?,
                 &app,
+                env.as_ref(),
                 &Key::new(key.as_str())?,
-                env.as_ref()
             )?)
         }
         Command::List { app, scope } => {
@@ -584,19 +588,25 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             dry_run,
         } => {
             let app = AppId::new(app.as_str())?;
-            let options = WriteOptions {
-                env: env(scope)?,
+            let options = DeleteOptions {
                 cascade: *cascade,
                 expect: expected(cli)?,
-                dry_run: *dry_run,
-                ..WriteOptions::default()
+                ..DeleteOptions::default()
             };
-            let made = store.delete(
-                &actor(cli, Some(&app))?,
-                &app,
-                &Key::new(key.as_str())?,
-                options,
-            )?;
+            let (env, actor, key) = (
+                env(scope)?,
+                actor(cli, Some(&app))?,
+                Key::new(key.as_str())?,
+            );
+            let env = env.as_ref();
+            let made = if *dry_run {
+                store
+                    .dry_run()
+                    .delete(&actor, &app, env, &key, options)?
+                    .version
+            } else {
+                store.delete(&actor, &app, env, &key, options)?
+            };
             version_doc(&made, *dry_run)
         }
         Command::Apply {
@@ -620,14 +630,21 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 let description = v.description.clone();
                 changes = changes.set_described(Key::new(key)?, v.into_new_value()?, description);
             }
-            let options = WriteOptions {
-                env: env(scope)?,
+            let options = DeleteOptions {
                 comment: batch.comment,
                 expect: expected(cli)?,
-                dry_run: *dry_run,
-                ..WriteOptions::default()
+                ..DeleteOptions::default()
             };
-            let made = store.apply(&actor(cli, Some(&app))?, &app, changes, options)?;
+            let (env, actor) = (env(scope)?, actor(cli, Some(&app))?);
+            let env = env.as_ref();
+            let made = if *dry_run {
+                store
+                    .dry_run()
+                    .apply(&actor, &app, env, changes, options)?
+                    .version
+            } else {
+                store.apply(&actor, &app, env, changes, options)?
+            };
             version_doc(&made, *dry_run)
         }
         Command::History {
@@ -637,13 +654,13 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             limit,
         } => {
             let app = AppId::new(app.as_str())?;
+            let env = env(scope)?;
             let options = HistoryOptions {
-                env: env(scope)?,
                 key_changed: key_changed.as_deref().map(Key::new).transpose()?,
                 limit: *limit,
                 ..HistoryOptions::default()
             };
-            json!(store.history(&actor(cli, Some(&app))?, &app, options)?)
+            json!(store.history(&actor(cli, Some(&app))?, &app, env.as_ref(), options)?)
         }
         Command::Diff {
             app,
@@ -718,8 +735,8 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             let v = store.version(
                 &actor(cli, Some(&app))?,
                 &app,
-                version.parse()?,
                 env.as_ref(),
+                version.parse()?,
             )?;
             let mut doc = json!(v.info);
             doc["values"] = json!(v.values);
@@ -744,19 +761,18 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 )
             };
             let options = WriteOptions {
-                env: env(scope)?,
                 comment: comment.clone(),
                 expect: expected(cli)?,
-                dry_run: *dry_run,
-                ..WriteOptions::default()
             };
-            let made = store.restore(
-                &actor(cli, Some(&app))?,
-                &app,
-                version.parse()?,
-                keys,
-                options,
-            )?;
+            let (env, actor) = (env(scope)?, actor(cli, Some(&app))?);
+            let (env, version) = (env.as_ref(), version.parse()?);
+            let made = if *dry_run {
+                let dry = store.dry_run();
+                dry.restore(&actor, &app, env, version, keys, options)?
+                    .version
+            } else {
+                store.restore(&actor, &app, env, version, keys, options)?
+            };
             version_doc(&made, *dry_run)
         }
         Command::Purge {
@@ -768,16 +784,18 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             dry_run,
         } => {
             let app = AppId::new(app.as_str())?;
-            let version: VersionId = version.parse()?;
+            let version: VersionSelector = version.parse()?;
             let options = WriteOptions {
-                env: env(scope)?,
                 comment: comment.clone(),
                 expect: expected(cli)?,
-                ..WriteOptions::default()
             };
             let (actor, key) = (actor(cli, Some(&app))?, Key::new(key.as_str())?);
+            let env = env(scope)?;
+            let env = env.as_ref();
             if *dry_run {
-                let preview = store.purge_preview(&actor, &app, version, &key, options)?;
+                let preview = store
+                    .dry_run()
+                    .purge(&actor, &app, env, version, &key, options)?;
                 json!({
                     "dry_run": true,
                     "version": version_doc(&preview.version, true),
@@ -786,7 +804,7 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                     "tags": preview.tags,
                 })
             } else {
-                let outcome = store.purge(&actor, &app, version, &key, options)?;
+                let outcome = store.purge(&actor, &app, env, version, &key, options)?;
                 let mut doc = json!(outcome.version);
                 // The purge stands; the value leaves the disk with the next
                 // `valuesctl compact`.

@@ -15,13 +15,12 @@
 //!
 //! // An App value, overridden in production, and a secret.
 //! let (host, password) = (Key::new("db.host")?, Key::new("db.password")?);
-//! store.set(&admin, &app, &host, NewValue::plain("db.dev"), SetOptions::default())?;
-//! let in_prod = SetOptions { env: Some(prod.clone()), ..SetOptions::default() };
-//! store.set(&admin, &app, &host, NewValue::plain("db.prod"), in_prod)?;
-//! store.set(&admin, &app, &password, NewValue::secret(Secret::new("s3cr3t".into())), SetOptions::default())?;
+//! store.set(&admin, &app, None, &host, NewValue::plain("db.dev"), SetOptions::default())?;
+//! store.set(&admin, &app, Some(&prod), &host, NewValue::plain("db.prod"), SetOptions::default())?;
+//! store.set(&admin, &app, None, &password, NewValue::secret(Secret::new("s3cr3t".into())), SetOptions::default())?;
 //!
 //! // No read returns a secret's value.
-//! let read = store.get(&admin, &app, &password, Some(&prod))?;
+//! let read = store.get(&admin, &app, Some(&prod), &password)?;
 //! assert!(read.is_secret() && read.plain().is_none());
 //!
 //! // Resolving for a deployment is the only way out, and gives a secret.

@@ -13,7 +13,7 @@ use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use valueset::model::{NewValue, VersionSelector};
 use valueset::resolve::Workload;
-use valueset::store::{ChangeSet, HistoryOptions, WriteOptions};
+use valueset::store::{ChangeSet, DeleteOptions, HistoryOptions};
 use valueset::{Actor, AppId, EnvId, Key, Secret, Store, VersionId};
 
 const KEYS: usize = 1_000;
@@ -62,33 +62,36 @@ pub(crate) fn build(store: Store) -> Fixture {
         all = all.set(key(i), v);
     }
     store
-        .apply(&admin, &app, all, WriteOptions::default())
+        .apply(&admin, &app, None, all, DeleteOptions::default())
         .expect("values");
     let mut overrides = ChangeSet::new();
     for i in (0..KEYS).step_by(KEYS / OVERRIDES) {
         overrides = overrides.set(key(i), NewValue::plain(value(i, 1)));
     }
-    let in_env = WriteOptions {
-        env: Some(env.clone()),
-        ..WriteOptions::default()
-    };
     let old = store
-        .apply(&admin, &app, overrides, in_env)
+        .apply(
+            &admin,
+            &app,
+            Some(&env),
+            overrides,
+            DeleteOptions::default(),
+        )
         .expect("overrides")
         .id;
     for n in 2..VERSIONS {
         let i = SECRETS + (n * 7) % (KEYS - SECRETS);
         let change = ChangeSet::new().set(key(i), NewValue::plain(value(i, n)));
         store
-            .apply(&admin, &app, change, WriteOptions::default())
+            .apply(&admin, &app, None, change, DeleteOptions::default())
             .expect("history");
     }
     let back = HistoryOptions {
-        env: Some(env.clone()),
         limit: Some(ROLLBACK + 1),
         ..HistoryOptions::default()
     };
-    let recent = store.history(&admin, &app, back).expect("history");
+    let recent = store
+        .history(&admin, &app, Some(&env), back)
+        .expect("history");
     let recent = recent.last().expect("a version ten changes back").id;
     Fixture {
         store,

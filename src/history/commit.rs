@@ -105,6 +105,21 @@ pub(crate) struct Commit {
     pub(crate) dry_run: bool,
 }
 
+impl Commit {
+    /// A commit of `planned`, with no cascade, comment or source, whose
+    /// result is worked out from its change.
+    pub(crate) fn new(planned: BTreeMap<Key, Planned>) -> Self {
+        Commit {
+            planned,
+            cascade: false,
+            result_of: None,
+            source: None,
+            comment: String::new(),
+            dry_run: false,
+        }
+    }
+}
+
 /// The change worked out key by key, before anything is stored.
 #[derive(Default)]
 struct Draft {

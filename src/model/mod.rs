@@ -17,7 +17,7 @@ use crate::secret::{Secret, SecretRef};
 
 pub use actor::{Actor, AppRole, MAX_ACTOR_NAME_LEN, OrgRole};
 pub use diff::{Diff, DiffEnd, KeyDiff, ValueChange};
-pub use preview::PurgePreview;
+pub use preview::{ChangePreview, PurgePreview};
 pub use tag::{Tag, TagMove};
 pub use time::{Clock, SystemClock, Timestamp};
 pub use version::{Change, ChangeOp, ResultOf, Version, VersionId, VersionInfo, VersionSelector};

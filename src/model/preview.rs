@@ -4,8 +4,22 @@ use serde::Serialize;
 
 use super::{Tag, ValueView, VersionId, VersionInfo};
 
-/// What [`Store::purge_preview`](crate::Store::purge_preview) finds a purge
-/// would do. Nothing was written to find it.
+/// What a change would make, as its dry run
+/// ([`Store::dry_run`](crate::Store::dry_run)) found it. Nothing was
+/// written to find it. It is not a version: the version it describes
+/// exists only if the change is then made, and nothing else is written
+/// first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ChangePreview {
+    /// The version the change would make; its id is the one it would take
+    /// if nothing else were written first.
+    pub version: VersionInfo,
+}
+
+/// What a purge would do, as its dry run
+/// ([`DryRun::purge`](crate::store::DryRun::purge)) found it. Nothing was
+/// written to find it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct PurgePreview {

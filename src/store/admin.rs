@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::id::{AppId, EnvId};
 use crate::model::{Actor, OrgRole};
 
-use super::{Store, authorize, retrying};
+use super::{Store, authorize};
 
 impl Store {
     /// Creates an App.
@@ -22,8 +22,7 @@ impl Store {
     /// [`Error::AlreadyExists`].
     pub fn create_app(&self, actor: &Actor, app: &AppId) -> Result<(), Error> {
         authorize(actor, Action::CreateApp, app)?;
-        retrying(|| {
-            let _guard = self.lock();
+        self.exclusively(|| {
             if self.reader().app_meta(app)?.is_some() {
                 return Err(Error::AlreadyExists {
                     what: format!("app `{app}`"),
@@ -53,8 +52,7 @@ impl Store {
     /// [`Error::Forbidden`] unless org Administrator; [`NotFound::App`](crate::error::NotFound::App).
     pub fn delete_app(&self, actor: &Actor, app: &AppId) -> Result<(), Error> {
         authorize(actor, Action::DeleteApp, app)?;
-        retrying(|| {
-            let _guard = self.lock();
+        self.exclusively(|| {
             let meta = self.app_meta(app)?;
             let expect = vec![(codec::app_key(app), meta.encode())];
             self.delete_ranges(&codec::app_ranges(app), expect)
@@ -124,8 +122,7 @@ impl Store {
     /// [`NotFound::App`](crate::error::NotFound::App); [`Error::AlreadyExists`].
     pub fn create_env(&self, actor: &Actor, app: &AppId, env: &EnvId) -> Result<(), Error> {
         authorize(actor, Action::CreateEnv, app)?;
-        retrying(|| {
-            let _guard = self.lock();
+        self.exclusively(|| {
             let app_meta = self.app_meta(app)?;
             if self.reader().env_meta(app, env)?.is_some() {
                 return Err(Error::AlreadyExists {
@@ -155,8 +152,7 @@ impl Store {
     /// [`NotFound::Env`](crate::error::NotFound::Env).
     pub fn delete_env(&self, actor: &Actor, app: &AppId, env: &EnvId) -> Result<(), Error> {
         authorize(actor, Action::DeleteEnv, app)?;
-        retrying(|| {
-            let _guard = self.lock();
+        self.exclusively(|| {
             let app_meta = self.app_meta(app)?;
             let env_meta = self.env_meta(app, env)?;
             let mut ranges = codec::env_ranges(app, env);

@@ -60,9 +60,8 @@ impl Store {
     /// store.create_env(&admin, &app, &prod)?;
     /// store.create_env(&admin, &app, &staging)?;
     /// let host = Key::new("db.host")?;
-    /// store.set(&admin, &app, &host, NewValue::plain("db.internal"), SetOptions::default())?;
-    /// let in_prod = SetOptions { env: Some(prod.clone()), ..SetOptions::default() };
-    /// store.set(&admin, &app, &host, NewValue::plain("db.prod"), in_prod)?;
+    /// store.set(&admin, &app, None, &host, NewValue::plain("db.internal"), SetOptions::default())?;
+    /// store.set(&admin, &app, Some(&prod), &host, NewValue::plain("db.prod"), SetOptions::default())?;
     ///
     /// let (from, to) = (DiffSide::env(staging, VersionSelector::Latest), DiffSide::env(prod, VersionSelector::Latest));
     /// let diff = store.diff(&admin, &app, &from, &to)?;

@@ -47,7 +47,7 @@ impl Store {
     /// let store = Store::in_memory();
     /// let admin = Actor::admin("alice");
     /// store.create_app(&admin, &AppId::new("shop")?)?;
-    /// store.set(&admin, &AppId::new("shop")?, &Key::new("A")?, NewValue::plain("1"), Default::default())?;
+    /// store.set(&admin, &AppId::new("shop")?, None, &Key::new("A")?, NewValue::plain("1"), Default::default())?;
     /// let report = store.verify(&admin)?;
     /// assert_eq!((report.apps, report.versions), (1, 1));
     /// # Ok::<(), valueset::Error>(())

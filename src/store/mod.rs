@@ -8,6 +8,7 @@
 mod admin;
 mod builder;
 mod diff;
+mod dry_run;
 mod export;
 mod maintenance;
 mod opening;
@@ -33,12 +34,13 @@ use crate::model::{Actor, Clock, VersionId};
 
 pub use builder::StoreBuilder;
 pub use diff::DiffSide;
+pub use dry_run::DryRun;
 pub use export::{
     EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedEntry, ExportedHistory, ExportedRef,
     ExportedTag, ExportedTagMove, ExportedValue, ExportedVersion,
 };
 pub use maintenance::VerifyReport;
-pub use options::{HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
+pub use options::{DeleteOptions, HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
 pub use restore_purge::PurgeOutcome;
 pub use snapshot::Snapshot;
 pub use watch::{Watch, WatchEvent, WatchOptions};
@@ -76,10 +78,10 @@ pub const MAX_COMMENT_LEN: usize = 4096;
 /// store.create_env(&admin, &app, &prod)?;
 ///
 /// let host = Key::new("db.host")?;
-/// store.set(&admin, &app, &host, NewValue::plain("db.dev"), SetOptions::default())?;
-/// store.set(&admin, &app, &host, NewValue::plain("db.prod"), SetOptions { env: Some(prod.clone()), ..SetOptions::default() })?;
-/// assert_eq!(store.get(&admin, &app, &host, Some(&prod))?.plain(), Some("db.prod"));
-/// assert_eq!(store.get(&admin, &app, &host, None)?.plain(), Some("db.dev"));
+/// store.set(&admin, &app, None, &host, NewValue::plain("db.dev"), SetOptions::default())?;
+/// store.set(&admin, &app, Some(&prod), &host, NewValue::plain("db.prod"), SetOptions::default())?;
+/// assert_eq!(store.get(&admin, &app, Some(&prod), &host)?.plain(), Some("db.prod"));
+/// assert_eq!(store.get(&admin, &app, None, &host)?.plain(), Some("db.dev"));
 /// # Ok::<(), valueset::Error>(())
 /// ```
 #[derive(Clone)]
@@ -167,6 +169,40 @@ impl Store {
             now: self.inner.clock.now(),
             actor: actor.name(),
         }
+    }
+
+    /// Runs `attempt` under the write lock, and again while the storage
+    /// refuses its commit because another writer came first.
+    fn exclusively<T>(&self, mut attempt: impl FnMut() -> Result<T, Error>) -> Result<T, Error> {
+        retrying(|| {
+            let _guard = self.lock();
+            attempt()
+        })
+    }
+
+    /// Runs `attempt` on one level of `app`, as every change of values
+    /// does: the actor checked for `action`, then, under the write lock,
+    /// the App's (and Environment's) bookkeeping read and `expect` checked
+    /// against the level's current version; again while another writer
+    /// comes first. `attempt` gets the level and the App's bookkeeping.
+    fn writing<T>(
+        &self,
+        actor: &Actor,
+        action: Action,
+        app: &AppId,
+        env: Option<&EnvId>,
+        expect: Option<VersionId>,
+        mut attempt: impl FnMut(Scope<'_>, &AppMeta) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.exclusively(|| {
+            let (meta, env_meta) = self.open_scope(actor, action, app, env)?;
+            let scope = Scope {
+                app,
+                env: env.zip(env_meta.as_ref()),
+            };
+            self.check_expect(scope, expect)?;
+            attempt(scope, &meta)
+        })
     }
 
     fn check_expect(&self, scope: Scope<'_>, expect: Option<VersionId>) -> Result<(), Error> {

@@ -16,8 +16,9 @@ use crate::model::{
 use super::{DEFAULT_HISTORY_LIMIT, HistoryOptions, Store};
 
 impl Store {
-    /// The effective value of `key`: in `env`, its override if any, else the
-    /// App value. Never a secret's content.
+    /// The effective value of `key` at a level: in Environment `env`, its
+    /// override if any, else the App value; with `env` `None`, the App
+    /// value. Never a secret's content.
     ///
     /// # Errors
     ///
@@ -27,8 +28,8 @@ impl Store {
         &self,
         actor: &Actor,
         app: &AppId,
-        key: &Key,
         env: Option<&EnvId>,
+        key: &Key,
     ) -> Result<ValueView, Error> {
         let (_, env_meta) = self.open_scope(actor, Action::ReadValues, app, env)?;
         let reader = self.reader();
@@ -90,8 +91,8 @@ impl Store {
         &self,
         actor: &Actor,
         app: &AppId,
-        version: VersionSelector,
         env: Option<&EnvId>,
+        version: VersionSelector,
     ) -> Result<Version, Error> {
         let (_, env_meta) = self.open_scope(actor, Action::ReadValues, app, env)?;
         let scope = Scope {
@@ -118,15 +119,14 @@ impl Store {
         &self,
         actor: &Actor,
         app: &AppId,
+        env: Option<&EnvId>,
         options: HistoryOptions,
     ) -> Result<Vec<VersionInfo>, Error> {
         let HistoryOptions {
-            env,
             key_changed,
             limit,
             before,
         } = options;
-        let env = env.as_ref();
         let (_, env_meta) = self.open_scope(actor, Action::ReadValues, app, env)?;
         let scope = Scope {
             app,

@@ -43,7 +43,7 @@ impl Store {
     /// let (app, prod) = (AppId::new("shop")?, EnvId::new("prod")?);
     /// store.create_app(&admin, &app)?;
     /// store.create_env(&admin, &app, &prod)?;
-    /// store.set(&admin, &app, &Key::new("PW")?, NewValue::secret(Secret::new("s3cr3t".into())), SetOptions::default())?;
+    /// store.set(&admin, &app, None, &Key::new("PW")?, NewValue::secret(Secret::new("s3cr3t".into())), SetOptions::default())?;
     /// let snapshot = store.snapshot(&admin, &app, &prod, VersionSelector::Latest)?;
     /// let url = snapshot.resolver().resolve_str("pg://app:${values.PW}@${context.env.id}")?;
     /// assert_eq!(url.as_secret().map(Secret::expose_secret), Some("pg://app:s3cr3t@prod"));

@@ -7,7 +7,7 @@ use crate::history::{self, Reader, Scope};
 use crate::id::{AppId, EnvId, TagName};
 use crate::model::{Actor, Tag, TagMove, VersionSelector};
 
-use super::{Store, retrying};
+use super::Store;
 
 impl Store {
     /// Points the tag `name` of a history (the App's, or `env`'s) at
@@ -23,11 +23,11 @@ impl Store {
     /// let admin = Actor::admin("alice");
     /// let app = AppId::new("shop")?;
     /// store.create_app(&admin, &app)?;
-    /// let v1 = store.set(&admin, &app, &Key::new("A")?, NewValue::plain("1"), Default::default())?.id;
+    /// let v1 = store.set(&admin, &app, None, &Key::new("A")?, NewValue::plain("1"), Default::default())?.id;
     /// let stable = TagName::new("stable")?;
     /// store.tag(&admin, &app, None, VersionSelector::Id(v1), &stable)?;
-    /// store.set(&admin, &app, &Key::new("A")?, NewValue::plain("2"), Default::default())?;
-    /// let tagged = store.version(&admin, &app, VersionSelector::Tag(stable), None)?;
+    /// store.set(&admin, &app, None, &Key::new("A")?, NewValue::plain("2"), Default::default())?;
+    /// let tagged = store.version(&admin, &app, None, VersionSelector::Tag(stable))?;
     /// assert_eq!(tagged.info.id, v1);
     /// # Ok::<(), valueset::Error>(())
     /// ```
@@ -46,15 +46,9 @@ impl Store {
         version: VersionSelector,
         name: &TagName,
     ) -> Result<Tag, Error> {
-        retrying(|| {
-            let _guard = self.lock();
-            let (meta, env_meta) = self.open_scope(actor, Action::WriteValues, app, env)?;
-            let scope = Scope {
-                app,
-                env: env.zip(env_meta.as_ref()),
-            };
+        self.writing(actor, Action::WriteValues, app, env, None, |scope, meta| {
             let seq = self.reader().resolve(scope, &version)?;
-            let record = history::place_tag(self.ctx(actor), scope, &meta, name, seq)?;
+            let record = history::place_tag(self.ctx(actor), scope, meta, name, seq)?;
             tag_view(scope, name.clone(), &record)
         })
     }

@@ -74,7 +74,7 @@ impl Store {
     /// let app = AppId::new("shop")?;
     /// store.create_app(&admin, &app)?;
     /// let mut watch = store.watch(&admin, &app, WatchOptions::default())?;
-    /// store.set(&admin, &app, &Key::new("A")?, NewValue::plain("1"), Default::default())?;
+    /// store.set(&admin, &app, None, &Key::new("A")?, NewValue::plain("1"), Default::default())?;
     /// let event = watch.next_timeout(Duration::from_secs(5))?.expect("a new version");
     /// assert_eq!(event.version.id.to_string(), "a1");
     /// # Ok::<(), valueset::Error>(())

@@ -1,19 +1,21 @@
 //! Writing values: [`Store::set`], [`Store::describe`], [`Store::delete`]
 //! and [`Store::apply`] for several changes as one version. Each checks the
-//! actor, then commits through the history engine under the write lock.
+//! actor, then commits through the history engine under the write lock;
+//! each has a dry run ([`Store::dry_run`]) that goes the same way and
+//! writes nothing.
 
 use std::collections::BTreeMap;
 
 use crate::access::Action;
-use crate::codec::{self, AppMeta, EnvMeta};
+use crate::codec::{self, AppMeta};
 use crate::error::{Error, InvalidInput, NotFound};
 use crate::history::{self, Commit, Plan, Planned, Scope};
-use crate::id::{AppId, Key};
-use crate::model::{Actor, NewValue, ResultOf, VersionInfo};
+use crate::id::{AppId, EnvId, Key};
+use crate::model::{Actor, NewValue, ResultOf, VersionId, VersionInfo};
 use crate::placeholder::Template;
 
 use super::{
-    MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, SetOptions, Store, WriteOptions, check_len, retrying,
+    DeleteOptions, MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, SetOptions, Store, WriteOptions, check_len,
 };
 
 /// Checks each value to set (its size; a template's syntax) and plans it.
@@ -54,9 +56,20 @@ pub struct ChangeSet {
     set: Vec<(Key, NewValue, Option<String>)>,
 }
 
+/// What a change takes besides its content: the level it is made at, its
+/// comment, the version it expects to be current, and whether it is only a
+/// dry run (checked and worked out, never written).
+#[derive(Clone, Debug)]
+pub(super) struct Change<'a> {
+    pub(super) env: Option<&'a EnvId>,
+    pub(super) comment: String,
+    pub(super) expect: Option<VersionId>,
+    pub(super) dry_run: bool,
+}
+
 impl Store {
-    /// Sets a value: the App's base value, or with `options.env` an
-    /// Environment override. One new version.
+    /// Sets a value at a level: the App's base value (`env` `None`), or an
+    /// Environment's override. One new version.
     ///
     /// # Errors
     ///
@@ -71,23 +84,12 @@ impl Store {
         &self,
         actor: &Actor,
         app: &AppId,
+        env: Option<&EnvId>,
         key: &Key,
         value: NewValue,
         options: SetOptions,
     ) -> Result<VersionInfo, Error> {
-        let changes = ChangeSet::new().set_described(key.clone(), value, options.description);
-        self.apply(
-            actor,
-            app,
-            changes,
-            WriteOptions {
-                env: options.env,
-                cascade: false,
-                comment: options.comment,
-                expect: options.expect,
-                dry_run: options.dry_run,
-            },
-        )
+        self.set_with(actor, app, env, key, value, options, false)
     }
 
     /// Changes only a value's description. One new version; the secret
@@ -97,25 +99,17 @@ impl Store {
     ///
     /// As [`set`](Self::set), and [`NotFound::Key`] when the key has no value
     /// at that level.
-    // Options by value, as every write takes them; each attempt reads them.
-    #[allow(clippy::needless_pass_by_value)]
     pub fn describe(
         &self,
         actor: &Actor,
         app: &AppId,
+        env: Option<&EnvId>,
         key: &Key,
         description: String,
         options: WriteOptions,
     ) -> Result<VersionInfo, Error> {
-        let mut planned = BTreeMap::new();
-        planned.insert(
-            key.clone(),
-            Planned {
-                plan: Plan::Describe,
-                description: Some(description),
-            },
-        );
-        self.commit_plan(actor, app, &planned, &options)
+        let change = Change::of(env, options, false);
+        self.describe_with(actor, app, key, description, &change)
     }
 
     /// Deletes a value. Deleting an App value that Environments override is
@@ -129,18 +123,21 @@ impl Store {
         &self,
         actor: &Actor,
         app: &AppId,
+        env: Option<&EnvId>,
         key: &Key,
-        options: WriteOptions,
+        options: DeleteOptions,
     ) -> Result<VersionInfo, Error> {
-        self.apply(actor, app, ChangeSet::new().delete(key.clone()), options)
+        let changes = ChangeSet::new().delete(key.clone());
+        self.apply(actor, app, env, changes, options)
     }
 
-    /// Applies several changes as one version, all or nothing (guide: [Bulk changes](crate::_documentation::guide#bulk-changes)).
+    /// Applies several changes at one level as one version, all or nothing
+    /// (guide: [Bulk changes](crate::_documentation::guide#bulk-changes)).
     ///
     /// ```
     /// use valueset::{Actor, AppId, Key, Store};
     /// use valueset::model::NewValue;
-    /// use valueset::store::{ChangeSet, WriteOptions};
+    /// use valueset::store::{ChangeSet, DeleteOptions};
     ///
     /// let store = Store::in_memory();
     /// let admin = Actor::admin("alice");
@@ -149,7 +146,7 @@ impl Store {
     /// let batch = ChangeSet::new()
     ///     .set(Key::new("A")?, NewValue::plain("1"))
     ///     .set(Key::new("B")?, NewValue::plain("2"));
-    /// let version = store.apply(&admin, &app, batch, WriteOptions::default())?;
+    /// let version = store.apply(&admin, &app, None, batch, DeleteOptions::default())?;
     /// assert_eq!(version.change.len(), 2);
     /// # Ok::<(), valueset::Error>(())
     /// ```
@@ -159,42 +156,114 @@ impl Store {
     /// The errors of [`set`](Self::set) and [`delete`](Self::delete); when
     /// any change fails, none is made. [`InvalidInput::EmptyBatch`] for a
     /// batch that asks for no change.
-    // Options by value, as every write takes them; each attempt reads them.
-    #[allow(clippy::needless_pass_by_value)]
     pub fn apply(
         &self,
         actor: &Actor,
         app: &AppId,
+        env: Option<&EnvId>,
         changes: ChangeSet,
-        options: WriteOptions,
+        options: DeleteOptions,
+    ) -> Result<VersionInfo, Error> {
+        let cascade = options.cascade;
+        let change = Change {
+            env,
+            comment: options.comment,
+            expect: options.expect,
+            dry_run: false,
+        };
+        self.apply_with(actor, app, changes, cascade, &change)
+    }
+
+    /// [`set`](Self::set), or its dry run.
+    #[allow(clippy::too_many_arguments)] // set's own, and whether to write
+    pub(super) fn set_with(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        env: Option<&EnvId>,
+        key: &Key,
+        value: NewValue,
+        options: SetOptions,
+        dry_run: bool,
+    ) -> Result<VersionInfo, Error> {
+        let changes = ChangeSet::new().set_described(key.clone(), value, options.description);
+        let change = Change {
+            env,
+            comment: options.comment,
+            expect: options.expect,
+            dry_run,
+        };
+        self.apply_with(actor, app, changes, false, &change)
+    }
+
+    /// [`describe`](Self::describe), or its dry run.
+    pub(super) fn describe_with(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        key: &Key,
+        description: String,
+        change: &Change<'_>,
+    ) -> Result<VersionInfo, Error> {
+        let mut planned = BTreeMap::new();
+        planned.insert(
+            key.clone(),
+            Planned {
+                plan: Plan::Describe,
+                description: Some(description),
+            },
+        );
+        self.writing(
+            actor,
+            Action::WriteValues,
+            app,
+            change.env,
+            change.expect,
+            |scope, meta| {
+                let commit = Commit::new(duplicate(&planned));
+                self.commit_at(actor, scope, meta, commit, change)
+            },
+        )
+    }
+
+    /// [`apply`](Self::apply), or its dry run.
+    pub(super) fn apply_with(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        changes: ChangeSet,
+        cascade: bool,
+        change: &Change<'_>,
     ) -> Result<VersionInfo, Error> {
         if !changes.delete_all && changes.delete.is_empty() && changes.set.is_empty() {
             return Err(InvalidInput::EmptyBatch.into());
         }
         let planned = plans(changes.set, self.inner.max_value_len)?;
         let deletes = (changes.delete_all, changes.delete);
-        let cascade = options.cascade;
-        retrying(|| {
-            let planned = duplicate(&planned);
-            self.commit_with_deletes(actor, app, planned, &deletes, cascade, options.clone())
-        })
+        self.writing(
+            actor,
+            Action::WriteValues,
+            app,
+            change.env,
+            change.expect,
+            |scope, meta| {
+                let mut commit = self.with_deletes(scope, duplicate(&planned), &deletes)?;
+                commit.cascade = cascade;
+                self.commit_at(actor, scope, meta, commit, change)
+            },
+        )
     }
 
-    /// One attempt at a batch: checks the keys to delete, adds them to the
-    /// plan and commits.
-    fn commit_with_deletes(
+    /// A commit of `planned` and the keys to delete (each checked to have a
+    /// value at the level).
+    fn with_deletes(
         &self,
-        actor: &Actor,
-        app: &AppId,
+        scope: Scope<'_>,
         mut planned: BTreeMap<Key, Planned>,
         (delete_all, deletes): &(bool, Vec<Key>),
-        cascade: bool,
-        options: WriteOptions,
-    ) -> Result<VersionInfo, Error> {
-        let env = options.env.clone();
-        let _guard = self.lock();
-        let (meta, env_meta) = self.open_scope(actor, Action::WriteValues, app, env.as_ref())?;
-        let prefix = codec::history_prefix(app, env.as_ref());
+    ) -> Result<Commit, Error> {
+        let env = scope.env_id();
+        let prefix = codec::history_prefix(scope.app, env);
         let reader = self.reader();
         // One seek per named key: a change costs what it touches, not the
         // size of the App.
@@ -205,14 +274,14 @@ impl Store {
             if !live {
                 return Err(NotFound::Key {
                     key: key.clone(),
-                    env: env.clone(),
+                    env: env.cloned(),
                 }
                 .into());
             }
         }
         let delete_keys: Vec<Key> = if *delete_all {
             reader
-                .entries_at(app, env.as_ref(), u64::MAX)?
+                .entries_at(scope.app, env, u64::MAX)?
                 .into_keys()
                 .collect()
         } else {
@@ -224,78 +293,51 @@ impl Store {
                 description: None,
             });
         }
-        let result_of = (*delete_all && planned.values().all(|p| matches!(p.plan, Plan::Delete)))
-            .then(|| {
-                if env.is_some() {
-                    ResultOf::EnvValuesDelete
-                } else {
-                    ResultOf::AppValuesDelete
-                }
-            });
-        let commit = Commit {
-            planned,
-            cascade,
-            result_of,
-            source: None,
-            comment: String::new(),
-            dry_run: false,
-        };
-        self.commit_locked(actor, app, (&meta, env_meta.as_ref()), commit, options)
+        let all_deletes = planned.values().all(|p| matches!(p.plan, Plan::Delete));
+        let mut commit = Commit::new(planned);
+        commit.result_of = (*delete_all && all_deletes).then(|| {
+            if env.is_some() {
+                ResultOf::EnvValuesDelete
+            } else {
+                ResultOf::AppValuesDelete
+            }
+        });
+        Ok(commit)
     }
 
-    /// Commits `commit` (whose comment is taken from `options`) on the App's
-    /// and Environment's bookkeeping `metas`, which the caller read under
-    /// the write lock it holds: checks `options.expect`, and commits on the
-    /// condition that the bookkeeping is still what was read. The caller
-    /// retries on a backend conflict.
-    pub(super) fn commit_locked(
+    /// Commits `commit` at `scope`, whose App bookkeeping `meta` the caller
+    /// read under the write lock it holds ([`writing`](Self::writing)),
+    /// with the comment and dry run of `change`: the commit stands only if
+    /// the bookkeeping is still what was read.
+    pub(super) fn commit_at(
         &self,
         actor: &Actor,
-        app: &AppId,
-        (meta, env_meta): (&AppMeta, Option<&EnvMeta>),
+        scope: Scope<'_>,
+        meta: &AppMeta,
         mut commit: Commit,
-        options: WriteOptions,
+        change: &Change<'_>,
     ) -> Result<VersionInfo, Error> {
-        check_len(|| "comment".to_owned(), &options.comment, MAX_COMMENT_LEN)?;
+        check_len(|| "comment".to_owned(), &change.comment, MAX_COMMENT_LEN)?;
         for (key, p) in &commit.planned {
             if let Some(d) = &p.description {
                 check_len(|| format!("description of `{key}`"), d, MAX_DESCRIPTION_LEN)?;
             }
         }
-        let scope = Scope {
-            app,
-            env: options.env.as_ref().zip(env_meta),
-        };
-        self.check_expect(scope, options.expect)?;
-        commit.comment = options.comment;
-        commit.dry_run = options.dry_run;
+        commit.comment.clone_from(&change.comment);
+        commit.dry_run = change.dry_run;
         history::commit(self.ctx(actor), scope, meta, commit)
     }
+}
 
-    /// Commits a plan that does not depend on the current values (a
-    /// description change), retrying on a backend conflict.
-    fn commit_plan(
-        &self,
-        actor: &Actor,
-        app: &AppId,
-        planned: &BTreeMap<Key, Planned>,
-        options: &WriteOptions,
-    ) -> Result<VersionInfo, Error> {
-        retrying(|| {
-            let _guard = self.lock();
-            let (meta, env_meta) =
-                self.open_scope(actor, Action::WriteValues, app, options.env.as_ref())?;
-            let commit = Commit {
-                planned: duplicate(planned),
-                cascade: options.cascade,
-                result_of: None,
-                source: None,
-                comment: String::new(),
-                dry_run: false,
-            };
-            let metas = (&meta, env_meta.as_ref());
-            self.commit_locked(actor, app, metas, commit, options.clone())
-        })
+impl<'a> Change<'a> {
+    /// A change at `env` with `options`.
+    pub(super) fn of(env: Option<&'a EnvId>, options: WriteOptions, dry_run: bool) -> Self {
+        Change {
+            env,
+            comment: options.comment,
+            expect: options.expect,
+            dry_run,
+        }
     }
 }
 

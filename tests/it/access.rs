@@ -1,7 +1,7 @@
 //! docs/guide.md #who-may-do-what: who may do what; a refused action changes nothing.
 
 use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};
-use valueset::store::{SetOptions, WriteOptions};
+use valueset::store::{DeleteOptions, SetOptions, WriteOptions};
 use valueset::{Actor, EnvId};
 
 use crate::common::{World, id, key};
@@ -19,8 +19,8 @@ fn roles_allow_what_the_table_says() -> valueset::Result<()> {
     let manager = Actor::new("mgr", OrgRole::Manager);
 
     // Read: every role on the App; not a stranger.
-    assert!(w.store.get(&viewer, &w.app, &key("A"), None).is_ok());
-    let e = w.store.get(&stranger, &w.app, &key("A"), None).unwrap_err();
+    assert!(w.store.get(&viewer, &w.app, None, &key("A")).is_ok());
+    let e = w.store.get(&stranger, &w.app, None, &key("A")).unwrap_err();
     assert_eq!(e.code(), "forbidden");
     assert_eq!(
         e.to_string(),
@@ -34,6 +34,7 @@ fn roles_allow_what_the_table_says() -> valueset::Result<()> {
         w.store.set(
             a,
             &w.app,
+            None,
             &key("B"),
             NewValue::plain("1"),
             SetOptions::default(),
@@ -46,6 +47,7 @@ fn roles_allow_what_the_table_says() -> valueset::Result<()> {
         w.store.restore(
             a,
             &w.app,
+            None,
             VersionSelector::Id(id("a1")),
             Default::default(),
             WriteOptions::default(),
@@ -54,10 +56,19 @@ fn roles_allow_what_the_table_says() -> valueset::Result<()> {
     assert_eq!(restore(&viewer).unwrap_err().code(), "forbidden");
 
     // Purge: Owner only.
-    let before = w.store.history(&w.admin, &w.app, Default::default())?.len();
+    let before = w
+        .store
+        .history(&w.admin, &w.app, None, Default::default())?
+        .len();
     let purge = |a: &Actor| {
-        w.store
-            .purge(a, &w.app, id("a1"), &key("A"), WriteOptions::default())
+        w.store.purge(
+            a,
+            &w.app,
+            None,
+            id("a1").into(),
+            &key("A"),
+            WriteOptions::default(),
+        )
     };
     let e = purge(&dev).unwrap_err();
     assert_eq!(
@@ -65,7 +76,9 @@ fn roles_allow_what_the_table_says() -> valueset::Result<()> {
         "forbidden: purging needs app Owner or org Administrator"
     );
     assert_eq!(
-        w.store.history(&w.admin, &w.app, Default::default())?.len(),
+        w.store
+            .history(&w.admin, &w.app, None, Default::default())?
+            .len(),
         before
     );
     purge(&owner)?;
@@ -91,7 +104,7 @@ fn roles_allow_what_the_table_says() -> valueset::Result<()> {
     w.store.delete_env(&w.admin, &w.app, &qa)?;
     let del = w
         .store
-        .delete(&viewer, &w.app, &key("B"), WriteOptions::default());
+        .delete(&viewer, &w.app, None, &key("B"), DeleteOptions::default());
     assert_eq!(del.unwrap_err().code(), "forbidden");
     Ok(())
 }
@@ -103,6 +116,7 @@ fn every_version_records_who_and_when() -> valueset::Result<()> {
     let v = w.store.set(
         &bob,
         &w.app,
+        None,
         &key("A"),
         NewValue::plain("1"),
         SetOptions {
@@ -115,6 +129,7 @@ fn every_version_records_who_and_when() -> valueset::Result<()> {
     let next = w.store.set(
         &bob,
         &w.app,
+        None,
         &key("A"),
         NewValue::plain("2"),
         SetOptions::default(),

@@ -9,7 +9,7 @@ use valueset::backend::{
     Backend, BackendError, BackendErrorKind, Batch, KeyRange, MemoryBackend, SledBackend, Visit,
 };
 use valueset::model::{NewValue, VersionSelector};
-use valueset::store::{ChangeSet, WriteOptions};
+use valueset::store::{ChangeSet, DeleteOptions};
 use valueset::{Actor, AppId, Error, Key, Store};
 
 type Found = Option<(Vec<u8>, Vec<u8>)>;
@@ -116,7 +116,7 @@ fn a_backend_that_answers_fewer_seeks_than_asked_fails_the_read() {
     let set = |v: &str| {
         let change = ChangeSet::new().set(Key::new("db.host").unwrap(), NewValue::plain(v));
         store
-            .apply(&actor, &app, change, WriteOptions::default())
+            .apply(&actor, &app, None, change, DeleteOptions::default())
             .unwrap()
             .id
     };
@@ -127,14 +127,14 @@ fn a_backend_that_answers_fewer_seeks_than_asked_fails_the_read() {
     // loses, so errors, not a version without the key or no version.
     assert_eq!(
         store
-            .version(&actor, &app, VersionSelector::Id(second), None)
+            .version(&actor, &app, None, VersionSelector::Id(second))
             .unwrap()
             .values
             .len(),
         1
     );
     for selector in [VersionSelector::Id(first), VersionSelector::Latest] {
-        match store.version(&actor, &app, selector, None) {
+        match store.version(&actor, &app, None, selector) {
             Err(Error::Backend(e)) => assert_eq!(e.kind(), BackendErrorKind::Corrupted),
             other => panic!("expected a corrupted backend, got {other:?}"),
         }

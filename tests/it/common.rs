@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use valueset::backend::{Backend, BackendError, Batch, Changes, KeyRange, KeyValue, Visit};
 
 use valueset::model::{NewValue, Timestamp, VersionSelector};
-use valueset::store::{SetOptions, StoreBuilder, WriteOptions};
+use valueset::store::{DeleteOptions, SetOptions, StoreBuilder};
 use valueset::{Actor, AppId, EnvId, Key, Store, VersionId};
 
 pub(crate) struct World {
@@ -85,20 +85,6 @@ pub(crate) fn at(v: &str) -> VersionSelector {
     VersionSelector::Id(id(v))
 }
 
-pub(crate) fn env_opts(env: &EnvId) -> SetOptions {
-    SetOptions {
-        env: Some(env.clone()),
-        ..SetOptions::default()
-    }
-}
-
-pub(crate) fn in_env(env: &EnvId) -> WriteOptions {
-    WriteOptions {
-        env: Some(env.clone()),
-        ..WriteOptions::default()
-    }
-}
-
 impl World {
     pub(crate) fn new() -> World {
         World::with_store(test_store(Store::builder().clock(ticking_clock())))
@@ -128,6 +114,7 @@ impl World {
             .set(
                 &self.admin,
                 &self.app,
+                None,
                 &key(k),
                 NewValue::plain(v),
                 SetOptions::default(),
@@ -142,9 +129,10 @@ impl World {
             .set(
                 &self.admin,
                 &self.app,
+                Some(env),
                 &key(k),
                 NewValue::plain(v),
-                env_opts(env),
+                SetOptions::default(),
             )
             .unwrap()
             .id
@@ -153,14 +141,20 @@ impl World {
     pub(crate) fn delete(&self, k: &str) -> valueset::Result<VersionId> {
         Ok(self
             .store
-            .delete(&self.admin, &self.app, &key(k), WriteOptions::default())?
+            .delete(
+                &self.admin,
+                &self.app,
+                None,
+                &key(k),
+                DeleteOptions::default(),
+            )?
             .id)
     }
 
     /// The effective plain value of `k` in `env` (or the App), if any.
     pub(crate) fn get(&self, env: Option<&EnvId>, k: &str) -> Option<String> {
         self.store
-            .get(&self.admin, &self.app, &key(k), env)
+            .get(&self.admin, &self.app, env, &key(k))
             .ok()
             .and_then(|v| v.plain().map(str::to_owned))
     }
@@ -171,7 +165,7 @@ impl World {
         env: Option<&EnvId>,
         v: VersionSelector,
     ) -> Vec<(String, String)> {
-        let version = self.store.version(&self.admin, &self.app, v, env).unwrap();
+        let version = self.store.version(&self.admin, &self.app, env, v).unwrap();
         version
             .values
             .values()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::thread;
 
 use valueset::backend::{Backend, MemoryBackend, SledBackend};
-use valueset::store::WriteOptions;
+use valueset::store::DeleteOptions;
 use valueset::{Actor, AppId, EnvId, Store};
 
 use crate::common::TempDir;
@@ -30,6 +30,7 @@ fn concurrent_writers_make_a_sound_history() -> valueset::Result<()> {
                         .set(
                             &admin,
                             &app,
+                            None,
                             &k,
                             NewValue::plain(i.to_string()),
                             SetOptions::default(),
@@ -40,12 +41,10 @@ fn concurrent_writers_make_a_sound_history() -> valueset::Result<()> {
                             .set(
                                 &admin,
                                 &app,
+                                Some(&prod),
                                 &k,
                                 NewValue::plain(format!("p{i}")),
-                                SetOptions {
-                                    env: Some(prod.clone()),
-                                    ..Default::default()
-                                },
+                                SetOptions::default(),
                             )
                             .unwrap();
                     }
@@ -59,6 +58,7 @@ fn concurrent_writers_make_a_sound_history() -> valueset::Result<()> {
     let app = w.store.history(
         &w.admin,
         &w.app,
+        None,
         HistoryOptions {
             limit: Some(1000),
             ..Default::default()
@@ -68,8 +68,8 @@ fn concurrent_writers_make_a_sound_history() -> valueset::Result<()> {
     let prod = w.store.history(
         &w.admin,
         &w.app,
+        Some(&w.prod),
         HistoryOptions {
-            env: Some(w.prod.clone()),
             limit: Some(1000),
             ..Default::default()
         },
@@ -91,7 +91,7 @@ fn concurrent_writers_make_a_sound_history() -> valueset::Result<()> {
     }
     let latest = w
         .store
-        .version(&w.admin, &w.app, VersionSelector::Latest, Some(&w.prod))?;
+        .version(&w.admin, &w.app, Some(&w.prod), VersionSelector::Latest)?;
     assert_eq!(latest.values.len(), 4);
     Ok(())
 }
@@ -113,6 +113,7 @@ fn writers_over_one_backend(backend: &Arc<dyn Backend>) -> valueset::Result<()> 
     stores[0].set(
         &admin,
         &app,
+        None,
         &key("BASE"),
         NewValue::plain("b"),
         SetOptions::default(),
@@ -127,19 +128,16 @@ fn writers_over_one_backend(backend: &Arc<dyn Backend>) -> valueset::Result<()> 
                 for i in 0..CHANGES {
                     let k = key(&format!("S{s}T{t}"));
                     let options = SetOptions {
-                        env: (i % 4 == 0).then(|| prod.clone()),
                         comment: format!("{s}/{t}/{i}"),
                         ..SetOptions::default()
                     };
-                    let env_key = if options.env.is_some() {
-                        key("BASE")
-                    } else {
-                        k
-                    };
+                    let env = (i % 4 == 0).then_some(&prod);
+                    let env_key = if env.is_some() { key("BASE") } else { k };
                     let v = store
                         .set(
                             &admin,
                             &app,
+                            env,
                             &env_key,
                             NewValue::plain(i.to_string()),
                             options,
@@ -160,17 +158,10 @@ fn writers_over_one_backend(backend: &Arc<dyn Backend>) -> valueset::Result<()> 
         limit: Some(10_000),
         ..Default::default()
     };
-    let mut history = store.history(&admin, &app, all.clone())?;
+    let mut history = store.history(&admin, &app, None, all.clone())?;
     history.extend(
         store
-            .history(
-                &admin,
-                &app,
-                HistoryOptions {
-                    env: Some(prod.clone()),
-                    ..all
-                },
-            )?
+            .history(&admin, &app, Some(&prod), all.clone())?
             .into_iter()
             .filter(|v| v.id.to_string().starts_with('e') && v.app_version.is_none()),
     );
@@ -217,6 +208,7 @@ fn an_expected_version_that_another_store_moved_past_is_a_conflict() -> valueset
         .set(
             &admin,
             &app,
+            None,
             &key("A"),
             NewValue::plain("1"),
             SetOptions::default(),
@@ -225,15 +217,18 @@ fn an_expected_version_that_another_store_moved_past_is_a_conflict() -> valueset
     two.set(
         &admin,
         &app,
+        None,
         &key("A"),
         NewValue::plain("2"),
         SetOptions::default(),
     )?;
-    let stale = WriteOptions {
+    let stale = DeleteOptions {
         expect: Some(a1),
-        ..WriteOptions::default()
+        ..DeleteOptions::default()
     };
-    let e = one.delete(&admin, &app, &key("A"), stale).unwrap_err();
+    let e = one
+        .delete(&admin, &app, None, &key("A"), stale)
+        .unwrap_err();
     assert_eq!(e.code(), "conflict");
     assert_eq!(e.to_string(), "conflict: the current version is `a2`");
     Ok(())
@@ -249,7 +244,7 @@ fn a_version_reads_the_same_while_writers_commit() -> valueset::Result<()> {
     let pinned = w.set("A", "1");
     let read = |store: &Store| {
         store
-            .version(&w.admin, &w.app, VersionSelector::Id(pinned), None)
+            .version(&w.admin, &w.app, None, VersionSelector::Id(pinned))
             .unwrap()
             .values
             .iter()
@@ -271,6 +266,7 @@ fn a_version_reads_the_same_while_writers_commit() -> valueset::Result<()> {
                     .set(
                         &admin,
                         &app,
+                        None,
                         &k,
                         NewValue::plain(format!("w{i}")),
                         SetOptions::default(),
@@ -355,6 +351,7 @@ fn conflicts_are_retried_and_other_failures_are_not() -> valueset::Result<()> {
     let v = store.set(
         &admin,
         &app,
+        None,
         &key("A"),
         NewValue::plain("1"),
         SetOptions::default(),
@@ -369,6 +366,7 @@ fn conflicts_are_retried_and_other_failures_are_not() -> valueset::Result<()> {
         .set(
             &admin,
             &app,
+            None,
             &key("A"),
             NewValue::plain("1"),
             SetOptions::default(),

@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use valueset::model::{NewValue, VersionSelector};
-use valueset::store::{ChangeSet, SetOptions, WriteOptions};
+use valueset::store::{ChangeSet, DeleteOptions, SetOptions};
 use valueset::{Actor, AppId, EnvId, Key, MasterKey, Secret, Store};
 
 use crate::common::TempDir;
@@ -41,16 +41,13 @@ fn crash_child() -> valueset::Result<()> {
         store.create_env(&admin, &app, &env)?;
         store.flush()?;
     }
-    let in_env = || SetOptions {
-        env: Some(env.clone()),
-        ..Default::default()
-    };
     for i in 0u64.. {
         let k = Key::new(format!("K{}", i % 7))?;
         let v = match i % 5 {
             0 => store.set(
                 &admin,
                 &app,
+                None,
                 &k,
                 NewValue::plain(format!("v{i}")),
                 SetOptions::default(),
@@ -58,6 +55,7 @@ fn crash_child() -> valueset::Result<()> {
             1 => store.set(
                 &admin,
                 &app,
+                None,
                 &k,
                 NewValue::secret(Secret::new(format!("s{i}"))),
                 SetOptions::default(),
@@ -69,9 +67,16 @@ fn crash_child() -> valueset::Result<()> {
                         NewValue::plain(format!("b{i}-{j}")),
                     )
                 });
-                store.apply(&admin, &app, batch, WriteOptions::default())?
+                store.apply(&admin, &app, None, batch, DeleteOptions::default())?
             }
-            3 => match store.set(&admin, &app, &k, NewValue::plain(format!("p{i}")), in_env()) {
+            3 => match store.set(
+                &admin,
+                &app,
+                Some(&env),
+                &k,
+                NewValue::plain(format!("p{i}")),
+                SetOptions::default(),
+            ) {
                 Ok(v) => v,
                 Err(e) if e.code() == "no_base_value" => continue,
                 Err(e) => return Err(e),
@@ -79,8 +84,9 @@ fn crash_child() -> valueset::Result<()> {
             _ => match store.delete(
                 &admin,
                 &app,
+                None,
                 &k,
-                WriteOptions {
+                DeleteOptions {
                     cascade: true,
                     ..Default::default()
                 },
@@ -170,7 +176,7 @@ fn killed_writers_leave_whole_changes() -> valueset::Result<()> {
         }
         for (scope, id) in &acknowledged {
             let env = (scope == "env").then_some(&env);
-            let version = store.version(&admin, &app, VersionSelector::Id(id.parse()?), env);
+            let version = store.version(&admin, &app, env, VersionSelector::Id(id.parse()?));
             assert!(
                 version.is_ok(),
                 "round {round}: acknowledged {scope} version {id} is missing: {version:?}"

@@ -4,10 +4,10 @@
 //! check what each difference shows.)
 
 use valueset::model::{Content, KeyDiff, NewValue, SnapshotValue, ValueChange, VersionSelector};
-use valueset::store::{ChangeSet, DiffSide, SetOptions, WriteOptions};
+use valueset::store::{ChangeSet, DeleteOptions, DiffSide, SetOptions, WriteOptions};
 use valueset::{Actor, Secret};
 
-use crate::common::{Spy, World, env_opts, key};
+use crate::common::{Spy, World, key};
 
 const CANARY: &str = "CANARY-diff-5a1e";
 
@@ -34,6 +34,7 @@ fn two_versions_of_one_level() -> valueset::Result<()> {
     w.store.set(
         &w.admin,
         &w.app,
+        None,
         &key("KEEP"),
         NewValue::plain("same"),
         SetOptions {
@@ -139,6 +140,7 @@ fn secrets_are_compared_by_digest_and_never_shown() -> valueset::Result<()> {
     w.store.set(
         &w.admin,
         &w.app,
+        None,
         &key("PW"),
         secret(CANARY),
         SetOptions::default(),
@@ -146,6 +148,7 @@ fn secrets_are_compared_by_digest_and_never_shown() -> valueset::Result<()> {
     w.store.set(
         &w.admin,
         &w.app,
+        None,
         &key("OTHER"),
         secret("a"),
         SetOptions::default(),
@@ -155,23 +158,26 @@ fn secrets_are_compared_by_digest_and_never_shown() -> valueset::Result<()> {
     w.store.set(
         &w.admin,
         &w.app,
+        Some(&prod),
         &key("PW"),
         secret(CANARY),
-        env_opts(&prod),
+        SetOptions::default(),
     )?;
     w.store.set(
         &w.admin,
         &w.app,
+        Some(&prod),
         &key("OTHER"),
         secret("b"),
-        env_opts(&prod),
+        SetOptions::default(),
     )?;
     w.store.set(
         &w.admin,
         &w.app,
+        Some(&dev),
         &key("OTHER"),
         secret(&format!("{CANARY}-dev")),
-        env_opts(&dev),
+        SetOptions::default(),
     )?;
     let latest = || VersionSelector::Latest;
     let diff = w.store.diff(
@@ -206,6 +212,7 @@ fn a_template_and_purged_content_show_as_such() -> valueset::Result<()> {
         .set(
             &w.admin,
             &w.app,
+            None,
             &key("T"),
             NewValue::template("${values.A}"),
             SetOptions::default(),
@@ -222,7 +229,8 @@ fn a_template_and_purged_content_show_as_such() -> valueset::Result<()> {
     w.store.purge(
         &w.admin,
         &w.app,
-        plain_version,
+        None,
+        plain_version.into(),
         &key("T"),
         WriteOptions::default(),
     )?;
@@ -279,7 +287,7 @@ fn the_cost_follows_the_differences() -> valueset::Result<()> {
         batch = batch.set(key(&format!("K{i}")), NewValue::plain("v"));
     }
     w.store
-        .apply(&w.admin, &w.app, batch, WriteOptions::default())?;
+        .apply(&w.admin, &w.app, None, batch, DeleteOptions::default())?;
     let prod = w.prod.clone();
     w.set_env(&prod, "K1", "prod");
     // A wide change, then a narrow one: comparing the two reads only what
@@ -290,7 +298,7 @@ fn the_cost_follows_the_differences() -> valueset::Result<()> {
     }
     let before_last = w
         .store
-        .apply(&w.admin, &w.app, wide, WriteOptions::default())?
+        .apply(&w.admin, &w.app, None, wide, DeleteOptions::default())?
         .id;
     let last = w.set("K3", "changed");
     let cost = |from: &DiffSide, to: &DiffSide| -> valueset::Result<(usize, usize)> {

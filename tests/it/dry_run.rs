@@ -1,13 +1,13 @@
 //! docs/guide.md #dry-run: `apply`, `restore` and `purge` (and `set`,
-//! `delete`) asked what they would do: the version they would make, or the
-//! error they would give, and nothing written.
+//! `delete`) asked what they would do through `Store::dry_run`: the version
+//! they would make, or the error they would give, and nothing written.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use valueset::backend::{Backend, MemoryBackend};
 use valueset::model::{NewValue, SnapshotValue, VersionSelector};
-use valueset::store::{ChangeSet, RestoreKeys, SetOptions, WriteOptions};
+use valueset::store::{ChangeSet, DeleteOptions, RestoreKeys, SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, MasterKey, Secret, Store, VersionId};
 
 use crate::common::{key, ticking_clock};
@@ -60,16 +60,16 @@ impl Fixture {
 
     fn set(&self, k: &str, v: NewValue) -> VersionId {
         self.store
-            .set(&self.admin, &self.app, &key(k), v, SetOptions::default())
+            .set(
+                &self.admin,
+                &self.app,
+                None,
+                &key(k),
+                v,
+                SetOptions::default(),
+            )
             .unwrap()
             .id
-    }
-
-    fn dry() -> WriteOptions {
-        WriteOptions {
-            dry_run: true,
-            ..WriteOptions::default()
-        }
     }
 }
 
@@ -82,7 +82,12 @@ fn apply_shows_the_version_it_would_make_and_writes_nothing() -> valueset::Resul
         .set(key("A"), NewValue::plain("2"))
         .set(key("B"), NewValue::template("${values.A}"))
         .set(key("PW"), NewValue::secret(Secret::new(CANARY.into())));
-    let preview = f.store.apply(&f.admin, &f.app, batch, Fixture::dry())?;
+    let options = DeleteOptions::default();
+    let preview = f
+        .store
+        .dry_run()
+        .apply(&f.admin, &f.app, None, batch, options)?;
+    let preview = preview.version;
     assert_eq!(f.dump(), before, "a dry run wrote");
     let changed: Vec<(&str, Option<u32>)> = preview
         .change
@@ -95,7 +100,7 @@ fn apply_shows_the_version_it_would_make_and_writes_nothing() -> valueset::Resul
     let batch = ChangeSet::new().set(key("A"), NewValue::plain("2"));
     let real = f
         .store
-        .apply(&f.admin, &f.app, batch, WriteOptions::default())?;
+        .apply(&f.admin, &f.app, None, batch, DeleteOptions::default())?;
     assert_eq!(real.id, preview.id);
     Ok(())
 }
@@ -108,60 +113,61 @@ fn a_dry_run_gives_the_error_the_real_call_would() {
         .set(
             &f.admin,
             &f.app,
+            Some(&f.prod),
             &key("A"),
             NewValue::plain("prod"),
-            SetOptions {
-                env: Some(f.prod.clone()),
-                ..SetOptions::default()
-            },
+            SetOptions::default(),
         )
         .unwrap();
     f.set("T", NewValue::template("${values.U}"));
     let before = f.dump();
-    let cases: Vec<(ChangeSet, WriteOptions, &str)> = vec![
+    let cases: Vec<(ChangeSet, Option<&EnvId>, DeleteOptions, &str)> = vec![
         (
             ChangeSet::new().delete(key("A")),
-            Fixture::dry(),
+            None,
+            DeleteOptions::default(),
             "overridden_in_envs",
         ),
         (
             ChangeSet::new().set(key("U"), NewValue::template("${values.T}")),
-            Fixture::dry(),
+            None,
+            DeleteOptions::default(),
             "template_cycle",
         ),
         (
             ChangeSet::new().set(key("NEW"), NewValue::plain("x")),
-            WriteOptions {
-                env: Some(f.prod.clone()),
-                ..Fixture::dry()
-            },
+            Some(&f.prod),
+            DeleteOptions::default(),
             "no_base_value",
         ),
         (
             ChangeSet::new().set(key("A"), NewValue::plain("x")),
-            WriteOptions {
+            None,
+            DeleteOptions {
                 expect: Some("a1".parse().unwrap()),
-                ..Fixture::dry()
+                ..DeleteOptions::default()
             },
             "conflict",
         ),
     ];
-    for (batch, options, code) in cases {
-        let err = f.store.apply(&f.admin, &f.app, batch, options).unwrap_err();
+    for (batch, env, options, code) in cases {
+        let dry = f.store.dry_run();
+        let err = dry
+            .apply(&f.admin, &f.app, env, batch, options)
+            .unwrap_err();
         assert_eq!(err.code(), code);
     }
     let viewer = Actor::new("vic", valueset::model::OrgRole::Member);
     let err = f
         .store
+        .dry_run()
         .set(
             &viewer,
             &f.app,
+            None,
             &key("A"),
             NewValue::plain("x"),
-            SetOptions {
-                dry_run: true,
-                ..SetOptions::default()
-            },
+            SetOptions::default(),
         )
         .unwrap_err();
     assert_eq!(err.code(), "forbidden");
@@ -175,29 +181,39 @@ fn restore_shows_its_change_and_its_refusals() -> valueset::Result<()> {
     f.set("PW", NewValue::secret(Secret::new(CANARY.into())));
     f.set("A", NewValue::plain("2"));
     let before = f.dump();
-    let preview = f.store.restore(
+    let preview = f.store.dry_run().restore(
         &f.admin,
         &f.app,
+        None,
         VersionSelector::Id(v1),
         RestoreKeys::All,
-        Fixture::dry(),
+        WriteOptions::default(),
     )?;
+    let preview = preview.version;
     assert_eq!(f.dump(), before, "a dry run wrote");
     let keys: Vec<&str> = preview.change.iter().map(|c| c.key.as_str()).collect();
     assert_eq!(keys, ["A", "PW"]);
     assert_eq!(preview.source_version, Some(v1));
     // A restore of a purged value is refused in a dry run as for real.
-    f.store
-        .purge(&f.admin, &f.app, v1, &key("A"), WriteOptions::default())?;
+    f.store.purge(
+        &f.admin,
+        &f.app,
+        None,
+        v1.into(),
+        &key("A"),
+        WriteOptions::default(),
+    )?;
     let before = f.dump();
     let err = f
         .store
+        .dry_run()
         .restore(
             &f.admin,
             &f.app,
+            None,
             VersionSelector::Id(v1),
             RestoreKeys::All,
-            Fixture::dry(),
+            WriteOptions::default(),
         )
         .unwrap_err();
     assert_eq!(err.code(), "restore_purged");
@@ -213,6 +229,7 @@ fn purge_preview_names_the_versions_and_the_value() -> valueset::Result<()> {
     f.store.set(
         &f.admin,
         &f.app,
+        None,
         &key("PW"),
         NewValue::secret(Secret::new(CANARY.into())),
         SetOptions {
@@ -222,9 +239,14 @@ fn purge_preview_names_the_versions_and_the_value() -> valueset::Result<()> {
     )?;
     let v4 = f.set("PW", NewValue::secret(Secret::new("new".into())));
     let before = f.dump();
-    let preview =
-        f.store
-            .purge_preview(&f.admin, &f.app, v1, &key("PW"), WriteOptions::default())?;
+    let preview = f.store.dry_run().purge(
+        &f.admin,
+        &f.app,
+        None,
+        v1.into(),
+        &key("PW"),
+        WriteOptions::default(),
+    )?;
     assert_eq!(f.dump(), before, "a preview wrote");
     assert_eq!(preview.versions, [v1, v2, "a3".parse().unwrap()]);
     assert!(preview.value.is_secret());
@@ -232,41 +254,48 @@ fn purge_preview_names_the_versions_and_the_value() -> valueset::Result<()> {
     assert_eq!(preview.version.id, "a5".parse().unwrap());
     let json = serde_json::to_string(&preview).unwrap();
     assert!(!json.contains(CANARY) && !format!("{preview:?}").contains(CANARY));
-    // `purge` with a dry run: the same version, nothing written.
-    let dry = f
-        .store
-        .purge(&f.admin, &f.app, v1, &key("PW"), Fixture::dry())?;
-    assert_eq!(
-        (
-            dry.version.id,
-            dry.version.source_version,
-            dry.version.result_of
-        ),
-        (
-            preview.version.id,
-            preview.version.source_version,
-            preview.version.result_of
-        )
-    );
-    assert_eq!(f.dump(), before);
+    // No tag names a version that holds it.
+    assert!(preview.tags.is_empty());
     // The refusals are the real call's.
     let err = f
         .store
-        .purge_preview(&f.admin, &f.app, v4, &key("PW"), WriteOptions::default())
+        .dry_run()
+        .purge(
+            &f.admin,
+            &f.app,
+            None,
+            v4.into(),
+            &key("PW"),
+            WriteOptions::default(),
+        )
         .unwrap_err();
     assert_eq!(err.code(), "purge_current_value");
     let err = f
         .store
-        .purge_preview(&f.admin, &f.app, v2, &key("PW"), WriteOptions::default())
+        .dry_run()
+        .purge(
+            &f.admin,
+            &f.app,
+            None,
+            v2.into(),
+            &key("PW"),
+            WriteOptions::default(),
+        )
         .unwrap_err();
     assert_eq!(err.code(), "not_introduced_here");
     // The real purge then removes the value from exactly those versions.
-    f.store
-        .purge(&f.admin, &f.app, v1, &key("PW"), WriteOptions::default())?;
+    f.store.purge(
+        &f.admin,
+        &f.app,
+        None,
+        v1.into(),
+        &key("PW"),
+        WriteOptions::default(),
+    )?;
     for id in &preview.versions {
         let version = f
             .store
-            .version(&f.admin, &f.app, VersionSelector::Id(*id), None)?;
+            .version(&f.admin, &f.app, None, VersionSelector::Id(*id))?;
         assert!(matches!(
             version.values.get(&key("PW")),
             Some(SnapshotValue::Purged { .. })
@@ -279,37 +308,34 @@ fn purge_preview_names_the_versions_and_the_value() -> valueset::Result<()> {
 fn purge_preview_in_an_environment() -> valueset::Result<()> {
     let f = fixture();
     f.set("A", NewValue::plain("base"));
-    let in_prod = || SetOptions {
-        env: Some(f.prod.clone()),
-        ..SetOptions::default()
-    };
+    let in_prod = Some(&f.prod);
     let e2 = f
         .store
         .set(
             &f.admin,
             &f.app,
+            in_prod,
             &key("A"),
             NewValue::plain("p1"),
-            in_prod(),
+            SetOptions::default(),
         )?
         .id;
     let a3 = f.set("B", NewValue::plain("b"));
     f.store.set(
         &f.admin,
         &f.app,
+        in_prod,
         &key("A"),
         NewValue::plain("p2"),
-        in_prod(),
+        SetOptions::default(),
     )?;
-    let preview = f.store.purge_preview(
+    let preview = f.store.dry_run().purge(
         &f.admin,
         &f.app,
-        e2,
+        Some(&f.prod),
+        e2.into(),
         &key("A"),
-        WriteOptions {
-            env: Some(f.prod.clone()),
-            ..WriteOptions::default()
-        },
+        WriteOptions::default(),
     )?;
     assert_eq!(preview.value.plain(), Some("p1"));
     // Its own version, and the App version bubbled into it meanwhile.
@@ -332,20 +358,17 @@ fn a_secret_that_could_not_be_stored_fails_the_dry_run_too() {
     let app = AppId::new("shop").unwrap();
     for store in [locked, read_only] {
         store.create_app(&admin, &app).unwrap();
-        let set = |dry_run| {
-            store
-                .set(
-                    &admin,
-                    &app,
-                    &key("PW"),
-                    NewValue::secret(Secret::new(CANARY.into())),
-                    SetOptions {
-                        dry_run,
-                        ..SetOptions::default()
-                    },
-                )
-                .unwrap_err()
-                .code()
+        let set = |dry_run: bool| {
+            let value = NewValue::secret(Secret::new(CANARY.into()));
+            let (pw, options) = (key("PW"), SetOptions::default());
+            let result = if dry_run {
+                let dry = store.dry_run();
+                dry.set(&admin, &app, None, &pw, value, options)
+                    .map(|p| p.version)
+            } else {
+                store.set(&admin, &app, None, &pw, value, options)
+            };
+            result.unwrap_err().code()
         };
         assert_eq!(set(true), set(false));
         assert!(["missing_master_key", "secret_store_read_only"].contains(&set(true)));
@@ -358,17 +381,15 @@ fn a_secret_for_a_writable_store_passes_the_dry_run() -> valueset::Result<()> {
     let admin = Actor::admin("alice");
     let app = AppId::new("shop")?;
     store.create_app(&admin, &app)?;
-    let preview = store.set(
+    let preview = store.dry_run().set(
         &admin,
         &app,
+        None,
         &key("PW"),
         NewValue::secret(Secret::new(CANARY.into())),
-        SetOptions {
-            dry_run: true,
-            ..SetOptions::default()
-        },
+        SetOptions::default(),
     )?;
-    assert_eq!(preview.change[0].secret_version, Some(1));
+    assert_eq!(preview.version.change[0].secret_version, Some(1));
     assert!(store.list(&admin, &app, None)?.is_empty());
     Ok(())
 }

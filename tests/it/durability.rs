@@ -45,6 +45,7 @@ fn populate(store: &Store, ids: &Ids) -> valueset::Result<()> {
     store.set(
         admin,
         app,
+        None,
         &k("HOST"),
         NewValue::plain("db.dev"),
         SetOptions::default(),
@@ -52,16 +53,15 @@ fn populate(store: &Store, ids: &Ids) -> valueset::Result<()> {
     store.set(
         admin,
         app,
+        Some(prod),
         &k("HOST"),
         NewValue::plain("db.prod"),
-        SetOptions {
-            env: Some(prod.clone()),
-            ..Default::default()
-        },
+        SetOptions::default(),
     )?;
     let old = store.set(
         admin,
         app,
+        None,
         &k("PW"),
         NewValue::secret(Secret::new(format!("{CANARY}-old"))),
         SetOptions::default(),
@@ -69,11 +69,19 @@ fn populate(store: &Store, ids: &Ids) -> valueset::Result<()> {
     store.set(
         admin,
         app,
+        None,
         &k("PW"),
         NewValue::secret(Secret::new(CANARY.to_owned())),
         SetOptions::default(),
     )?;
-    store.purge(admin, app, old.id, &k("PW"), WriteOptions::default())?;
+    store.purge(
+        admin,
+        app,
+        None,
+        old.id.into(),
+        &k("PW"),
+        WriteOptions::default(),
+    )?;
     store.flush()
 }
 
@@ -82,17 +90,11 @@ fn observe(store: &Store, ids: &Ids) -> valueset::Result<String> {
     let Ids { admin, app, prod } = ids;
     let mut out = String::new();
     for env in [None, Some(prod)] {
-        let history = store.history(
-            admin,
-            app,
-            HistoryOptions {
-                env: env.cloned(),
-                ..Default::default()
-            },
-        )?;
+        let history =
+            store.history(admin, app, env.cloned().as_ref(), HistoryOptions::default())?;
         out += &serde_json::to_string(&history).unwrap();
         for v in &history {
-            let version = store.version(admin, app, VersionSelector::Id(v.id), env)?;
+            let version = store.version(admin, app, env, VersionSelector::Id(v.id))?;
             out += &serde_json::to_string(&version.values).unwrap();
         }
     }
@@ -120,6 +122,7 @@ fn everything_survives_reopening() -> valueset::Result<()> {
     store.set(
         &ids.admin,
         &ids.app,
+        None,
         &Key::new("NEW")?,
         NewValue::plain("1"),
         SetOptions::default(),
@@ -184,12 +187,10 @@ fn purge_and_deletion_remove_ciphertexts_from_the_database() -> valueset::Result
     store.set(
         &ids.admin,
         &ids.app,
+        Some(&ids.prod),
         &Key::new("PW")?,
         NewValue::secret(Secret::new("env".into())),
-        SetOptions {
-            env: Some(ids.prod.clone()),
-            ..Default::default()
-        },
+        SetOptions::default(),
     )?;
     assert_eq!(ciphertexts(&backend), 2);
     store.delete_env(&ids.admin, &ids.app, &ids.prod)?;
@@ -217,7 +218,7 @@ fn a_wrong_or_missing_master_key_is_a_clear_error() -> valueset::Result<()> {
     let store = Store::open(dir.path())?;
     assert_eq!(
         store
-            .get(&ids.admin, &ids.app, &Key::new("HOST")?, Some(&ids.prod))?
+            .get(&ids.admin, &ids.app, Some(&ids.prod), &Key::new("HOST")?)?
             .plain(),
         Some("db.prod")
     );
@@ -228,6 +229,7 @@ fn a_wrong_or_missing_master_key_is_a_clear_error() -> valueset::Result<()> {
         .set(
             &ids.admin,
             &ids.app,
+            None,
             &Key::new("PW2")?,
             NewValue::secret(Secret::new("x".into())),
             SetOptions::default(),
@@ -343,7 +345,7 @@ fn damaged_data_is_a_typed_error() -> valueset::Result<()> {
     }
     let store = Store::builder().master_key(key_a()).open(dir.path())?;
     let e = store
-        .version(&ids.admin, &ids.app, VersionSelector::Latest, None)
+        .version(&ids.admin, &ids.app, None, VersionSelector::Latest)
         .unwrap_err();
     assert_eq!(e.code(), "corrupted");
     let snapshot = store.snapshot(&ids.admin, &ids.app, &ids.prod, VersionSelector::Latest);
@@ -370,7 +372,14 @@ fn damaged_files_are_corrupted_with_the_cause() -> valueset::Result<()> {
         for i in 0..30 {
             let key = Key::new(format!("K{i}"))?;
             let value = NewValue::plain(format!("value {i}"));
-            store.set(&ids.admin, &ids.app, &key, value, SetOptions::default())?;
+            store.set(
+                &ids.admin,
+                &ids.app,
+                None,
+                &key,
+                value,
+                SetOptions::default(),
+            )?;
         }
         store.flush()?;
     }
@@ -444,12 +453,10 @@ fn the_history_verifies_and_tampering_is_found() -> valueset::Result<()> {
         store.set(
             &ids.admin,
             &ids.app,
+            Some(&qa),
             &Key::new("HOST")?,
             NewValue::plain("qa"),
-            SetOptions {
-                env: Some(qa.clone()),
-                ..Default::default()
-            },
+            SetOptions::default(),
         )?;
         store.delete_env(&ids.admin, &ids.app, &qa)?;
         store.verify(&ids.admin)?;

@@ -73,13 +73,10 @@ fn sealed(backend: &SledBackend, name: &str) -> Vec<u8> {
 }
 
 fn set(store: &Store, app: &AppId, k: &str, value: NewValue, env: Option<&EnvId>) -> VersionId {
-    let options = SetOptions {
-        env: env.cloned(),
-        ..SetOptions::default()
-    };
+    let options = SetOptions::default();
     let key = Key::new(k).unwrap();
     store
-        .set(&Actor::admin("alice"), app, &key, value, options)
+        .set(&Actor::admin("alice"), app, env, &key, value, options)
         .unwrap()
         .id
 }
@@ -119,8 +116,22 @@ fn a_purged_value_and_a_purged_secret_leave_the_disk() -> valueset::Result<()> {
 
     let a = Key::new("A")?;
     let s = Key::new("S")?;
-    store.purge(&admin, &app, plain_at, &a, WriteOptions::default())?;
-    store.purge(&admin, &app, secret_at, &s, WriteOptions::default())?;
+    store.purge(
+        &admin,
+        &app,
+        None,
+        plain_at.into(),
+        &a,
+        WriteOptions::default(),
+    )?;
+    store.purge(
+        &admin,
+        &app,
+        None,
+        secret_at.into(),
+        &s,
+        WriteOptions::default(),
+    )?;
     assert!(
         !on_disk(dir.path(), PLAIN.as_bytes()),
         "a purged value is on disk"
@@ -134,7 +145,7 @@ fn a_purged_value_and_a_purged_secret_leave_the_disk() -> valueset::Result<()> {
     store.verify(&admin)?;
     drop((store, backend));
     let (store, _) = open(dir.path())?;
-    assert_eq!(store.get(&admin, &app, &a, None)?.plain(), Some("now"));
+    assert_eq!(store.get(&admin, &app, None, &a)?.plain(), Some("now"));
     let env = EnvId::new("prod")?;
     store.create_env(&admin, &app, &env)?;
     let snapshot = store.snapshot(&admin, &app, &env, VersionSelector::Latest)?;
@@ -209,7 +220,7 @@ fn compaction_leftovers_of_a_crash_are_removed_on_open() -> valueset::Result<()>
     let (store, _) = open(dir.path())?;
     assert!(!dir.path().join("data-1").exists() && !dir.path().join("data-3").exists());
     let a = Key::new("A")?;
-    assert_eq!(store.get(&admin, &app, &a, None)?.plain(), Some(PLAIN));
+    assert_eq!(store.get(&admin, &app, None, &a)?.plain(), Some(PLAIN));
     store.verify(&admin)?;
     Ok(())
 }

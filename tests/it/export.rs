@@ -39,11 +39,10 @@ pub(crate) fn source() -> (Store, Actor, AppId, EnvId) {
         .unwrap();
     let set = |k: &str, v: NewValue, env: Option<&EnvId>, description: Option<&str>| {
         let options = SetOptions {
-            env: env.cloned(),
             description: description.map(str::to_owned),
             ..SetOptions::default()
         };
-        s.set(&admin, &app, &key(k), v, options).unwrap();
+        s.set(&admin, &app, env, &key(k), v, options).unwrap();
     };
     set(
         "HOST",
@@ -144,6 +143,7 @@ fn without_a_key_library_secrets_cannot_leave_but_references_can() -> valueset::
     s.set(
         &admin,
         &other,
+        None,
         &key("OWNED"),
         NewValue::secret_ref("vault", SecretRef::new("db/owner")),
         SetOptions::default(),
@@ -151,7 +151,7 @@ fn without_a_key_library_secrets_cannot_leave_but_references_can() -> valueset::
     let doc = s.export_app(&admin, &other, None)?;
     let target = store();
     target.import_app(&admin, &doc, None)?;
-    let owned = target.get(&admin, &other, &key("OWNED"), None)?;
+    let owned = target.get(&admin, &other, None, &key("OWNED"))?;
     assert_eq!(owned.secret().map(|s| s.managed), Some(false));
     Ok(())
 }
@@ -239,11 +239,8 @@ fn an_import_is_one_atomic_write() {
         observed(&s, &admin, &app)
     );
     let versions = |env: Option<&EnvId>| {
-        let options = HistoryOptions {
-            env: env.cloned(),
-            ..HistoryOptions::default()
-        };
-        target.history(&importer, &app, options).unwrap()
+        let options = HistoryOptions::default();
+        target.history(&importer, &app, env, options).unwrap()
     };
     let app_history = versions(None);
     assert_eq!(app_history.len(), 1);
@@ -277,6 +274,7 @@ fn an_import_is_one_atomic_write() {
         .set(
             &importer,
             &app,
+            None,
             &key("NEW"),
             NewValue::plain("n"),
             SetOptions::default(),
@@ -335,6 +333,7 @@ fn an_import_refuses_what_a_write_refuses() {
     s.set(
         &admin,
         &shop,
+        None,
         &key("A"),
         NewValue::template("${values.URL}"),
         SetOptions::default(),

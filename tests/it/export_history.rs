@@ -10,23 +10,21 @@ use valueset::backend::{Backend, Batch, MemoryBackend};
 use valueset::model::{NewValue, VersionSelector};
 use valueset::secret::MemorySecretStore;
 use valueset::store::ExportDocument;
-use valueset::store::{HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
+use valueset::store::{DeleteOptions, HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, MasterKey, Secret, Store, TagName};
 
 use crate::common::{Shared, key};
 use crate::export::{CANARY, source, store, transfer_key};
 
-fn set_opts(env: Option<&EnvId>, comment: &str) -> SetOptions {
+fn set_opts(comment: &str) -> SetOptions {
     SetOptions {
-        env: env.cloned(),
         comment: comment.to_owned(),
         ..SetOptions::default()
     }
 }
 
-fn write_opts(env: Option<&EnvId>, comment: &str) -> WriteOptions {
+fn write_opts(comment: &str) -> WriteOptions {
     WriteOptions {
-        env: env.cloned(),
         comment: comment.to_owned(),
         ..WriteOptions::default()
     }
@@ -39,7 +37,7 @@ fn storied() -> (Store, Actor, AppId, EnvId) {
     let (s, admin, app, prod) = source();
     let bob = Actor::admin("bob");
     let set = |who: &Actor, k: &str, v: NewValue, env: Option<&EnvId>, comment: &str| {
-        s.set(who, &app, &key(k), v, set_opts(env, comment))
+        s.set(who, &app, env, &key(k), v, set_opts(comment))
             .unwrap()
             .id
     };
@@ -54,7 +52,7 @@ fn storied() -> (Store, Actor, AppId, EnvId) {
         ..HistoryOptions::default()
     };
     let first_pw = s
-        .history(&admin, &app, pw_changes)
+        .history(&admin, &app, None, pw_changes)
         .unwrap()
         .last()
         .unwrap()
@@ -62,24 +60,26 @@ fn storied() -> (Store, Actor, AppId, EnvId) {
     let old = set(&admin, "PW", secret(format!("{CANARY}-2")), None, "rotate");
     set(&admin, "PW", secret(format!("{CANARY}-3")), None, "rotate");
     let described = "the db password".to_owned();
-    s.describe(&bob, &app, &key("PW"), described, write_opts(None, ""))
+    s.describe(&bob, &app, None, &key("PW"), described, write_opts(""))
         .unwrap();
     set(&admin, "GONE", NewValue::plain("x"), None, "");
     set(&admin, "GONE", NewValue::plain("y"), Some(&prod), "");
-    let cascade = WriteOptions {
+    let cascade = DeleteOptions {
         cascade: true,
-        ..write_opts(None, "drop GONE")
+        comment: "drop GONE".to_owned(),
+        ..DeleteOptions::default()
     };
-    s.delete(&admin, &app, &key("GONE"), cascade).unwrap();
+    s.delete(&admin, &app, None, &key("GONE"), cascade).unwrap();
     let only_host = RestoreKeys::Only(vec![key("HOST")]);
-    s.restore(&bob, &app, old.into(), only_host, write_opts(None, "back"))
+    s.restore(&bob, &app, None, old.into(), only_host, write_opts("back"))
         .unwrap();
     s.purge(
         &admin,
         &app,
-        first_pw,
+        None,
+        first_pw.into(),
         &key("PW"),
-        write_opts(None, "leaked"),
+        write_opts("leaked"),
     )
     .unwrap();
     let release = TagName::new("release").unwrap();
@@ -109,14 +109,13 @@ fn seen(s: &Store, admin: &Actor, app: &AppId) -> Vec<String> {
     let mut out = crate::export::observed(s, admin, app);
     for env in levels(s, admin, app) {
         let options = HistoryOptions {
-            env: env.clone(),
             limit: Some(10_000),
             ..HistoryOptions::default()
         };
-        for info in s.history(admin, app, options).unwrap() {
+        for info in s.history(admin, app, env.as_ref(), options).unwrap() {
             out.push(format!("{env:?} {info:?}"));
             let version = s
-                .version(admin, app, VersionSelector::Id(info.id), env.as_ref())
+                .version(admin, app, env.as_ref(), VersionSelector::Id(info.id))
                 .unwrap();
             out.push(format!("{:?}", version.values));
         }
@@ -184,6 +183,7 @@ fn a_history_export_rebuilds_the_same_history() -> valueset::Result<()> {
     let rotated = s.history(
         &admin,
         &app,
+        None,
         HistoryOptions {
             key_changed: Some(key("PW")),
             ..HistoryOptions::default()
@@ -205,6 +205,7 @@ fn a_history_export_rebuilds_the_same_history() -> valueset::Result<()> {
         st.set(
             &admin,
             &app,
+            None,
             &key("NEW"),
             NewValue::plain("1"),
             SetOptions::default(),
@@ -487,8 +488,8 @@ fn an_export_of_entries_without_their_version_is_refused_as_corrupted() {
     s.create_env(&admin, &app, &prod).unwrap();
     s.create_env(&admin, &app, &qa).unwrap();
     let set = |env: Option<&EnvId>, v: &str| {
-        let options = set_opts(env, "");
-        s.set(&admin, &app, &key("HOST"), NewValue::plain(v), options)
+        let options = set_opts("");
+        s.set(&admin, &app, env, &key("HOST"), NewValue::plain(v), options)
             .unwrap()
     };
     set(None, "db");
@@ -534,9 +535,16 @@ fn a_history_value_is_held_to_the_receiving_store_s_size_limit() {
     let admin = Actor::admin("alice");
     let app = AppId::new("small").unwrap();
     s.create_app(&admin, &app).unwrap();
-    let options = set_opts(None, "");
-    s.set(&admin, &app, &key("K"), NewValue::plain("abcd"), options)
-        .unwrap();
+    let options = set_opts("");
+    s.set(
+        &admin,
+        &app,
+        None,
+        &key("K"),
+        NewValue::plain("abcd"),
+        options,
+    )
+    .unwrap();
     let doc = s.export_history(&admin, &app, None).unwrap();
     let limited = |max: usize| {
         Store::builder()

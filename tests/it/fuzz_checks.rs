@@ -255,7 +255,9 @@ pub(crate) fn check_import(data: &[u8]) {
                 .verify_app(&admin, &doc.app)
                 .expect("an import verifies");
             let history = valueset::store::HistoryOptions::default();
-            store.history(&admin, &doc.app, history).expect("history");
+            store
+                .history(&admin, &doc.app, None, history)
+                .expect("history");
             for env in store.envs(&admin, &doc.app).expect("envs") {
                 store.list(&admin, &doc.app, Some(&env)).expect("list");
             }

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use valueset::backend::Backend;
 use valueset::model::{NewValue, Source, VersionSelector};
 use valueset::resolve::Workload;
-use valueset::store::{SetOptions, WriteOptions};
+use valueset::store::{DeleteOptions, SetOptions};
 use valueset::{EnvId, Error, Key, Store};
 
-use crate::common::{World, env_opts, key};
+use crate::common::{World, key};
 
 #[test]
 fn effective_value_is_workload_then_env_then_app() -> valueset::Result<()> {
@@ -19,9 +19,9 @@ fn effective_value_is_workload_then_env_then_app() -> valueset::Result<()> {
     assert_eq!(w.get(Some(&w.prod), "HOST").as_deref(), Some("prod-host"));
     assert_eq!(w.get(Some(&w.dev), "HOST").as_deref(), Some("app-host"));
     assert_eq!(w.get(None, "HOST").as_deref(), Some("app-host"));
-    let view = w.store.get(&w.admin, &w.app, &key("HOST"), Some(&w.prod))?;
+    let view = w.store.get(&w.admin, &w.app, Some(&w.prod), &key("HOST"))?;
     assert_eq!(view.source, Source::Env);
-    let view = w.store.get(&w.admin, &w.app, &key("PORT"), Some(&w.prod))?;
+    let view = w.store.get(&w.admin, &w.app, Some(&w.prod), &key("PORT"))?;
     assert_eq!(view.source, Source::App);
 
     let list = w.store.list(&w.admin, &w.app, Some(&w.prod))?;
@@ -60,9 +60,10 @@ fn an_override_needs_a_base_value() {
         .set(
             &w.admin,
             &w.app,
+            Some(&w.prod),
             &key("ONLY_ENV"),
             NewValue::plain("x"),
-            env_opts(&w.prod),
+            SetOptions::default(),
         )
         .unwrap_err();
     assert_eq!(e.code(), "no_base_value");
@@ -70,7 +71,7 @@ fn an_override_needs_a_base_value() {
     // Nothing was written: the environment did not diverge.
     let history = w
         .store
-        .history(&w.admin, &w.app, Default::default())
+        .history(&w.admin, &w.app, None, Default::default())
         .unwrap();
     assert!(history.is_empty());
 }
@@ -97,10 +98,11 @@ fn deleting_an_overridden_base_value_names_the_envs_or_cascades() -> valueset::R
     let v = w.store.delete(
         &w.admin,
         &w.app,
+        None,
         &key("A"),
-        WriteOptions {
+        DeleteOptions {
             cascade: true,
-            ..WriteOptions::default()
+            ..DeleteOptions::default()
         },
     )?;
     assert_eq!(v.change.len(), 1);
@@ -112,10 +114,8 @@ fn deleting_an_overridden_base_value_names_the_envs_or_cascades() -> valueset::R
     let prod = w.store.history(
         &w.admin,
         &w.app,
-        valueset::store::HistoryOptions {
-            env: Some(w.prod.clone()),
-            ..Default::default()
-        },
+        Some(&w.prod),
+        valueset::store::HistoryOptions::default(),
     )?;
     assert_eq!(prod[0].app_version, Some(v.id));
     assert_eq!(prod[0].change.len(), 1);
@@ -145,7 +145,7 @@ fn deleting_apps_and_envs() -> valueset::Result<()> {
     assert!(w.store.apps(&w.admin)?.is_empty());
     assert_eq!(
         w.store
-            .get(&w.admin, &w.app, &key("A"), None)
+            .get(&w.admin, &w.app, None, &key("A"))
             .unwrap_err()
             .code(),
         "unknown_app"
@@ -183,6 +183,7 @@ fn ids_keys_and_sizes_are_checked() {
         .set(
             &w.admin,
             &w.app,
+            None,
             &Key::new("K").unwrap(),
             NewValue::plain("12345"),
             SetOptions::default(),
@@ -198,6 +199,7 @@ fn ids_keys_and_sizes_are_checked() {
         .set(
             &w.admin,
             &w.app,
+            None,
             &Key::new("K").unwrap(),
             NewValue::plain("1234"),
             SetOptions::default(),
@@ -206,7 +208,7 @@ fn ids_keys_and_sizes_are_checked() {
     let other = valueset::EnvId::new("nope").unwrap();
     assert_eq!(
         w.store
-            .get(&w.admin, &w.app, &key("K"), Some(&other))
+            .get(&w.admin, &w.app, Some(&other), &key("K"))
             .unwrap_err()
             .code(),
         "unknown_env"
@@ -220,12 +222,12 @@ fn an_unknown_key_names_its_environment() {
     w.set("A", "1");
     let e = w
         .store
-        .get(&w.admin, &w.app, &key("NOPE"), Some(&w.prod))
+        .get(&w.admin, &w.app, Some(&w.prod), &key("NOPE"))
         .unwrap_err();
     assert_eq!(e.to_string(), "unknown key `NOPE` in environment `prod`");
     let e = w
         .store
-        .get(&w.admin, &w.app, &key("NOPE"), None)
+        .get(&w.admin, &w.app, None, &key("NOPE"))
         .unwrap_err();
     assert_eq!(e.to_string(), "unknown key `NOPE`");
 }
@@ -235,12 +237,11 @@ fn a_deleted_override_falls_back_to_the_app_value() -> valueset::Result<()> {
     let w = World::new();
     w.set("A", "app");
     w.set_env(&w.prod, "A", "prod");
-    let in_prod = WriteOptions {
-        env: Some(w.prod.clone()),
-        ..WriteOptions::default()
-    };
-    w.store.delete(&w.admin, &w.app, &key("A"), in_prod)?;
-    let read = w.store.get(&w.admin, &w.app, &key("A"), Some(&w.prod))?;
+    let in_prod = Some(&w.prod);
+    let options = DeleteOptions::default();
+    w.store
+        .delete(&w.admin, &w.app, in_prod, &key("A"), options)?;
+    let read = w.store.get(&w.admin, &w.app, Some(&w.prod), &key("A"))?;
     assert_eq!((read.plain(), read.source), (Some("app"), Source::App));
     Ok(())
 }

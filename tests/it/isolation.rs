@@ -46,6 +46,7 @@ fn two_apps(store: Store, other: &str) -> Two {
         .set(
             &admin,
             &other,
+            None,
             &token,
             secret(CANARY),
             SetOptions::default(),
@@ -55,6 +56,7 @@ fn two_apps(store: Store, other: &str) -> Two {
         .set(
             &admin,
             &shop,
+            None,
             &token,
             secret("shop-own-token"),
             SetOptions::default(),
@@ -82,7 +84,7 @@ fn set_ref(w: &Two, actor: &Actor, store: &str, reference: &str) -> valueset::Re
     let key = Key::new("stolen").unwrap();
     let value = NewValue::secret_ref(store, SecretRef::new(reference));
     w.store
-        .set(actor, &w.shop, &key, value, SetOptions::default())
+        .set(actor, &w.shop, None, &key, value, SetOptions::default())
         .map(|_| ())
 }
 
@@ -91,7 +93,10 @@ fn versions(w: &Two) -> usize {
         limit: Some(1000),
         ..HistoryOptions::default()
     };
-    w.store.history(&w.admin, &w.shop, options).unwrap().len()
+    w.store
+        .history(&w.admin, &w.shop, None, options)
+        .unwrap()
+        .len()
 }
 
 #[test]

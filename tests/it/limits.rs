@@ -12,7 +12,8 @@ use valueset::model::{MAX_ACTOR_NAME_LEN, NewValue, OrgRole};
 use valueset::placeholder::SHOWN_ERRORS;
 use valueset::resolve::Resolver;
 use valueset::store::{
-    ChangeSet, HistoryOptions, MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, SetOptions, WriteOptions,
+    ChangeSet, DeleteOptions, HistoryOptions, MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, SetOptions,
+    WriteOptions,
 };
 use valueset::{Actor, Error, Template};
 
@@ -23,7 +24,10 @@ fn versions(w: &World) -> usize {
         limit: Some(1000),
         ..HistoryOptions::default()
     };
-    w.store.history(&w.admin, &w.app, options).unwrap().len()
+    w.store
+        .history(&w.admin, &w.app, None, options)
+        .unwrap()
+        .len()
 }
 
 #[test]
@@ -40,6 +44,7 @@ fn descriptions_and_comments_are_capped() -> valueset::Result<()> {
         .set(
             &w.admin,
             &w.app,
+            None,
             &key("A"),
             NewValue::plain("2"),
             long_description,
@@ -55,6 +60,7 @@ fn descriptions_and_comments_are_capped() -> valueset::Result<()> {
         .describe(
             &w.admin,
             &w.app,
+            None,
             &key("A"),
             "d".repeat(5000),
             WriteOptions::default(),
@@ -70,6 +76,7 @@ fn descriptions_and_comments_are_capped() -> valueset::Result<()> {
         .set(
             &w.admin,
             &w.app,
+            None,
             &key("A"),
             NewValue::plain("2"),
             long_comment,
@@ -82,13 +89,13 @@ fn descriptions_and_comments_are_capped() -> valueset::Result<()> {
     };
     let first = w
         .store
-        .history(&w.admin, &w.app, HistoryOptions::default())?;
+        .history(&w.admin, &w.app, None, HistoryOptions::default())?;
     let a1 = first.last().unwrap().id;
     w.set("A", "3");
     let before_purge = versions(&w);
     let e = w
         .store
-        .purge(&w.admin, &w.app, a1, &key("A"), purge)
+        .purge(&w.admin, &w.app, None, a1.into(), &key("A"), purge)
         .unwrap_err();
     assert_eq!(e.code(), "too_long");
     assert_eq!(versions(&w), before_purge);
@@ -103,8 +110,14 @@ fn descriptions_and_comments_are_capped() -> valueset::Result<()> {
         comment: "c".repeat(MAX_COMMENT_LEN),
         ..SetOptions::default()
     };
-    w.store
-        .set(&w.admin, &w.app, &key("A"), NewValue::plain("4"), at_limit)?;
+    w.store.set(
+        &w.admin,
+        &w.app,
+        None,
+        &key("A"),
+        NewValue::plain("4"),
+        at_limit,
+    )?;
     Ok(())
 }
 
@@ -126,6 +139,7 @@ fn actor_names_are_checked() -> valueset::Result<()> {
             .set(
                 &actor,
                 &w.app,
+                None,
                 &key("A"),
                 NewValue::plain("x"),
                 SetOptions::default(),
@@ -140,6 +154,7 @@ fn actor_names_are_checked() -> valueset::Result<()> {
     w.store.set(
         &fine,
         &w.app,
+        None,
         &key("A"),
         NewValue::plain("x"),
         SetOptions::default(),
@@ -153,7 +168,13 @@ fn a_batch_that_changes_nothing_is_refused() -> valueset::Result<()> {
     let before = versions(&w);
     let e = w
         .store
-        .apply(&w.admin, &w.app, ChangeSet::new(), WriteOptions::default())
+        .apply(
+            &w.admin,
+            &w.app,
+            None,
+            ChangeSet::new(),
+            DeleteOptions::default(),
+        )
         .unwrap_err();
     assert_eq!(e.code(), "empty_batch");
     assert!(matches!(e, Error::Invalid(_)));

@@ -1,9 +1,9 @@
 //! docs/guide.md #purge: purge, its three constraints and its effect.
 
-use valueset::Error;
 use valueset::error::PurgeRefusal;
 use valueset::model::VersionSelector;
 use valueset::store::WriteOptions;
+use valueset::{Error, VersionId};
 
 use crate::common::{World, at, key, pairs};
 
@@ -15,9 +15,16 @@ fn the_worked_example() -> valueset::Result<()> {
     let v2 = w.set("B", "1");
     let v3 = w.set("A", "y");
     let v4 = w.set("A", "x");
-    let purge = |v| {
+    let purge = |v: VersionId| {
         w.store
-            .purge(&w.admin, &w.app, v, &key("A"), WriteOptions::default())
+            .purge(
+                &w.admin,
+                &w.app,
+                None,
+                v.into(),
+                &key("A"),
+                WriteOptions::default(),
+            )
             .map(|p| p.version)
     };
 
@@ -63,7 +70,7 @@ fn the_worked_example() -> valueset::Result<()> {
     // Latest is the last purge version, with the values unchanged.
     let latest = w
         .store
-        .version(&w.admin, &w.app, VersionSelector::Latest, None)?;
+        .version(&w.admin, &w.app, None, VersionSelector::Latest)?;
     assert_eq!(
         latest.info.result_of.as_str(),
         "app_value_set_version_purge"
@@ -84,15 +91,23 @@ fn a_description_change_does_not_introduce_a_value() -> valueset::Result<()> {
         .describe(
             &w.admin,
             &w.app,
+            None,
             &key("A"),
             "the a".into(),
             WriteOptions::default(),
         )?
         .id;
     w.set("A", "y");
-    let purge = |v| {
+    let purge = |v: VersionId| {
         w.store
-            .purge(&w.admin, &w.app, v, &key("A"), WriteOptions::default())
+            .purge(
+                &w.admin,
+                &w.app,
+                None,
+                v.into(),
+                &key("A"),
+                WriteOptions::default(),
+            )
             .map(|p| p.version)
     };
     assert_eq!(purge(v2).unwrap_err().code(), "not_introduced_here");
@@ -142,14 +157,21 @@ fn a_purge_that_landed_is_not_a_failure_when_compaction_fails() -> valueset::Res
     let w = World::with_store(store);
     let old = w.set("A", "old");
     w.set("A", "new");
-    let outcome = w
-        .store
-        .purge(&w.admin, &w.app, old, &key("A"), WriteOptions::default())?;
+    let outcome = w.store.purge(
+        &w.admin,
+        &w.app,
+        None,
+        old.into(),
+        &key("A"),
+        WriteOptions::default(),
+    )?;
     // The purge is recorded and stands; the failed compaction is said
     // separately, with its own code.
     let compaction = outcome.compaction.expect("compaction failed");
     assert_eq!(compaction.code(), "no_space");
-    let history = w.store.history(&w.admin, &w.app, Default::default())?;
+    let history = w
+        .store
+        .history(&w.admin, &w.app, None, Default::default())?;
     assert_eq!(history[0].id, outcome.version.id);
     assert_eq!(
         w.values_at(None, at(&old.to_string())),

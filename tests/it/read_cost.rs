@@ -7,11 +7,12 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
+use valueset::EnvId;
 use valueset::backend::{Backend, Batch};
 use valueset::model::{NewValue, VersionSelector};
-use valueset::store::{ChangeSet, HistoryOptions, WriteOptions};
+use valueset::store::{ChangeSet, DeleteOptions, HistoryOptions};
 
-use crate::common::{Spy, World, in_env, key};
+use crate::common::{Spy, World, key};
 
 /// A World over a counting backend: `keys` App values in one version, ten
 /// of them overridden in prod in the next, then five App values changed.
@@ -21,16 +22,20 @@ fn world(keys: usize) -> (Arc<Spy>, World, VersionSelector) {
         .open_with_backend(Arc::clone(&backend))
         .unwrap();
     let w = World::with_store(store);
-    let set = |range: std::ops::Range<usize>, v: &str, options: WriteOptions| {
+    let set = |range: std::ops::Range<usize>, v: &str, env: Option<&EnvId>| {
         let mut batch = ChangeSet::new();
         for i in range {
             batch = batch.set(key(&format!("K{i}")), NewValue::plain(v));
         }
-        w.store.apply(&w.admin, &w.app, batch, options).unwrap().id
+        let options = DeleteOptions::default();
+        w.store
+            .apply(&w.admin, &w.app, env, batch, options)
+            .unwrap()
+            .id
     };
-    set(0..keys, "v", WriteOptions::default());
-    let overrides = set(0..10, "prod", in_env(&w.prod));
-    set(0..5, "changed", WriteOptions::default());
+    set(0..keys, "v", None);
+    let overrides = set(0..10, "prod", Some(&w.prod));
+    set(0..5, "changed", None);
     (backend, w, VersionSelector::Id(overrides))
 }
 
@@ -38,7 +43,7 @@ fn world(keys: usize) -> (Arc<Spy>, World, VersionSelector) {
 /// prod makes; every key is there.
 fn reads(backend: &Spy, w: &World, version: VersionSelector, keys: usize) -> usize {
     let start = backend.gets() + backend.scans();
-    let read = w.store.version(&w.admin, &w.app, version, Some(&w.prod));
+    let read = w.store.version(&w.admin, &w.app, Some(&w.prod), version);
     assert_eq!(read.unwrap().values.len(), keys);
     backend.gets() + backend.scans() - start
 }
@@ -69,12 +74,12 @@ fn a_version_from_before_the_first_override_reads_only_the_app() {
     let (backend, w, _) = world(20);
     let history = w
         .store
-        .history(&w.admin, &w.app, HistoryOptions::default())
+        .history(&w.admin, &w.app, None, HistoryOptions::default())
         .unwrap();
     let first = VersionSelector::Id(history.last().unwrap().id);
     let scans = |env| {
         let start = backend.scans();
-        let read = w.store.version(&w.admin, &w.app, first.clone(), env);
+        let read = w.store.version(&w.admin, &w.app, env, first.clone());
         assert_eq!(read.unwrap().values.len(), 20);
         backend.scans() - start
     };
@@ -86,21 +91,22 @@ fn a_version_from_before_the_first_override_reads_only_the_app() {
 #[test]
 fn the_latest_version_is_found_with_one_list_of_seeks() {
     let (backend, w, _) = world(20);
-    let in_prod = HistoryOptions {
-        env: Some(w.prod.clone()),
-        ..HistoryOptions::default()
-    };
-    let latest = w.store.history(&w.admin, &w.app, in_prod).unwrap()[0].id;
+    let in_prod = HistoryOptions::default();
+    let history = w.store.history(&w.admin, &w.app, Some(&w.prod), in_prod);
+    let latest = history.unwrap()[0].id;
     // A write that expects the latest version looks it up once: the App's
     // and prod's newest version records, sought together (one query on
     // PostgreSQL), each one seek.
     let (lists, scans) = (backend.seek_lists(), backend.scans());
-    let expect = WriteOptions {
+    let expect = DeleteOptions {
         expect: Some(latest),
-        ..in_env(&w.prod)
+        ..DeleteOptions::default()
     };
     let change = ChangeSet::new().set(key("K1"), NewValue::plain("again"));
-    w.store.apply(&w.admin, &w.app, change, expect).unwrap();
+    let prod = Some(&w.prod);
+    w.store
+        .apply(&w.admin, &w.app, prod, change, expect)
+        .unwrap();
     assert_eq!(backend.seek_lists() - lists, 1);
     // The two seeks, and the key's base and override (one seek each).
     assert_eq!(backend.scans() - scans, 4);

@@ -11,7 +11,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use valueset::model::{NewValue, VersionSelector};
-use valueset::store::{ChangeSet, DiffSide, HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
+use valueset::store::{
+    ChangeSet, DeleteOptions, DiffSide, HistoryOptions, RestoreKeys, SetOptions, WriteOptions,
+};
 use valueset::{Actor, AppId, EnvId, Key, Store, VersionId};
 
 pub(crate) const KEYS: [&str; 3] = ["A", "B", "C"];
@@ -561,10 +563,6 @@ impl Harness {
 
     fn run_store(&self, op: &Op) -> Outcome {
         let key = |i: u8| Key::new(k(i)).expect("valid key");
-        let write = |env| WriteOptions {
-            env,
-            ..WriteOptions::default()
-        };
         let result = match op {
             Op::Set {
                 env,
@@ -573,12 +571,10 @@ impl Harness {
             } => self.store.set(
                 &self.admin,
                 &self.app,
+                self.env(*env).as_ref(),
                 &key(*kk),
                 new_value(v(*value)),
-                SetOptions {
-                    env: self.env(*env),
-                    ..SetOptions::default()
-                },
+                SetOptions::default(),
             ),
             Op::Delete {
                 env,
@@ -587,11 +583,11 @@ impl Harness {
             } => self.store.delete(
                 &self.admin,
                 &self.app,
+                self.env(*env).as_ref(),
                 &key(*kk),
-                WriteOptions {
-                    env: self.env(*env),
+                DeleteOptions {
                     cascade: *cascade,
-                    ..WriteOptions::default()
+                    ..DeleteOptions::default()
                 },
             ),
             Op::Batch { changes } => {
@@ -603,7 +599,7 @@ impl Harness {
                     };
                 }
                 self.store
-                    .apply(&self.admin, &self.app, set, WriteOptions::default())
+                    .apply(&self.admin, &self.app, None, set, DeleteOptions::default())
             }
             Op::Restore { env, version, keys } => {
                 let keys = match keys {
@@ -613,9 +609,10 @@ impl Harness {
                 self.store.restore(
                     &self.admin,
                     &self.app,
+                    self.env(*env).as_ref(),
                     VersionSelector::Id(self.version_id(*env, *version)),
                     keys,
-                    write(self.env(*env)),
+                    WriteOptions::default(),
                 )
             }
             Op::Purge {
@@ -627,9 +624,10 @@ impl Harness {
                 .purge(
                     &self.admin,
                     &self.app,
-                    self.version_id(*env, *version),
+                    self.env(*env).as_ref(),
+                    self.version_id(*env, *version).into(),
                     &key(*kk),
-                    write(self.env(*env)),
+                    WriteOptions::default(),
                 )
                 .map(|outcome| {
                     assert!(outcome.compaction.is_none(), "a purge compacts");
@@ -661,8 +659,8 @@ impl Harness {
                 .history(
                     &self.admin,
                     &self.app,
+                    env_id.as_ref(),
                     HistoryOptions {
-                        env: env_id.clone(),
                         limit: Some(100_000),
                         ..HistoryOptions::default()
                     },
@@ -679,8 +677,8 @@ impl Harness {
                     .version(
                         &self.admin,
                         &self.app,
-                        VersionSelector::Id(id),
                         env_id.as_ref(),
+                        VersionSelector::Id(id),
                     )
                     .expect("version");
                 let got: BTreeMap<&str, Option<&str>> = version

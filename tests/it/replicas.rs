@@ -79,6 +79,7 @@ fn stores_opening_one_fresh_store_at_once_all_open_and_agree() -> valueset::Resu
                     store.set(
                         &admin,
                         &app,
+                        None,
                         &Key::new("PW")?,
                         secret,
                         SetOptions::default(),
@@ -133,7 +134,7 @@ fn a_store_opened_without_a_key_then_by_many_with_one_agrees() -> valueset::Resu
                 let store = open(backend, key_a())?;
                 let secret = NewValue::secret(Secret::new(secret_of(i)));
                 let key = Key::new(format!("PW{i}"))?;
-                store.set(&admin, &app, &key, secret, SetOptions::default())?;
+                store.set(&admin, &app, None, &key, secret, SetOptions::default())?;
                 Ok(())
             })
         })
@@ -172,7 +173,7 @@ fn a_rotation_while_another_store_writes_secrets_leaves_every_secret_readable()
                 let (key, value) = (format!("S{i}"), format!("canary-rotate-{i}"));
                 let secret = NewValue::secret(Secret::new(value.clone()));
                 let k = Key::new(&*key).unwrap();
-                match writer_store.set(&admin, &app, &k, secret, SetOptions::default()) {
+                match writer_store.set(&admin, &app, None, &k, secret, SetOptions::default()) {
                     Ok(_) => {
                         acknowledged.insert(key, value);
                         started.store(i >= 5, Ordering::SeqCst);
@@ -204,6 +205,7 @@ fn a_rotation_while_another_store_writes_secrets_leaves_every_secret_readable()
         .set(
             &admin,
             &app,
+            None,
             &Key::new("LATE")?,
             late,
             SetOptions::default(),
@@ -282,7 +284,14 @@ fn an_interrupted_rotation_keeps_the_old_key_and_is_finished_by_running_it_again
     store.create_env(&admin, &app, &prod)?;
     let pw = Key::new("PW")?;
     let secret = |s: &str| NewValue::secret(Secret::new(s.to_owned()));
-    store.set(&admin, &app, &pw, secret("canary-1"), SetOptions::default())?;
+    store.set(
+        &admin,
+        &app,
+        None,
+        &pw,
+        secret("canary-1"),
+        SetOptions::default(),
+    )?;
     // A rotation to B that stops after its first write.
     let stopping = StopsAfter {
         inner: Arc::clone(&shared),
@@ -307,12 +316,20 @@ fn an_interrupted_rotation_keeps_the_old_key_and_is_finished_by_running_it_again
             .unwrap_or_default())
     };
     assert_eq!(read(&old)?, "canary-1");
-    let refused = old.set(&admin, &app, &pw, secret("canary-2"), SetOptions::default());
+    let refused = old.set(
+        &admin,
+        &app,
+        None,
+        &pw,
+        secret("canary-2"),
+        SetOptions::default(),
+    );
     assert_eq!(refused.unwrap_err().code(), "rotation_under_way");
     // Plain values are not held up.
     old.set(
         &admin,
         &app,
+        None,
         &Key::new("HOST")?,
         NewValue::plain("h"),
         SetOptions::default(),
@@ -321,7 +338,14 @@ fn an_interrupted_rotation_keeps_the_old_key_and_is_finished_by_running_it_again
     let key_c = MasterKey::from_bytes([0xC3; 32]);
     old.rotate_master_key(&admin, &key_c)?;
     assert_eq!(read(&old)?, "canary-1");
-    old.set(&admin, &app, &pw, secret("canary-2"), SetOptions::default())?;
+    old.set(
+        &admin,
+        &app,
+        None,
+        &pw,
+        secret("canary-2"),
+        SetOptions::default(),
+    )?;
     let new = reopen(key_c)?;
     assert_eq!(read(&new)?, "canary-2");
     assert_eq!(new.verify(&admin)?.secrets_checked, 2);

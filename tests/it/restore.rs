@@ -2,18 +2,20 @@
 //! level; secrets restored unseen; purged values refused.
 
 use valueset::model::{NewValue, ResultOf, VersionSelector};
-use valueset::store::{RestoreKeys, SetOptions, WriteOptions};
-use valueset::{Secret, VersionId};
+use valueset::store::{DeleteOptions, RestoreKeys, SetOptions, WriteOptions};
+use valueset::{EnvId, Secret, VersionId};
 
-use crate::common::{World, at, id, in_env, key, pairs};
+use crate::common::{World, at, id, key, pairs};
 
+/// Restores version `v` of the App (`env` `None`) or of an Environment.
 fn restore(
     w: &World,
+    env: Option<&EnvId>,
     v: &str,
     keys: RestoreKeys,
-    opts: WriteOptions,
 ) -> valueset::Result<valueset::model::VersionInfo> {
-    w.store.restore(&w.admin, &w.app, at(v), keys, opts)
+    let options = WriteOptions::default();
+    w.store.restore(&w.admin, &w.app, env, at(v), keys, options)
 }
 
 #[test]
@@ -23,7 +25,7 @@ fn restoring_all_keys_makes_the_values_exactly_those_of_the_version() -> valuese
     w.set("B", "2");
     w.set("A", "10");
     w.set("C", "3");
-    let r = restore(&w, "a2", RestoreKeys::All, WriteOptions::default())?;
+    let r = restore(&w, None, "a2", RestoreKeys::All)?;
     assert_eq!(r.result_of, ResultOf::AppValueSetVersionRestore);
     assert_eq!(r.source_version, Some(id("a2")));
     assert_eq!(r.id, id("a5"));
@@ -45,12 +47,7 @@ fn restoring_a_subset_touches_only_those_keys() -> valueset::Result<()> {
     w.set("A", "1");
     w.set("A", "10");
     w.set("B", "2");
-    restore(
-        &w,
-        "a1",
-        RestoreKeys::Only(vec![key("A"), key("B")]),
-        WriteOptions::default(),
-    )?;
+    restore(&w, None, "a1", RestoreKeys::Only(vec![key("A"), key("B")]))?;
     // B did not exist at a1: it is deleted.
     assert_eq!(
         w.values_at(None, VersionSelector::Latest),
@@ -68,7 +65,7 @@ fn env_restore_acts_on_overrides_only() -> valueset::Result<()> {
     w.set_env(&w.prod, "B", "pb"); // e4
     w.set_env(&w.prod, "A", "pa2"); // e5
     w.set("B", "20"); // a6, bubbles as e6
-    let r = restore(&w, "e3", RestoreKeys::All, in_env(&w.prod))?;
+    let r = restore(&w, Some(&w.prod), "e3", RestoreKeys::All)?;
     assert_eq!(r.result_of, ResultOf::EnvValueSetVersionRestore);
     // A gets its e3 override back; B was not overridden at e3, so it loses
     // its override and shows the current App value.
@@ -82,7 +79,7 @@ fn env_restore_acts_on_overrides_only() -> valueset::Result<()> {
         pairs(&[("A", "1"), ("B", "20")])
     );
     // Restoring prod to before it diverged removes every override.
-    restore(&w, "a2", RestoreKeys::All, in_env(&w.prod))?;
+    restore(&w, Some(&w.prod), "a2", RestoreKeys::All)?;
     assert_eq!(
         w.values_at(Some(&w.prod), VersionSelector::Latest),
         pairs(&[("A", "1"), ("B", "20")])
@@ -99,17 +96,18 @@ fn env_restore_refuses_an_override_without_base() -> valueset::Result<()> {
     w.store.delete(
         &w.admin,
         &w.app,
+        None,
         &key("A"),
-        valueset::store::WriteOptions {
+        DeleteOptions {
             cascade: true,
             ..Default::default()
         },
     )?;
-    let e = restore(&w, "e3", RestoreKeys::All, in_env(&w.prod)).unwrap_err();
+    let e = restore(&w, Some(&w.prod), "e3", RestoreKeys::All).unwrap_err();
     assert_eq!(e.code(), "no_base_value");
     assert!(e.to_string().contains("`A`"));
     // A subset without A works.
-    restore(&w, "e3", RestoreKeys::Only(vec![key("B")]), in_env(&w.prod))?;
+    restore(&w, Some(&w.prod), "e3", RestoreKeys::Only(vec![key("B")]))?;
     Ok(())
 }
 
@@ -119,7 +117,7 @@ fn app_restore_refuses_to_delete_an_overridden_value() -> valueset::Result<()> {
     w.set("A", "1");
     w.set("B", "2");
     w.set_env(&w.prod, "B", "pb");
-    let e = restore(&w, "a1", RestoreKeys::All, WriteOptions::default()).unwrap_err();
+    let e = restore(&w, None, "a1", RestoreKeys::All).unwrap_err();
     assert_eq!(e.code(), "overridden_in_envs");
     Ok(())
 }
@@ -131,6 +129,7 @@ fn secrets_are_restored_unseen_with_a_new_secret_version() -> valueset::Result<(
     w.store.set(
         &w.admin,
         &w.app,
+        None,
         &key("PW"),
         secret("old"),
         SetOptions::default(),
@@ -138,11 +137,12 @@ fn secrets_are_restored_unseen_with_a_new_secret_version() -> valueset::Result<(
     w.store.set(
         &w.admin,
         &w.app,
+        None,
         &key("PW"),
         secret("new"),
         SetOptions::default(),
     )?; // a2
-    let r = restore(&w, "a1", RestoreKeys::All, WriteOptions::default())?;
+    let r = restore(&w, None, "a1", RestoreKeys::All)?;
     assert_eq!(r.change[0].secret_version, Some(3));
     let snapshot = w
         .store
@@ -150,13 +150,14 @@ fn secrets_are_restored_unseen_with_a_new_secret_version() -> valueset::Result<(
     let out = snapshot.resolver().resolve_str("${values.PW}")?;
     assert_eq!(out.as_secret().unwrap().expose_secret(), "old");
     // Restoring the same value again changes nothing.
-    let again = restore(&w, "a1", RestoreKeys::All, WriteOptions::default())?;
+    let again = restore(&w, None, "a1", RestoreKeys::All)?;
     assert!(again.change.is_empty());
     // The restored secret is a copy: purging the original keeps it.
     w.store.purge(
         &w.admin,
         &w.app,
-        id("a1"),
+        None,
+        id("a1").into(),
         &key("PW"),
         WriteOptions::default(),
     )?;
@@ -184,22 +185,18 @@ fn restoring_a_purged_value_is_refused_naming_the_key() -> valueset::Result<()> 
     w.store.purge(
         &w.admin,
         &w.app,
-        id("a1"),
+        None,
+        id("a1").into(),
         &key("A"),
         WriteOptions::default(),
     )?;
-    let e = restore(&w, "a2", RestoreKeys::All, WriteOptions::default()).unwrap_err();
+    let e = restore(&w, None, "a2", RestoreKeys::All).unwrap_err();
     assert_eq!(e.code(), "restore_purged");
     assert!(
         e.to_string().contains("`A`") && e.to_string().contains("`a2`"),
         "{e}"
     );
-    restore(
-        &w,
-        "a2",
-        RestoreKeys::Only(vec![key("B")]),
-        WriteOptions::default(),
-    )?;
+    restore(&w, None, "a2", RestoreKeys::Only(vec![key("B")]))?;
     let _: VersionId = w.set("C", "z");
     Ok(())
 }

@@ -43,27 +43,32 @@ fn no_read_returns_a_secret() -> valueset::Result<()> {
     let v = f.store.set(
         &f.admin,
         &f.app,
+        None,
         &k,
         NewValue::secret(Secret::new(CANARY.into())),
         SetOptions::default(),
     )?;
     let reads = [
-        format!("{:?}", f.store.get(&f.admin, &f.app, &k, None)?),
-        serde_json::to_string(&f.store.get(&f.admin, &f.app, &k, None)?).unwrap(),
+        format!("{:?}", f.store.get(&f.admin, &f.app, None, &k)?),
+        serde_json::to_string(&f.store.get(&f.admin, &f.app, None, &k)?).unwrap(),
         format!("{:?}", f.store.list(&f.admin, &f.app, Some(&f.prod))?),
         serde_json::to_string(&f.store.list(&f.admin, &f.app, None)?).unwrap(),
         format!(
             "{:?}",
             f.store
-                .version(&f.admin, &f.app, VersionSelector::Latest, None)?
+                .version(&f.admin, &f.app, None, VersionSelector::Latest)?
         ),
         serde_json::to_string(
             &f.store
-                .version(&f.admin, &f.app, VersionSelector::Latest, None)?
+                .version(&f.admin, &f.app, None, VersionSelector::Latest)?
                 .values,
         )
         .unwrap(),
-        serde_json::to_string(&f.store.history(&f.admin, &f.app, Default::default())?).unwrap(),
+        serde_json::to_string(
+            &f.store
+                .history(&f.admin, &f.app, None, Default::default())?,
+        )
+        .unwrap(),
         format!("{v:?}"),
         format!("{:?}", f.store),
         format!(
@@ -75,7 +80,7 @@ fn no_read_returns_a_secret() -> valueset::Result<()> {
     for r in &reads {
         assert!(!r.contains(CANARY), "leaked: {r}");
     }
-    let view = f.store.get(&f.admin, &f.app, &k, None)?;
+    let view = f.store.get(&f.admin, &f.app, None, &k)?;
     let json: serde_json::Value = serde_json::to_value(&view).unwrap();
     assert_eq!(json["is_secret"], true);
     assert_eq!(json["secret_version"], 1);
@@ -90,6 +95,7 @@ fn only_callers_who_may_deploy_resolve_secrets() -> valueset::Result<()> {
     f.store.set(
         &f.admin,
         &f.app,
+        None,
         &Key::new("PW")?,
         NewValue::secret(Secret::new(CANARY.into())),
         SetOptions::default(),
@@ -97,6 +103,7 @@ fn only_callers_who_may_deploy_resolve_secrets() -> valueset::Result<()> {
     f.store.set(
         &f.admin,
         &f.app,
+        None,
         &Key::new("HOST")?,
         NewValue::plain("db"),
         SetOptions::default(),
@@ -132,11 +139,12 @@ fn references_are_read_at_resolve_time_and_never_written() -> valueset::Result<(
     f.store.set(
         &f.admin,
         &f.app,
+        None,
         &k,
         NewValue::secret_ref("vault", SecretRef::new("db/pw")),
         SetOptions::default(),
     )?;
-    let view = f.store.get(&f.admin, &f.app, &k, None)?;
+    let view = f.store.get(&f.admin, &f.app, None, &k)?;
     let info = view.secret().unwrap();
     assert_eq!(
         (info.secret_store_id.as_str(), info.managed),
@@ -164,6 +172,7 @@ fn references_are_read_at_resolve_time_and_never_written() -> valueset::Result<(
         .set(
             &f.admin,
             &f.app,
+            None,
             &k,
             NewValue::secret_ref("nope", SecretRef::new("x")),
             SetOptions::default(),
@@ -189,6 +198,7 @@ fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
     let v1 = store.set(
         &admin,
         &app,
+        None,
         &k,
         NewValue::secret(Secret::new("one".into())),
         SetOptions::default(),
@@ -196,6 +206,7 @@ fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
     store.set(
         &admin,
         &app,
+        None,
         &k,
         NewValue::secret(Secret::new("two".into())),
         SetOptions::default(),
@@ -203,15 +214,20 @@ fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
     store.set(
         &admin,
         &app,
+        Some(&env),
         &k,
         NewValue::secret(Secret::new("env".into())),
-        SetOptions {
-            env: Some(env.clone()),
-            ..Default::default()
-        },
+        SetOptions::default(),
     )?;
     assert_eq!(library.len(), 3);
-    store.purge(&admin, &app, v1.id, &k, WriteOptions::default())?;
+    store.purge(
+        &admin,
+        &app,
+        None,
+        v1.id.into(),
+        &k,
+        WriteOptions::default(),
+    )?;
     assert_eq!(library.len(), 2);
     // Resolving a version whose secret was purged names the key.
     let snapshot = store.snapshot(

@@ -192,7 +192,14 @@ fn a_server_restart_loses_nothing_acknowledged() -> valueset::Result<()> {
                     ..SetOptions::default()
                 };
                 let key = Key::new(format!("K{}", i % 7)).unwrap();
-                match store.set(&admin, &app, &key, NewValue::plain(i.to_string()), options) {
+                match store.set(
+                    &admin,
+                    &app,
+                    None,
+                    &key,
+                    NewValue::plain(i.to_string()),
+                    options,
+                ) {
                     Ok(v) => acknowledged.push((v.id.to_string(), format!("c{i}"))),
                     Err(e) => {
                         refused.push(e.code());
@@ -213,6 +220,7 @@ fn a_server_restart_loses_nothing_acknowledged() -> valueset::Result<()> {
     let history = store.history(
         &admin,
         &app,
+        None,
         HistoryOptions {
             limit: Some(100_000),
             ..HistoryOptions::default()
@@ -285,6 +293,7 @@ fn a_purged_value_leaves_the_tables_files() -> valueset::Result<()> {
     let first = store.set(
         &admin,
         &app,
+        None,
         &key,
         NewValue::plain(PURGED),
         SetOptions::default(),
@@ -292,6 +301,7 @@ fn a_purged_value_leaves_the_tables_files() -> valueset::Result<()> {
     store.set(
         &admin,
         &app,
+        None,
         &key,
         NewValue::plain("now"),
         SetOptions::default(),
@@ -309,7 +319,8 @@ fn a_purged_value_leaves_the_tables_files() -> valueset::Result<()> {
     store.purge(
         &admin,
         &app,
-        first.id,
+        None,
+        first.id.into(),
         &key,
         valueset::store::WriteOptions::default(),
     )?;

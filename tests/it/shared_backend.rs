@@ -192,6 +192,7 @@ fn a_watcher_is_woken_by_a_commit_on_another_connection() -> valueset::Result<()
             .set(
                 &admin,
                 &app,
+                None,
                 &key,
                 NewValue::plain("1"),
                 SetOptions::default(),

@@ -32,7 +32,7 @@ fn a_tag_stands_in_for_its_version() -> valueset::Result<()> {
     )?;
     assert_eq!((placed.version, placed.env.as_ref()), (v1, None));
     w.set("A", "2");
-    let version = w.store.version(&w.admin, &w.app, by_tag("stable"), None)?;
+    let version = w.store.version(&w.admin, &w.app, None, by_tag("stable"))?;
     assert_eq!(version.info.id, v1);
     let diff = w.store.diff(
         &w.admin,
@@ -44,6 +44,7 @@ fn a_tag_stands_in_for_its_version() -> valueset::Result<()> {
     let restored = w.store.restore(
         &w.admin,
         &w.app,
+        None,
         by_tag("stable"),
         RestoreKeys::All,
         WriteOptions::default(),
@@ -120,7 +121,7 @@ fn names_and_permissions_are_checked() {
     w.set("A", "1");
     let err = w
         .store
-        .version(&w.admin, &w.app, by_tag("nope"), None)
+        .version(&w.admin, &w.app, None, by_tag("nope"))
         .unwrap_err();
     assert_eq!(err.code(), "unknown_tag");
     assert!(err.to_string().contains("`nope`"), "{err}");
@@ -179,9 +180,14 @@ fn a_purge_dry_run_names_the_tags_it_touches() -> valueset::Result<()> {
         VersionSelector::Latest,
         &tag("current"),
     )?;
-    let preview =
-        w.store
-            .purge_preview(&w.admin, &w.app, v1, &key("PW"), WriteOptions::default())?;
+    let preview = w.store.dry_run().purge(
+        &w.admin,
+        &w.app,
+        None,
+        v1.into(),
+        &key("PW"),
+        WriteOptions::default(),
+    )?;
     let names: Vec<&str> = preview.tags.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["release-1"]);
     Ok(())
@@ -227,6 +233,7 @@ fn concurrent_moves_are_all_recorded() -> valueset::Result<()> {
         let v = first.set(
             &admin,
             &app,
+            None,
             &key("A"),
             NewValue::plain(i.to_string()),
             Default::default(),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use valueset::backend::{Backend, BackendError, Batch, MemoryBackend, Visit};
 use valueset::model::NewValue;
 use valueset::secret::{MemorySecretStore, SecretRef, SecretStore};
-use valueset::store::{SetOptions, WriteOptions};
+use valueset::store::{DeleteOptions, SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, Secret, Store};
 
 use crate::common::Shared;
@@ -45,6 +45,7 @@ fn fixture() -> valueset::Result<Fixture> {
     store.set(
         &admin,
         &app,
+        None,
         &k("HOST"),
         NewValue::plain("db.dev"),
         described,
@@ -52,24 +53,29 @@ fn fixture() -> valueset::Result<Fixture> {
     store.set(
         &admin,
         &app,
+        None,
         &k("HOST"),
         NewValue::plain("db.two"),
         SetOptions::default(),
     )?;
     let reference = NewValue::secret_ref("vault", SecretRef::new("kv/pw"));
-    store.set(&admin, &app, &k("REF"), reference, SetOptions::default())?;
-    let secret = NewValue::secret(Secret::new("s3cr3t".into()));
-    store.set(&admin, &app, &k("PW"), secret, SetOptions::default())?;
-    let in_prod = SetOptions {
-        env: Some(prod),
-        ..SetOptions::default()
-    };
     store.set(
         &admin,
         &app,
+        None,
+        &k("REF"),
+        reference,
+        SetOptions::default(),
+    )?;
+    let secret = NewValue::secret(Secret::new("s3cr3t".into()));
+    store.set(&admin, &app, None, &k("PW"), secret, SetOptions::default())?;
+    store.set(
+        &admin,
+        &app,
+        Some(&prod),
         &k("HOST"),
         NewValue::plain("db.prod"),
-        in_prod,
+        SetOptions::default(),
     )?;
     // What verify looked at: 4 App and 1 Environment versions, one entry
     // each, and the submitted secret against its digest.
@@ -225,40 +231,58 @@ fn library_secrets_leave_their_store() -> valueset::Result<()> {
     store.create_env(&admin, &app, &prod)?;
     let pw = Key::new("PW")?;
     let secret = |s: &str| NewValue::secret(Secret::new(s.to_owned()));
-    let first = store.set(&admin, &app, &pw, secret("one"), SetOptions::default())?;
+    let first = store.set(
+        &admin,
+        &app,
+        None,
+        &pw,
+        secret("one"),
+        SetOptions::default(),
+    )?;
     let first_ref = store
         .version(
             &admin,
             &app,
-            valueset::model::VersionSelector::Id(first.id),
             None,
+            valueset::model::VersionSelector::Id(first.id),
         )?
         .values[&pw]
         .value()
         .and_then(|v| v.secret())
         .map(|s| s.secret_ref.clone())
         .unwrap();
-    store.set(&admin, &app, &pw, secret("two"), SetOptions::default())?;
+    store.set(
+        &admin,
+        &app,
+        None,
+        &pw,
+        secret("two"),
+        SetOptions::default(),
+    )?;
     assert!(library.0.get(&first_ref).is_ok());
-    store.purge(&admin, &app, first.id, &pw, WriteOptions::default())?;
+    store.purge(
+        &admin,
+        &app,
+        None,
+        first.id.into(),
+        &pw,
+        WriteOptions::default(),
+    )?;
     assert_eq!(
         library.0.get(&first_ref).unwrap_err().code(),
         "secret_not_found"
     );
 
-    let in_prod = SetOptions {
-        env: Some(prod.clone()),
-        ..SetOptions::default()
-    };
-    store.set(&admin, &app, &pw, secret("env"), in_prod)?;
+    let in_prod = SetOptions::default();
+    store.set(&admin, &app, Some(&prod), &pw, secret("env"), in_prod)?;
     let env_ref = store
-        .get(&admin, &app, &pw, Some(&prod))?
+        .get(&admin, &app, Some(&prod), &pw)?
         .secret()
         .unwrap()
         .secret_ref
         .clone();
     let app_ref = store
-        .get(&admin, &app, &pw, None)?
+        .get(&admin, &app, None, &pw)?
         .secret()
         .unwrap()
         .secret_ref
@@ -298,6 +322,7 @@ fn a_failed_change_takes_back_the_secret_it_stored() -> valueset::Result<()> {
         .set(
             &admin,
             &app,
+            None,
             &Key::new("PW")?,
             secret,
             SetOptions::default(),
@@ -358,10 +383,31 @@ fn a_purged_secret_leaves_the_built_in_store_with_the_purge() -> valueset::Resul
     store.create_app(&admin, &app)?;
     let pw = Key::new("PW")?;
     let secret = |s: &str| NewValue::secret(Secret::new(s.to_owned()));
-    let first = store.set(&admin, &app, &pw, secret("one"), SetOptions::default())?;
-    store.set(&admin, &app, &pw, secret("two"), SetOptions::default())?;
+    let first = store.set(
+        &admin,
+        &app,
+        None,
+        &pw,
+        secret("one"),
+        SetOptions::default(),
+    )?;
+    store.set(
+        &admin,
+        &app,
+        None,
+        &pw,
+        secret("two"),
+        SetOptions::default(),
+    )?;
     backend.batches.lock().unwrap().clear();
-    store.purge(&admin, &app, first.id, &pw, WriteOptions::default())?;
+    store.purge(
+        &admin,
+        &app,
+        None,
+        first.id.into(),
+        &pw,
+        WriteOptions::default(),
+    )?;
     let batches = backend.batches.lock().unwrap();
     let purge = batches
         .iter()
@@ -410,12 +456,17 @@ fn an_override_written_without_a_version_is_found() -> valueset::Result<()> {
 #[test]
 fn cascade_tombstones_verify() -> valueset::Result<()> {
     let f = fixture()?;
-    let options = WriteOptions {
+    let options = DeleteOptions {
         cascade: true,
-        ..WriteOptions::default()
+        ..DeleteOptions::default()
     };
-    f.store
-        .delete(&f.admin, &AppId::new("shop")?, &Key::new("HOST")?, options)?;
+    f.store.delete(
+        &f.admin,
+        &AppId::new("shop")?,
+        None,
+        &Key::new("HOST")?,
+        options,
+    )?;
     f.store.verify(&f.admin)?;
     Ok(())
 }
@@ -434,9 +485,16 @@ fn a_purge_deletes_a_secret_from_the_store_that_holds_it() -> valueset::Result<(
     before.create_app(&admin, &app)?;
     let pw = Key::new("PW")?;
     let secret = |s: &str| NewValue::secret(Secret::new(s.to_owned()));
-    let first = before.set(&admin, &app, &pw, secret("one"), SetOptions::default())?;
+    let first = before.set(
+        &admin,
+        &app,
+        None,
+        &pw,
+        secret("one"),
+        SetOptions::default(),
+    )?;
     let old = before
-        .get(&admin, &app, &pw, None)?
+        .get(&admin, &app, None, &pw)?
         .secret()
         .unwrap()
         .secret_ref
@@ -448,9 +506,23 @@ fn a_purge_deletes_a_secret_from_the_store_that_holds_it() -> valueset::Result<(
         .master_key(valueset::MasterKey::from_bytes([4; 32]))
         .reference_store(library.clone())
         .open_with_backend(Arc::clone(&backend))?;
-    after.set(&admin, &app, &pw, secret("two"), SetOptions::default())?;
+    after.set(
+        &admin,
+        &app,
+        None,
+        &pw,
+        secret("two"),
+        SetOptions::default(),
+    )?;
     assert!(library.0.get(&old).is_ok());
-    after.purge(&admin, &app, first.id, &pw, WriteOptions::default())?;
+    after.purge(
+        &admin,
+        &app,
+        None,
+        first.id.into(),
+        &pw,
+        WriteOptions::default(),
+    )?;
     assert_eq!(library.0.get(&old).unwrap_err().code(), "secret_not_found");
     Ok(())
 }
@@ -480,15 +552,16 @@ fn with_seq(key: &[u8], seq: u64) -> Vec<u8> {
 /// only as a tombstone.
 #[test]
 fn forged_cascade_tombstones_are_found() -> valueset::Result<()> {
-    let cascade = WriteOptions {
+    let cascade = DeleteOptions {
         cascade: true,
-        ..WriteOptions::default()
+        ..DeleteOptions::default()
     };
     // A live override where the App's cascade left a tombstone (seq 6).
     let f = fixture()?;
     f.store.delete(
         &f.admin,
         &AppId::new("shop")?,
+        None,
         &Key::new("HOST")?,
         cascade.clone(),
     )?;
@@ -500,8 +573,13 @@ fn forged_cascade_tombstones_are_found() -> valueset::Result<()> {
     assert_tampered(&f, "a live entry in place of a tombstone");
     // A tombstone where the App did not remove the key (seq 2 replaced it).
     let f = fixture()?;
-    f.store
-        .delete(&f.admin, &AppId::new("shop")?, &Key::new("HOST")?, cascade)?;
+    f.store.delete(
+        &f.admin,
+        &AppId::new("shop")?,
+        None,
+        &Key::new("HOST")?,
+        cascade,
+    )?;
     let entries = prod_host_entries(&f.backend);
     let tombstone = &entries[1];
     let mut batch = Batch::new();

@@ -9,22 +9,29 @@ use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};
 use valueset::resolve::{
     LookupError, MapValues, ResolveErrorKind, Resolver, Value, Values, Workload,
 };
-use valueset::store::{ChangeSet, RestoreKeys, SetOptions, WriteOptions};
+use valueset::store::{ChangeSet, DeleteOptions, RestoreKeys, SetOptions, WriteOptions};
 use valueset::{Actor, EnvId, Error, Key, Secret, Store, VersionId};
 
-use crate::common::{World, env_opts, in_env, key, ticking_clock};
+use crate::common::{World, key, ticking_clock};
 
 const URL: &str = "postgres://${values.DB_USER}:${values.DB_PASS}@${values.DB_HOST}/shop";
 
 impl World {
     fn set_template(&self, k: &str, text: &str) -> valueset::Result<VersionId> {
-        self.set_value(k, NewValue::template(text), SetOptions::default())
+        self.set_value(k, NewValue::template(text), None)
     }
 
-    fn set_value(&self, k: &str, v: NewValue, options: SetOptions) -> valueset::Result<VersionId> {
+    fn set_value(&self, k: &str, v: NewValue, env: Option<&EnvId>) -> valueset::Result<VersionId> {
         Ok(self
             .store
-            .set(&self.admin, &self.app, &key(k), v, options)?
+            .set(
+                &self.admin,
+                &self.app,
+                env,
+                &key(k),
+                v,
+                SetOptions::default(),
+            )?
             .id)
     }
 
@@ -51,7 +58,7 @@ impl World {
     /// The number of versions in the App's history.
     fn version_count(&self) -> usize {
         self.store
-            .history(&self.admin, &self.app, Default::default())
+            .history(&self.admin, &self.app, None, Default::default())
             .unwrap()
             .len()
     }
@@ -75,7 +82,7 @@ fn database_world() -> World {
     w.set_value(
         "DB_PASS",
         NewValue::secret(Secret::new("pw-canary".into())),
-        SetOptions::default(),
+        None,
     )
     .unwrap();
     w.set_template("DATABASE_URL", URL).unwrap();
@@ -95,13 +102,13 @@ fn a_template_builds_a_value_from_the_environments_values() -> valueset::Result<
         "secret:url=postgres://shop:pw-canary@db.dev/shop"
     );
     // Reads show the template's own text, marked as one.
-    let view = w.store.get(&w.admin, &w.app, &key("DATABASE_URL"), None)?;
+    let view = w.store.get(&w.admin, &w.app, None, &key("DATABASE_URL"))?;
     assert_eq!(view.plain(), Some(URL));
     assert!(view.template && !view.is_secret());
     let json = serde_json::to_value(&view).unwrap();
     assert_eq!(json["template"], true);
     assert_eq!(json["value"], URL);
-    let plain = w.store.get(&w.admin, &w.app, &key("DB_USER"), None)?;
+    let plain = w.store.get(&w.admin, &w.app, None, &key("DB_USER"))?;
     assert!(!plain.template);
     assert_eq!(serde_json::to_value(&plain).unwrap()["template"], false);
     let listed = w.store.list(&w.admin, &w.app, Some(&w.prod))?;
@@ -136,7 +143,7 @@ fn a_templates_syntax_is_checked_when_it_is_set() {
     assert_eq!(spans, [2..12, 13..19]);
     assert_eq!(err.code(), "invalid_template");
     assert_eq!(w.version_count(), before, "nothing was written");
-    assert!(w.store.get(&w.admin, &w.app, &key("T"), None).is_err());
+    assert!(w.store.get(&w.admin, &w.app, None, &key("T")).is_err());
 }
 
 #[test]
@@ -166,7 +173,7 @@ fn a_change_that_closes_a_cycle_in_its_level_is_refused_with_the_path() -> value
         .set(key("Y"), NewValue::template("${values['X']}"));
     let err = w
         .store
-        .apply(&w.admin, &w.app, batch, WriteOptions::default())
+        .apply(&w.admin, &w.app, None, batch, DeleteOptions::default())
         .unwrap_err();
     assert_eq!(err.code(), "template_cycle");
     assert_eq!(w.version_count(), before, "nothing was written");
@@ -174,9 +181,9 @@ fn a_change_that_closes_a_cycle_in_its_level_is_refused_with_the_path() -> value
     w.set("P", "p");
     w.set("Q", "q");
     let prod = w.prod.clone();
-    w.set_value("P", NewValue::template("${values.Q}"), env_opts(&prod))?;
+    w.set_value("P", NewValue::template("${values.Q}"), Some(&prod))?;
     let err = w
-        .set_value("Q", NewValue::template("${values.P}"), env_opts(&prod))
+        .set_value("Q", NewValue::template("${values.P}"), Some(&prod))
         .unwrap_err();
     assert_eq!(err.code(), "template_cycle");
     // Plain values and templates that do not loop back are fine.
@@ -196,6 +203,7 @@ fn a_restore_that_would_close_a_cycle_is_refused() -> valueset::Result<()> {
         .restore(
             &w.admin,
             &w.app,
+            None,
             VersionSelector::Id(old),
             RestoreKeys::Only(vec![key("A")]),
             WriteOptions::default(),
@@ -206,11 +214,12 @@ fn a_restore_that_would_close_a_cycle_is_refused() -> valueset::Result<()> {
     w.store.restore(
         &w.admin,
         &w.app,
+        None,
         VersionSelector::Id(old),
         RestoreKeys::All,
         WriteOptions::default(),
     )?;
-    let a = w.store.get(&w.admin, &w.app, &key("A"), None)?;
+    let a = w.store.get(&w.admin, &w.app, None, &key("A"))?;
     assert!(a.template);
     assert_eq!(w.resolve_in(&w.prod, "${values.A}")?, "b");
     Ok(())
@@ -223,7 +232,7 @@ fn a_cycle_only_an_environment_override_closes_is_found_when_resolving() -> valu
     w.set("B", "b");
     let prod = w.prod.clone();
     // Within the Environment's own level there is no cycle.
-    w.set_value("B", NewValue::template("b(${values.A})"), env_opts(&prod))?;
+    w.set_value("B", NewValue::template("b(${values.A})"), Some(&prod))?;
     assert_eq!(w.resolve_in(&w.dev, "${values.A}")?, "a(b)");
     let err = w.resolve_in(&prod, "x ${values.A}").unwrap_err();
     let errors = resolve_errors(&err);
@@ -250,7 +259,7 @@ fn chain(w: &World, n: usize) {
         );
     }
     w.store
-        .apply(&w.admin, &w.app, batch, WriteOptions::default())
+        .apply(&w.admin, &w.app, None, batch, DeleteOptions::default())
         .unwrap();
 }
 
@@ -339,7 +348,7 @@ fn a_template_that_uses_a_secret_at_any_depth_is_a_secret() -> valueset::Result<
     w.set_value(
         "PW",
         NewValue::secret(Secret::new("pw-canary".into())),
-        SetOptions::default(),
+        None,
     )?;
     w.set_template("INNER", "pw=${values.PW}")?;
     w.set_template("OUTER", "[${values.INNER}]")?;
@@ -355,7 +364,7 @@ fn a_template_that_uses_a_secret_at_any_depth_is_a_secret() -> valueset::Result<
     );
     assert!(!format!("{out:?}").contains("pw-canary"));
     // Reads never show it resolved.
-    let view = w.store.get(&w.admin, &w.app, &key("OUTER"), None)?;
+    let view = w.store.get(&w.admin, &w.app, None, &key("OUTER"))?;
     assert_eq!(view.plain(), Some("[${values.INNER}]"));
     // A label may not hold it.
     let snapshot = w
@@ -442,8 +451,14 @@ fn a_purged_template_is_purged_when_resolving_its_version() -> valueset::Result<
     w.set("A", "a");
     let v = w.set_template("T", "${values.A}")?;
     w.set("T", "plain");
-    w.store
-        .purge(&w.admin, &w.app, v, &key("T"), WriteOptions::default())?;
+    w.store.purge(
+        &w.admin,
+        &w.app,
+        None,
+        v.into(),
+        &key("T"),
+        WriteOptions::default(),
+    )?;
     let err = w
         .resolve_as(&w.admin, &w.prod, VersionSelector::Id(v), "${values.T}")
         .unwrap_err();
@@ -505,7 +520,7 @@ fn the_history_verifies_and_a_template_flag_is_part_of_it() -> valueset::Result<
     let w = database_world();
     let version = w
         .store
-        .version(&w.admin, &w.app, VersionSelector::Latest, None)?;
+        .version(&w.admin, &w.app, None, VersionSelector::Latest)?;
     let url = version
         .values
         .get(&key("DATABASE_URL"))
@@ -516,18 +531,19 @@ fn the_history_verifies_and_a_template_flag_is_part_of_it() -> valueset::Result<
     w.store.apply(
         &w.admin,
         &w.app,
+        Some(&prod),
         ChangeSet::new().set(key("DB_USER"), NewValue::template("${values.DB_HOST}")),
-        in_env(&prod),
+        DeleteOptions::default(),
     )?;
     assert_eq!(
         w.resolve_in(&prod, "${values.DATABASE_URL}")?,
         "secret:postgres://db.prod:pw-canary@db.prod/shop"
     );
     // The same text as a plain value is a change of value.
-    let v = w.set_value("DATABASE_URL", NewValue::plain(URL), SetOptions::default())?;
+    let v = w.set_value("DATABASE_URL", NewValue::plain(URL), None)?;
     let info = w
         .store
-        .version(&w.admin, &w.app, VersionSelector::Id(v), None)?;
+        .version(&w.admin, &w.app, None, VersionSelector::Id(v))?;
     assert_eq!(info.info.change.len(), 1);
     Ok(())
 }

@@ -2,10 +2,10 @@
 //! listing.
 
 use valueset::model::{ChangeOp, NewValue, ResultOf, VersionSelector};
-use valueset::store::{ChangeSet, HistoryOptions, WriteOptions};
-use valueset::{Secret, VersionId};
+use valueset::store::{ChangeSet, DeleteOptions, HistoryOptions, SetOptions};
+use valueset::{EnvId, Secret, VersionId};
 
-use crate::common::{World, at, id, in_env, key, pairs};
+use crate::common::{World, at, id, key, pairs};
 
 #[test]
 fn every_change_is_a_version_with_a_full_snapshot() -> valueset::Result<()> {
@@ -31,7 +31,7 @@ fn every_change_is_a_version_with_a_full_snapshot() -> valueset::Result<()> {
         pairs(&[("A", "3")])
     );
 
-    let info = w.store.version(&w.admin, &w.app, at("a3"), None)?.info;
+    let info = w.store.version(&w.admin, &w.app, None, at("a3"))?.info;
     assert_eq!(info.created_by, "alice");
     assert_eq!(info.result_of, ResultOf::AppValueUpdate);
     assert_eq!(info.change.len(), 1);
@@ -40,15 +40,15 @@ fn every_change_is_a_version_with_a_full_snapshot() -> valueset::Result<()> {
         (ChangeOp::Replace, "A")
     );
     assert!(info.created_at.to_string().starts_with("2026-11-23T08:03:"));
-    let info = w.store.version(&w.admin, &w.app, at("a1"), None)?.info;
+    let info = w.store.version(&w.admin, &w.app, None, at("a1"))?.info;
     assert_eq!(info.result_of, ResultOf::AppValueCreate);
-    let info = w.store.version(&w.admin, &w.app, at("a4"), None)?.info;
+    let info = w.store.version(&w.admin, &w.app, None, at("a4"))?.info;
     assert_eq!(info.result_of, ResultOf::AppValueDelete);
     assert_eq!(info.change[0].op, ChangeOp::Remove);
 
     let e = w
         .store
-        .version(&w.admin, &w.app, at("a9"), None)
+        .version(&w.admin, &w.app, None, at("a9"))
         .unwrap_err();
     assert_eq!(e.code(), "unknown_version");
     assert_eq!(e.to_string(), "unknown version `a9`");
@@ -65,7 +65,7 @@ fn a_batch_is_one_version_all_or_nothing() -> valueset::Result<()> {
         .delete(key("OLD"));
     let v = w
         .store
-        .apply(&w.admin, &w.app, batch, WriteOptions::default())?;
+        .apply(&w.admin, &w.app, None, batch, DeleteOptions::default())?;
     assert_eq!(v.change.len(), 3);
     assert_eq!(
         w.values_at(None, VersionSelector::Latest),
@@ -78,7 +78,7 @@ fn a_batch_is_one_version_all_or_nothing() -> valueset::Result<()> {
         .delete(key("NOPE"));
     assert_eq!(
         w.store
-            .apply(&w.admin, &w.app, bad, WriteOptions::default())
+            .apply(&w.admin, &w.app, None, bad, DeleteOptions::default())
             .unwrap_err()
             .code(),
         "unknown_key"
@@ -89,14 +89,20 @@ fn a_batch_is_one_version_all_or_nothing() -> valueset::Result<()> {
         .set(key("Z"), NewValue::plain("z"));
     assert_eq!(
         w.store
-            .apply(&w.admin, &w.app, bad, in_env(&w.prod))
+            .apply(
+                &w.admin,
+                &w.app,
+                Some(&w.prod),
+                bad,
+                DeleteOptions::default()
+            )
             .unwrap_err()
             .code(),
         "no_base_value"
     );
     assert_eq!(
         w.store
-            .history(&w.admin, &w.app, HistoryOptions::default())?
+            .history(&w.admin, &w.app, None, HistoryOptions::default())?
             .len(),
         2
     );
@@ -105,8 +111,9 @@ fn a_batch_is_one_version_all_or_nothing() -> valueset::Result<()> {
     let all = w.store.apply(
         &w.admin,
         &w.app,
+        None,
         ChangeSet::new().delete_all(),
-        WriteOptions::default(),
+        DeleteOptions::default(),
     )?;
     assert_eq!(all.result_of, ResultOf::AppValuesDelete);
     assert_eq!(all.change.len(), 2);
@@ -119,16 +126,13 @@ fn envs_share_the_app_history_until_they_diverge_then_app_changes_bubble() -> va
     let w = World::new();
     w.set("A", "1");
     w.set("B", "2");
-    let prod = || HistoryOptions {
-        env: Some(w.prod.clone()),
-        ..HistoryOptions::default()
-    };
+    let prod = || HistoryOptions::default();
     let ids = |h: Vec<valueset::model::VersionInfo>| {
         h.iter().map(|v| v.id.to_string()).collect::<Vec<_>>()
     };
     // Same versions, same ids.
     assert_eq!(
-        ids(w.store.history(&w.admin, &w.app, prod())?),
+        ids(w.store.history(&w.admin, &w.app, Some(&w.prod), prod())?),
         ["a2", "a1"]
     );
 
@@ -138,23 +142,18 @@ fn envs_share_the_app_history_until_they_diverge_then_app_changes_bubble() -> va
     let app_change = w.set("B", "20");
     assert_eq!(app_change.to_string(), "a4");
     assert_eq!(
-        ids(w.store.history(&w.admin, &w.app, prod())?),
+        ids(w.store.history(&w.admin, &w.app, Some(&w.prod), prod())?),
         ["e4", "e3", "a2", "a1"]
     );
     // dev did not diverge: it still shares the App's history.
-    let dev = w.store.history(
-        &w.admin,
-        &w.app,
-        HistoryOptions {
-            env: Some(w.dev.clone()),
-            ..HistoryOptions::default()
-        },
-    )?;
+    let dev = w
+        .store
+        .history(&w.admin, &w.app, Some(&w.dev), HistoryOptions::default())?;
     assert_eq!(ids(dev), ["a4", "a2", "a1"]);
 
     // The bubbled version names its App version and holds the new App
     // values with prod's override on top.
-    let bubbled = w.store.version(&w.admin, &w.app, at("e4"), Some(&w.prod))?;
+    let bubbled = w.store.version(&w.admin, &w.app, Some(&w.prod), at("e4"))?;
     assert_eq!(bubbled.info.app_version, Some(app_change));
     assert_eq!(bubbled.info.result_of, ResultOf::AppValueUpdate);
     assert_eq!(bubbled.info.change.len(), 1);
@@ -175,21 +174,21 @@ fn envs_share_the_app_history_until_they_diverge_then_app_changes_bubble() -> va
     w.set("A", "10");
     let masked = w
         .store
-        .version(&w.admin, &w.app, VersionSelector::Latest, Some(&w.prod))?;
+        .version(&w.admin, &w.app, Some(&w.prod), VersionSelector::Latest)?;
     assert!(masked.info.change.is_empty());
     assert_eq!(masked.info.app_version, Some(id("a5")));
 
     // Ids belong to their history.
     assert_eq!(
         w.store
-            .version(&w.admin, &w.app, at("e4"), None)
+            .version(&w.admin, &w.app, None, at("e4"))
             .unwrap_err()
             .code(),
         "unknown_version"
     );
     assert_eq!(
         w.store
-            .version(&w.admin, &w.app, at("a4"), Some(&w.prod))
+            .version(&w.admin, &w.app, Some(&w.prod), at("a4"))
             .unwrap_err()
             .code(),
         "unknown_version"
@@ -205,13 +204,13 @@ fn listing_is_newest_first_paginated_and_filtered() -> valueset::Result<()> {
     }
     w.set_env(&w.prod, "A", "p");
     w.set("A", "last");
-    let page = |before: Option<VersionId>, env| {
+    let page = |before: Option<VersionId>, env: Option<&EnvId>| {
         w.store
             .history(
                 &w.admin,
                 &w.app,
+                env,
                 HistoryOptions {
-                    env,
                     limit: Some(4),
                     before,
                     ..HistoryOptions::default()
@@ -224,18 +223,15 @@ fn listing_is_newest_first_paginated_and_filtered() -> valueset::Result<()> {
     };
     assert_eq!(page(None, None), ["a12", "a10", "a9", "a8"]);
     assert_eq!(page(Some(id("a8")), None), ["a7", "a6", "a5", "a4"]);
-    assert_eq!(
-        page(None, Some(w.prod.clone())),
-        ["e12", "e11", "a10", "a9"]
-    );
+    assert_eq!(page(None, Some(&w.prod)), ["e12", "e11", "a10", "a9"]);
 
-    let changed_before = |env, before| {
+    let changed_before = |env: Option<&EnvId>, before| {
         w.store
             .history(
                 &w.admin,
                 &w.app,
+                env,
                 HistoryOptions {
-                    env,
                     key_changed: Some(key("A")),
                     before,
                     ..HistoryOptions::default()
@@ -246,17 +242,14 @@ fn listing_is_newest_first_paginated_and_filtered() -> valueset::Result<()> {
             .map(|v| v.id.to_string())
             .collect::<Vec<_>>()
     };
-    let changed = |env| changed_before(env, None);
+    let changed = |env: Option<&EnvId>| changed_before(env, None);
     assert_eq!(changed(None), ["a12", "a10", "a7", "a4", "a1"]);
     // In prod, the last App change of A is masked by the override.
-    assert_eq!(
-        changed(Some(w.prod.clone())),
-        ["e11", "a10", "a7", "a4", "a1"]
-    );
+    assert_eq!(changed(Some(&w.prod)), ["e11", "a10", "a7", "a4", "a1"]);
     // The next page starts strictly before the version it names.
     assert_eq!(changed_before(None, Some(id("a10"))), ["a7", "a4", "a1"]);
     assert_eq!(
-        changed_before(Some(w.prod.clone()), Some(id("e11"))),
+        changed_before(Some(&w.prod), Some(id("e11"))),
         ["a10", "a7", "a4", "a1"]
     );
     Ok(())
@@ -272,11 +265,25 @@ fn optimistic_concurrency() -> valueset::Result<()> {
     };
     let v2 = w
         .store
-        .set(&w.admin, &w.app, &key("A"), NewValue::plain("2"), opts(v1))?
+        .set(
+            &w.admin,
+            &w.app,
+            None,
+            &key("A"),
+            NewValue::plain("2"),
+            opts(v1),
+        )?
         .id;
     let e = w
         .store
-        .set(&w.admin, &w.app, &key("A"), NewValue::plain("3"), opts(v1))
+        .set(
+            &w.admin,
+            &w.app,
+            None,
+            &key("A"),
+            NewValue::plain("3"),
+            opts(v1),
+        )
         .unwrap_err();
     assert_eq!(e.code(), "conflict");
     assert_eq!(e.to_string(), "conflict: the current version is `a2`");
@@ -288,50 +295,52 @@ fn optimistic_concurrency() -> valueset::Result<()> {
 #[test]
 fn secret_versions_count_value_changes_per_level() -> valueset::Result<()> {
     let w = World::new();
-    let set = |v: &str, opts: valueset::store::SetOptions| {
+    let set = |v: &str, env: Option<&valueset::EnvId>| {
         w.store
             .set(
                 &w.admin,
                 &w.app,
+                env,
                 &key("PW"),
                 NewValue::secret(Secret::new(v.into())),
-                opts,
+                SetOptions::default(),
             )
             .unwrap()
     };
     let sv = |env: Option<&valueset::EnvId>| {
         w.store
-            .get(&w.admin, &w.app, &key("PW"), env)
+            .get(&w.admin, &w.app, env, &key("PW"))
             .unwrap()
             .secret()
             .unwrap()
             .secret_version
     };
-    let v = set("one", Default::default());
+    let v = set("one", None);
     assert_eq!(v.change[0].secret_version, Some(1));
-    set("two", Default::default());
+    set("two", None);
     assert_eq!(sv(None), 2);
     // The same value again: no new secret version, and no change listed.
-    let same = set("two", Default::default());
+    let same = set("two", None);
     assert!(same.change.is_empty());
     assert_eq!(sv(None), 2);
     // A description change keeps the secret version.
     w.store.describe(
         &w.admin,
         &w.app,
+        None,
         &key("PW"),
         "the db password".into(),
         Default::default(),
     )?;
     assert_eq!(sv(None), 2);
     assert_eq!(
-        w.store.get(&w.admin, &w.app, &key("PW"), None)?.description,
+        w.store.get(&w.admin, &w.app, None, &key("PW"))?.description,
         "the db password"
     );
     // The environment's counter is its own.
-    set("p1", crate::common::env_opts(&w.prod));
+    set("p1", Some(&w.prod));
     assert_eq!(sv(Some(&w.prod)), 1);
-    set("p2", crate::common::env_opts(&w.prod));
+    set("p2", Some(&w.prod));
     assert_eq!(sv(Some(&w.prod)), 2);
     assert_eq!(sv(None), 2);
     Ok(())

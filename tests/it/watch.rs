@@ -12,7 +12,7 @@ use valueset::model::NewValue;
 use valueset::store::{SetOptions, WatchEvent, WatchOptions, WriteOptions};
 use valueset::{Actor, AppId, Store};
 
-use crate::common::{Spy, World, env_opts, key};
+use crate::common::{Spy, World, key};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -54,18 +54,21 @@ fn a_watcher_sees_every_new_version_in_order() -> valueset::Result<()> {
         thread::spawn(move || {
             let mut acknowledged = Vec::new();
             for i in 0..20 {
-                let options = if i % 3 == 0 {
-                    env_opts(&prod)
-                } else {
-                    SetOptions::default()
-                };
+                let env = (i % 3 == 0).then_some(&prod);
                 let k = if i % 3 == 0 {
                     key("BEFORE")
                 } else {
                     key(&format!("K{i}"))
                 };
                 let v = store
-                    .set(&admin, &app, &k, NewValue::plain(i.to_string()), options)
+                    .set(
+                        &admin,
+                        &app,
+                        env,
+                        &k,
+                        NewValue::plain(i.to_string()),
+                        SetOptions::default(),
+                    )
                     .unwrap();
                 acknowledged.push(v.id.to_string());
             }
@@ -121,6 +124,7 @@ fn a_watcher_resumes_from_a_version_and_misses_none_when_behind() -> valueset::R
     w.store.restore(
         &w.admin,
         &w.app,
+        None,
         valueset::model::VersionSelector::Id(ids_set[0].parse()?),
         valueset::store::RestoreKeys::All,
         WriteOptions::default(),
@@ -159,6 +163,7 @@ fn a_watcher_sees_what_another_store_over_the_backend_commits() -> valueset::Res
     let v = writer.set(
         &admin,
         &app,
+        None,
         &key("A"),
         NewValue::plain("1"),
         SetOptions::default(),
@@ -248,6 +253,7 @@ fn a_watch_is_an_iterator() -> valueset::Result<()> {
                 .set(
                     &admin,
                     &app,
+                    None,
                     &key("A"),
                     NewValue::plain("1"),
                     SetOptions::default(),
@@ -291,6 +297,7 @@ fn a_batch_says_whether_it_commits_a_version() -> valueset::Result<()> {
     w.store.restore(
         &w.admin,
         &w.app,
+        None,
         valueset::model::VersionSelector::Id(first),
         valueset::store::RestoreKeys::All,
         WriteOptions::default(),

@@ -51,7 +51,7 @@ use errors::pg_error;
 /// ```text
 /// let store = store.clone();
 /// let version = tokio::task::spawn_blocking(move || {
-///     store.set(&actor, &app, &key, NewValue::plain("db.internal"), SetOptions::default())
+///     store.set(&actor, &app, None, &key, NewValue::plain("db.internal"), SetOptions::default())
 /// })
 /// .await??;
 /// ```

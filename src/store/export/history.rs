@@ -18,7 +18,7 @@ use super::{
     ExportDocument, ExportedEntry, ExportedHistory, ExportedTag, ExportedTagMove, ExportedValue,
     ExportedVersion, invalid, new_value,
 };
-use crate::store::{MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, Store, authorize, check_len, retrying};
+use crate::store::{MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, Store, authorize, check_len};
 
 /// A sealed secret exported once per stored secret, by its slot.
 type SealedCache = BTreeMap<SecretSlot, ExportedValue>;
@@ -183,8 +183,7 @@ impl Store {
         authorize(actor, Action::CreateApp, &doc.app)?;
         let (transfer, secrets) = self.transfer_of(doc, history, seal)?;
         check_ends(doc, history)?;
-        retrying(|| {
-            let _guard = self.lock();
+        self.exclusively(|| {
             if self.reader().app_meta(&doc.app)?.is_some() {
                 return Err(Error::AlreadyExists {
                     what: format!("app `{}`", doc.app),
