@@ -307,6 +307,7 @@ fn an_interrupted_rotation_keeps_the_old_key_and_is_finished_by_running_it_again
     let reopen = |key| open(Arc::new(Arc::clone(&shared)), key);
     assert_eq!(reopen(key_b()).unwrap_err().code(), "wrong_master_key");
     let old = reopen(key_a())?;
+    let old_a = reopen(key_a())?;
     let read = |store: &Store| -> valueset::Result<String> {
         let snapshot = store.snapshot(&admin, &app, &prod, VersionSelector::Latest)?;
         let got = snapshot.resolver().resolve_str("${values.PW}")?;
@@ -346,9 +347,29 @@ fn an_interrupted_rotation_keeps_the_old_key_and_is_finished_by_running_it_again
         secret("canary-2"),
         SetOptions::default(),
     )?;
-    let new = reopen(key_c)?;
+    let new = reopen(MasterKey::from_bytes([0xC3; 32]))?;
     assert_eq!(read(&new)?, "canary-2");
     assert_eq!(new.verify(&admin)?.secrets_checked, 2);
+    // A rotation from C that stops half-way does not hold up a writer
+    // that still has A, long rotated away: that one is refused outright.
+    let stopping = StopsAfter {
+        inner: Arc::clone(&shared),
+        allowed: 1.into(),
+    };
+    let key_d = MasterKey::from_bytes([0xD4; 32]);
+    let half = open(Arc::new(stopping), key_c)?;
+    assert!(half.rotate_master_key(&admin, &key_d).is_err());
+    let e = old_a
+        .set(
+            &admin,
+            &app,
+            None,
+            &pw,
+            secret("canary-3"),
+            SetOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "wrong_master_key");
     Ok(())
 }
 
