@@ -93,14 +93,17 @@
 //!
 //! # Errors
 //!
-//! Every fallible function returns [`Error`], whose [`Error::code`] is a
-//! stable snake_case code. Bad input never panics.
+//! Every fallible call of [`Store`] returns [`Error`]; the parts that work
+//! without a store return their own small errors ([`placeholder::ParseErrors`],
+//! [`error::InvalidInput`], [`resolve::ResolveStrError`], …), each converting
+//! into [`Error`] with `?`. [`Error::code`] is a stable snake_case code,
+//! listed with what it means in [`codes`]. Bad input never panics.
 //!
 //! # Modules
 //!
 //! | module | what is in it |
 //! |---|---|
-//! | [`store`] | [`Store`], [`StoreBuilder`], the option structs, [`store::ChangeSet`], [`store::Snapshot`] |
+//! | [`store`] | [`Store`], [`StoreBuilder`], the option structs, [`store::ChangeSet`], [`store::DryRun`], [`store::Snapshot`], export documents |
 //! | [`model`] | read views ([`model::ValueView`]), versions, changes, [`Actor`] and roles, [`model::NewValue`] |
 //! | [`id`] | [`AppId`], [`EnvId`], [`Key`]: validated ids |
 //! | [`placeholder`] | [`Template`]: parsing `${…}` without copying |
@@ -108,7 +111,8 @@
 //! | [`secret`] | [`Secret`], the [`secret::SecretStore`] trait, [`secret::MemorySecretStore`] |
 //! | [`backend`] | the [`backend::Backend`] trait, [`backend::MemoryBackend`], [`backend::SledBackend`] |
 //! | [`access`] | who may do what (guide: [Who may do what](crate::_documentation::guide#who-may-do-what)) |
-//! | [`error`] | [`Error`] and its stable codes |
+//! | [`error`] | [`Error`] and the errors it holds |
+//! | [`codes`] | every stable error code, with what it means |
 //!
 //! # Guide and design documents
 //!

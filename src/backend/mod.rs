@@ -1,8 +1,9 @@
 //! Storage behind the history engine: an ordered byte keyspace with atomic
 //! batches (the shape of one sled tree).
 //!
-//! The engine never names a storage engine: it talks to [`Backend`]. Two
-//! implementations ship: [`MemoryBackend`] and [`SledBackend`].
+//! The engine never names a storage engine: it talks to [`Backend`]. Three
+//! implementations ship: [`MemoryBackend`], [`SledBackend`] and, with the
+//! `postgres` feature, `PostgresBackend`; users may bring their own.
 
 mod error;
 mod memory;

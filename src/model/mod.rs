@@ -1,6 +1,8 @@
 //! The objects of the [guide](crate::_documentation::guide) as callers see them: read views, versions,
-//! changes, actors and roles. None of them holds secret content, so their
-//! `Debug` and serde output are safe to print.
+//! changes, actors and roles. None of them holds secret content, but for
+//! [`NewValue::Secret`], a secret on its way in, whose `Debug` is the
+//! secret's redacted one (and which has no serde); so their `Debug` and
+//! serde output are safe to print.
 
 mod actor;
 mod diff;

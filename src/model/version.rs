@@ -36,19 +36,42 @@ pub enum VersionSelector {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-#[allow(missing_docs)] // the names say it
 pub enum ResultOf {
+    /// App values were created, and nothing else changed
+    /// (`app_value_create`).
     AppValueCreate,
+    /// App values changed in any other way: replaced, described anew, or a
+    /// mix (`app_value_update`).
     AppValueUpdate,
+    /// One App value was deleted, and nothing else changed
+    /// (`app_value_delete`).
     AppValueDelete,
+    /// Several App values (or all) were deleted, and nothing else changed
+    /// (`app_values_delete`).
     AppValuesDelete,
+    /// The App's values were restored from a version
+    /// (`app_value_set_version_restore`).
     AppValueSetVersionRestore,
+    /// A value was purged from the App's history
+    /// (`app_value_set_version_purge`).
     AppValueSetVersionPurge,
+    /// Environment overrides were created, and nothing else changed
+    /// (`env_value_create`).
     EnvValueCreate,
+    /// Environment overrides changed in any other way
+    /// (`env_value_update`).
     EnvValueUpdate,
+    /// One override was deleted, and nothing else changed
+    /// (`env_value_delete`).
     EnvValueDelete,
+    /// Several overrides (or all) were deleted, and nothing else changed
+    /// (`env_values_delete`).
     EnvValuesDelete,
+    /// An Environment's overrides were restored from a version
+    /// (`env_value_set_version_restore`).
     EnvValueSetVersionRestore,
+    /// A value was purged from an Environment's history
+    /// (`env_value_set_version_purge`).
     EnvValueSetVersionPurge,
 }
 
