@@ -282,6 +282,34 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_of_secrets_expects_the_key_check_once() {
+        let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::new());
+        let master = MasterKey::from_bytes([1; 32]);
+        let mut batch = Batch::new();
+        batch.insert(
+            KEYCHECK_KEY.to_vec(),
+            KeyCheck::Current(master.check_value()).encode(),
+        );
+        backend.apply(batch).unwrap();
+        let store = BuiltinSecretStore::new(Arc::clone(&backend), Some(&master));
+        let mut batch = Batch::new();
+        batch.expect(b"other".to_vec(), None);
+        for name in ["a/_app/K/1", "a/_app/L/1"] {
+            store
+                .seal_into(&mut batch, name, &Secret::new("x".into()))
+                .unwrap();
+        }
+        let checks: Vec<_> = batch
+            .preconditions()
+            .iter()
+            .filter(|(k, _)| k == KEYCHECK_KEY)
+            .collect();
+        let current = KeyCheck::Current(master.check_value()).encode();
+        assert_eq!(checks, [&(KEYCHECK_KEY.to_vec(), Some(current))]);
+        assert_eq!(batch.preconditions().len(), 2);
+    }
+
+    #[test]
     fn without_a_master_key_it_neither_reads_nor_writes() {
         let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::new());
         let store = BuiltinSecretStore::new(backend, None);
