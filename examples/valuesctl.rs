@@ -393,6 +393,12 @@ impl From<Error> for Failure {
     }
 }
 
+impl From<valueset::id::InvalidId> for Failure {
+    fn from(e: valueset::id::InvalidId) -> Self {
+        Error::from(e).into()
+    }
+}
+
 impl From<valueset::error::InvalidInput> for Failure {
     fn from(e: valueset::error::InvalidInput) -> Self {
         Error::from(e).into()

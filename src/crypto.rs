@@ -11,7 +11,7 @@ use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use zeroize::Zeroizing;
 
-use crate::id::InvalidInput;
+use crate::input::InvalidInput;
 
 /// The 32-byte key that every key of a store is derived from. Wiped on
 /// drop, never printed.

@@ -20,7 +20,8 @@ use crate::backend::BackendError;
 pub use crate::codec::Corrupted;
 use crate::codes;
 use crate::id::{AppId, EnvId, Key, TagName};
-pub use crate::id::{IdKind, InvalidInput};
+pub use crate::id::{IdKind, InvalidId};
+pub use crate::input::InvalidInput;
 use crate::model::VersionId;
 use crate::placeholder::ParseErrors;
 use crate::resolve::{ResolveErrors, ResolveStrError};
@@ -304,6 +305,12 @@ fn cycle(path: &[Key]) -> String {
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<InvalidId> for Error {
+    fn from(e: InvalidId) -> Self {
+        Error::Invalid(e.into())
+    }
+}
 
 impl From<ResolveStrError> for Error {
     fn from(e: ResolveStrError) -> Self {

@@ -130,6 +130,7 @@ mod crypto;
 pub mod error;
 mod history;
 pub mod id;
+mod input;
 pub mod model;
 pub mod placeholder;
 pub mod resolve;

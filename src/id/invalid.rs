@@ -1,17 +1,17 @@
-//! [`InvalidInput`]: the error of input that breaks a rule, raised by every
-//! validating constructor, below the crate's [`Error`](crate::Error).
+//! [`InvalidId`]: the error of an id, a key, a tag name or a version id
+//! that breaks its rule, raised by their validating constructors, below
+//! the crate's [`Error`](crate::Error).
 
 use std::fmt;
 
+use crate::codes;
 use crate::text::Shown;
 
-use super::Key;
-use crate::codes;
-
-/// Input that broke a rule. The message names the input and the rule.
+/// An id, key, tag name or version id that broke its rule. The message
+/// names the input and the rule.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum InvalidInput {
+pub enum InvalidId {
     /// An App or Environment id does not match
     /// `^[a-z0-9](?:-?[a-z0-9]+)+$` or is longer than 50 bytes.
     #[error("invalid {kind} `{}`: {rule}", Shown(input))]
@@ -40,59 +40,6 @@ pub enum InvalidInput {
         /// The rejected input.
         input: String,
     },
-    /// A master key that is not 64 hex characters. The message never shows
-    /// the input.
-    #[error("invalid master key: it must be 64 hex characters (32 bytes)")]
-    MasterKey,
-    /// A value longer than the store allows.
-    #[error("value of `{key}` is {len} bytes, more than the limit of {max}")]
-    ValueTooLong {
-        /// The key.
-        key: Key,
-        /// Its length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// A description, a comment or an actor's name longer than the limit.
-    /// The message gives sizes, never the text.
-    #[error("{what} is {len} bytes, more than the limit of {max}")]
-    TooLong {
-        /// What it is: "description of `KEY`", "comment" or "actor name".
-        what: String,
-        /// Its length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// An actor's name that is empty or holds a control character (a
-    /// newline, say), which would garble the audit trail.
-    #[error("invalid actor name `{}`: {rule}", Shown(name))]
-    Actor {
-        /// The rejected name.
-        name: String,
-        /// The rule it broke.
-        rule: &'static str,
-    },
-    /// A batch that asks for no change: no key to set or delete, and not
-    /// `delete_all`.
-    #[error("the batch changes nothing: give keys to set or delete, or delete all")]
-    EmptyBatch,
-    /// A namespace name is reserved (`values`, `context`) or not a plain
-    /// token.
-    #[error("invalid namespace name `{}`: {rule}", Shown(name))]
-    Namespace {
-        /// The rejected name.
-        name: String,
-        /// The rule it broke.
-        rule: &'static str,
-    },
-    /// An export document that cannot be imported; nothing was written.
-    #[error("the export cannot be imported: {reason}")]
-    Export {
-        /// What is wrong with it (never a value).
-        reason: String,
-    },
     /// A tag name broke its rule.
     #[error("invalid tag `{}`: {rule}", Shown(input))]
     Tag {
@@ -101,35 +48,17 @@ pub enum InvalidInput {
         /// The rule it broke.
         rule: &'static str,
     },
-    /// A template depth limit out of range.
-    #[error("invalid template depth {depth}: give 1 to {max}")]
-    TemplateDepth {
-        /// The rejected limit.
-        depth: usize,
-        /// The largest allowed.
-        max: usize,
-    },
 }
 
-impl InvalidInput {
+impl InvalidId {
     /// The stable code of this error: `invalid_id`, `invalid_key`,
-    /// `invalid_namespace`, `invalid_version`, `value_too_long`,
-    /// `invalid_master_key`, `too_long`, `invalid_actor`, `empty_batch`,
-    /// `invalid_template_depth`, `invalid_tag` or `invalid_export`.
+    /// `invalid_tag` or `invalid_version`.
     pub fn code(&self) -> &'static str {
         match self {
-            InvalidInput::Id { .. } => codes::INVALID_ID,
-            InvalidInput::Key { .. } => codes::INVALID_KEY,
-            InvalidInput::Namespace { .. } => codes::INVALID_NAMESPACE,
-            InvalidInput::Version { .. } => codes::INVALID_VERSION,
-            InvalidInput::ValueTooLong { .. } => codes::VALUE_TOO_LONG,
-            InvalidInput::MasterKey => codes::INVALID_MASTER_KEY,
-            InvalidInput::TooLong { .. } => codes::TOO_LONG,
-            InvalidInput::Actor { .. } => codes::INVALID_ACTOR,
-            InvalidInput::EmptyBatch => codes::EMPTY_BATCH,
-            InvalidInput::TemplateDepth { .. } => codes::INVALID_TEMPLATE_DEPTH,
-            InvalidInput::Tag { .. } => codes::INVALID_TAG,
-            InvalidInput::Export { .. } => codes::INVALID_EXPORT,
+            InvalidId::Id { .. } => codes::INVALID_ID,
+            InvalidId::Key { .. } => codes::INVALID_KEY,
+            InvalidId::Tag { .. } => codes::INVALID_TAG,
+            InvalidId::Version { .. } => codes::INVALID_VERSION,
         }
     }
 }

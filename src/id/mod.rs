@@ -3,7 +3,7 @@
 //! Each is a newtype over `String` that can only be built through
 //! validation: [`Key::new`], [`FromStr`], `TryFrom<String>`, `TryFrom<&str>`
 //! and serde deserialisation all check the rule, and a bad input is an
-//! [`InvalidInput`] error that names the input and the rule it broke.
+//! [`InvalidId`] error that names the input and the rule it broke.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 mod invalid;
 
-pub use invalid::{IdKind, InvalidInput};
+pub use invalid::{IdKind, InvalidId};
 
 /// The longest App or Environment id, in bytes.
 pub const MAX_ID_LEN: usize = 50;
@@ -32,8 +32,8 @@ macro_rules! string_newtype {
             ///
             /// # Errors
             ///
-            /// [`InvalidInput`] naming the input and the rule it broke.
-            pub fn new(s: impl Into<String>) -> Result<Self, InvalidInput> {
+            /// [`InvalidId`] naming the input and the rule it broke.
+            pub fn new(s: impl Into<String>) -> Result<Self, InvalidId> {
                 let s = s.into();
                 $check(&s)?;
                 Ok(Self(s))
@@ -64,22 +64,22 @@ macro_rules! string_newtype {
         }
 
         impl FromStr for $name {
-            type Err = InvalidInput;
-            fn from_str(s: &str) -> Result<Self, InvalidInput> {
+            type Err = InvalidId;
+            fn from_str(s: &str) -> Result<Self, InvalidId> {
                 Self::new(s)
             }
         }
 
         impl TryFrom<String> for $name {
-            type Error = InvalidInput;
-            fn try_from(s: String) -> Result<Self, InvalidInput> {
+            type Error = InvalidId;
+            fn try_from(s: String) -> Result<Self, InvalidId> {
                 Self::new(s)
             }
         }
 
         impl TryFrom<&str> for $name {
-            type Error = InvalidInput;
-            fn try_from(s: &str) -> Result<Self, InvalidInput> {
+            type Error = InvalidId;
+            fn try_from(s: &str) -> Result<Self, InvalidId> {
                 Self::new(s)
             }
         }
@@ -162,8 +162,8 @@ string_newtype!(
 /// The longest tag, in bytes.
 pub const MAX_TAG_LEN: usize = 128;
 
-fn check_tag(s: &str) -> Result<(), InvalidInput> {
-    let fail = |rule| InvalidInput::Tag {
+fn check_tag(s: &str) -> Result<(), InvalidId> {
+    let fail = |rule| InvalidId::Tag {
         input: s.to_owned(),
         rule,
     };
@@ -188,18 +188,18 @@ fn check_tag(s: &str) -> Result<(), InvalidInput> {
     Ok(())
 }
 
-fn check_app_id(s: &str) -> Result<(), InvalidInput> {
+fn check_app_id(s: &str) -> Result<(), InvalidId> {
     check_id(s, IdKind::App)
 }
 
-fn check_env_id(s: &str) -> Result<(), InvalidInput> {
+fn check_env_id(s: &str) -> Result<(), InvalidId> {
     check_id(s, IdKind::Env)
 }
 
 /// `^[a-z0-9](?:-?[a-z0-9]+)+$`: lowercase alphanumerics, at least two of
 /// them, with single hyphens between alphanumerics.
-fn check_id(s: &str, kind: IdKind) -> Result<(), InvalidInput> {
-    let fail = |rule| InvalidInput::Id {
+fn check_id(s: &str, kind: IdKind) -> Result<(), InvalidId> {
+    let fail = |rule| InvalidId::Id {
         kind,
         input: s.to_owned(),
         rule,
@@ -226,8 +226,8 @@ fn check_id(s: &str, kind: IdKind) -> Result<(), InvalidInput> {
 
 /// The key rule; shared with the resolver, which checks keys it has only
 /// borrowed.
-pub(crate) fn check_key(s: &str) -> Result<(), InvalidInput> {
-    let fail = |rule| InvalidInput::Key {
+pub(crate) fn check_key(s: &str) -> Result<(), InvalidId> {
+    let fail = |rule| InvalidId::Key {
         input: s.to_owned(),
         rule,
     };

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::id::{AppId, InvalidInput};
+use crate::id::AppId;
+use crate::input::InvalidInput;
 
 /// The longest actor name, in bytes.
 pub const MAX_ACTOR_NAME_LEN: usize = 128;

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::id::{InvalidInput, Key, TagName};
+use crate::id::{InvalidId, Key, TagName};
 
 use super::{SnapshotValue, Timestamp};
 
@@ -166,11 +166,11 @@ impl fmt::Debug for VersionId {
 }
 
 impl FromStr for VersionId {
-    type Err = InvalidInput;
+    type Err = InvalidId;
 
     /// Parses an id as [`Display`](fmt::Display) prints it.
-    fn from_str(s: &str) -> Result<Self, InvalidInput> {
-        let bad = || InvalidInput::Version {
+    fn from_str(s: &str) -> Result<Self, InvalidId> {
+        let bad = || InvalidId::Version {
             input: s.to_owned(),
         };
         let (env, digits) = match s.as_bytes().first() {
@@ -204,14 +204,14 @@ impl<'de> Deserialize<'de> for VersionId {
 }
 
 impl FromStr for VersionSelector {
-    type Err = InvalidInput;
+    type Err = InvalidId;
 
     /// `latest`, a version id, or a tag.
     ///
     /// # Errors
     ///
-    /// [`InvalidInput::Version`] for text that is none of them.
-    fn from_str(s: &str) -> Result<Self, InvalidInput> {
+    /// [`InvalidId::Version`] for text that is none of them.
+    fn from_str(s: &str) -> Result<Self, InvalidId> {
         if s == "latest" {
             return Ok(VersionSelector::Latest);
         }

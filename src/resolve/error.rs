@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::id::InvalidInput;
+use crate::id::InvalidId;
 use crate::placeholder::{ParseErrorKind, ParseErrors, Span, write_capped};
 use crate::secret::SecretStoreError;
 use crate::text::Shown;
@@ -35,7 +35,7 @@ pub enum ResolveErrorKind {
     /// `${values}` without a key.
     MissingKey,
     /// The key after `values` breaks the key rule.
-    InvalidKey(InvalidInput),
+    InvalidKey(InvalidId),
     /// No value has this key.
     UnknownKey {
         /// The key.

@@ -42,7 +42,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::id::{InvalidInput, MAX_KEY_LEN, check_key};
+use crate::id::{MAX_KEY_LEN, check_key};
+use crate::input::InvalidInput;
 use crate::placeholder::{Path, Template};
 use crate::secret::Secret;
 

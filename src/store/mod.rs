@@ -46,7 +46,7 @@ pub use snapshot::Snapshot;
 pub use watch::{Watch, WatchEvent, WatchOptions};
 pub use write::ChangeSet;
 
-use crate::id::InvalidInput;
+use crate::input::InvalidInput;
 
 /// The default limit on a value's size: 1 MiB.
 pub const DEFAULT_MAX_VALUE_LEN: usize = 1 << 20;

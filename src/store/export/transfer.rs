@@ -12,8 +12,9 @@ use std::sync::Arc;
 use crate::backend::Batch;
 use crate::codec::{self, AppMeta, Entry, EnvMeta, State, TagRecord, VersionRecord};
 use crate::crypto;
+use crate::error::InvalidInput;
 use crate::error::{Error, NotFound};
-use crate::id::{AppId, EnvId, InvalidInput, Key, TagName};
+use crate::id::{AppId, EnvId, Key, TagName};
 use crate::model::Timestamp;
 use crate::secret::{Secret, SecretRef};
 
