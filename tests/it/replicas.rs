@@ -392,3 +392,19 @@ fn a_store_whose_digest_key_does_not_open_is_corrupted_with_the_cause() -> value
     );
     Ok(())
 }
+
+#[test]
+fn data_without_a_format_marker_is_corrupted_not_a_fresh_store() -> valueset::Result<()> {
+    // A store whose marker was lost (or data written by something else):
+    // an open must not take it for a fresh store and write a marker over
+    // it.
+    let shared = Arc::new(valueset::backend::MemoryBackend::new());
+    let mut batch = valueset::backend::Batch::new();
+    batch.insert(b"Ashop".to_vec(), b"not ours".to_vec());
+    shared.apply(batch)?;
+    let e = open(Arc::new(Arc::clone(&shared)), key_a()).unwrap_err();
+    assert_eq!(e.code(), "corrupted");
+    assert!(e.to_string().contains("no format marker"), "{e}");
+    assert_eq!(shared.get(b"\xFFformat")?, None, "nothing was written");
+    Ok(())
+}
