@@ -486,8 +486,8 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             }
             AppCommand::Delete { app } => {
                 let app = AppId::new(app.as_str())?;
-                store.delete_app(&actor(cli, Some(&app))?, &app)?;
-                json!({ "app": app, "deleted": true })
+                let outcome = store.delete_app(&actor(cli, Some(&app))?, &app)?;
+                deleted(json!({ "app": app, "deleted": true }), outcome)
             }
             AppCommand::List => json!(store.apps(&actor(cli, None)?)?),
         },
@@ -499,8 +499,8 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             }
             EnvCommand::Delete { app, env } => {
                 let (app, env) = (AppId::new(app.as_str())?, EnvId::new(env.as_str())?);
-                store.delete_env(&actor(cli, Some(&app))?, &app, &env)?;
-                json!({ "app": app, "env": env, "deleted": true })
+                let outcome = store.delete_env(&actor(cli, Some(&app))?, &app, &env)?;
+                deleted(json!({ "app": app, "env": env, "deleted": true }), outcome)
             }
             EnvCommand::List { app } => {
                 let app = AppId::new(app.as_str())?;
@@ -905,6 +905,23 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
         }
     };
     Ok((doc, 0))
+}
+
+/// What a deletion printed, with what failed after it, if anything: the
+/// deletion stands either way.
+fn deleted(mut doc: Value, outcome: valueset::store::DeleteOutcome) -> Value {
+    if let Some(e) = outcome.compaction {
+        doc["compaction_error"] = json!({ "error": e.code(), "message": e.to_string() });
+    }
+    if !outcome.secrets_not_deleted.is_empty() {
+        let failed: Vec<Value> = outcome
+            .secrets_not_deleted
+            .iter()
+            .map(|e| json!({ "error": e.code(), "message": e.to_string() }))
+            .collect();
+        doc["secrets_not_deleted"] = json!(failed);
+    }
+    doc
 }
 
 /// `{"value", "secret"}`; a secret's value is null unless revealed.

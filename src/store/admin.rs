@@ -5,13 +5,30 @@
 use std::ops::ControlFlow;
 
 use crate::access::{self, Action};
-use crate::backend::Batch;
+use crate::backend::{BackendError, Batch};
 use crate::codec::{self, AppMeta, Entry, EnvMeta, State};
 use crate::error::Error;
 use crate::id::{AppId, EnvId};
 use crate::model::{Actor, OrgRole};
+use crate::secret::SecretStoreError;
 
 use super::{Store, authorize};
+
+/// What deleting an App or an Environment did besides the deletion, which
+/// stands whatever this says: its values, history and the built-in store's
+/// secrets are gone from every read.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct DeleteOutcome {
+    /// Why compacting the storage after the deletion failed; `None` when
+    /// it was compacted. [`Store::compact`] takes the deleted data off the
+    /// disk.
+    pub compaction: Option<BackendError>,
+    /// Secrets the library had stored for what was deleted in a managed
+    /// store other than the built-in one, which that store failed to
+    /// delete: nothing refers to them any more; delete them there.
+    pub secrets_not_deleted: Vec<SecretStoreError>,
+}
 
 impl Store {
     /// Creates an App.
@@ -49,8 +66,12 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::Forbidden`] unless org Administrator; [`NotFound::App`](crate::error::NotFound::App).
-    pub fn delete_app(&self, actor: &Actor, app: &AppId) -> Result<(), Error> {
+    /// [`Error::Forbidden`] unless org Administrator; [`NotFound::App`](crate::error::NotFound::App);
+    /// [`Error::Backend`] when the deletion could not be made. A deletion
+    /// that was made is never an error: what failed after it (the
+    /// compaction, deleting secrets in another store) is in the
+    /// [`DeleteOutcome`].
+    pub fn delete_app(&self, actor: &Actor, app: &AppId) -> Result<DeleteOutcome, Error> {
         authorize(actor, Action::DeleteApp, app)?;
         self.exclusively(|| {
             let meta = self.app_meta(app)?;
@@ -62,12 +83,13 @@ impl Store {
     /// Removes every key in `ranges` in one batch, with the built-in store's
     /// secrets their entries held, on the condition that each key of
     /// `expect` still holds its value (no other writer changed the App
-    /// meanwhile); secrets in another managed store after.
+    /// meanwhile); secrets in another managed store after, then the
+    /// storage compacted.
     fn delete_ranges(
         &self,
         ranges: &[(Vec<u8>, Vec<u8>)],
         expect: Vec<(Vec<u8>, Vec<u8>)>,
-    ) -> Result<(), Error> {
+    ) -> Result<DeleteOutcome, Error> {
         let mut batch = Batch::new();
         for (key, value) in expect {
             batch.expect(key, Some(value));
@@ -93,10 +115,17 @@ impl Store {
             }
         }
         self.inner.backend.apply(batch)?;
+        let mut outcome = DeleteOutcome::default();
         for (store, reference) in managed {
-            self.inner.secrets.get(&store)?.delete(&reference)?;
+            let deleted = self
+                .inner
+                .secrets
+                .get(&store)
+                .and_then(|s| s.delete(&reference));
+            outcome.secrets_not_deleted.extend(deleted.err());
         }
-        self.compact_storage()
+        outcome.compaction = self.inner.backend.compact().err();
+        Ok(outcome)
     }
 
     /// The Apps the actor may read, in id order.
@@ -149,8 +178,16 @@ impl Store {
     /// # Errors
     ///
     /// [`Error::Forbidden`] unless org Administrator; [`NotFound::App`](crate::error::NotFound::App),
-    /// [`NotFound::Env`](crate::error::NotFound::Env).
-    pub fn delete_env(&self, actor: &Actor, app: &AppId, env: &EnvId) -> Result<(), Error> {
+    /// [`NotFound::Env`](crate::error::NotFound::Env); [`Error::Backend`]
+    /// when the deletion could not be made. What failed after a deletion
+    /// that was made is in the [`DeleteOutcome`], as for
+    /// [`delete_app`](Self::delete_app).
+    pub fn delete_env(
+        &self,
+        actor: &Actor,
+        app: &AppId,
+        env: &EnvId,
+    ) -> Result<DeleteOutcome, Error> {
         authorize(actor, Action::DeleteEnv, app)?;
         self.exclusively(|| {
             let app_meta = self.app_meta(app)?;

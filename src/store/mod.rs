@@ -32,6 +32,7 @@ use crate::history::{Ctx, Reader, Scope, SecretStores};
 use crate::id::{AppId, EnvId};
 use crate::model::{Actor, Clock, VersionId};
 
+pub use admin::DeleteOutcome;
 pub use builder::StoreBuilder;
 pub use diff::DiffSide;
 pub use dry_run::DryRun;

@@ -180,3 +180,84 @@ fn a_purge_that_landed_is_not_a_failure_when_compaction_fails() -> valueset::Res
     w.store.verify(&w.admin)?;
     Ok(())
 }
+
+/// A managed secret store that keeps what it is given but cannot delete.
+#[derive(Debug)]
+struct NoDelete(valueset::secret::MemorySecretStore);
+
+impl valueset::secret::SecretStore for NoDelete {
+    fn id(&self) -> &'static str {
+        "nodelete"
+    }
+
+    fn get(
+        &self,
+        r: &valueset::secret::SecretRef,
+    ) -> Result<valueset::Secret, valueset::secret::SecretStoreError> {
+        self.0.get(r)
+    }
+
+    fn is_writable(&self) -> bool {
+        true
+    }
+
+    fn put(
+        &self,
+        name: &str,
+        s: &valueset::Secret,
+    ) -> Result<valueset::secret::SecretRef, valueset::secret::SecretStoreError> {
+        self.0.put(name, s)
+    }
+
+    fn delete(
+        &self,
+        _: &valueset::secret::SecretRef,
+    ) -> Result<(), valueset::secret::SecretStoreError> {
+        Err(valueset::secret::SecretStoreError::Unavailable {
+            store: "nodelete".into(),
+            message: "down".into(),
+        })
+    }
+}
+
+#[test]
+fn a_deletion_that_landed_is_not_a_failure_when_what_follows_fails() -> valueset::Result<()> {
+    let store = valueset::Store::builder()
+        .secret_store(NoDelete(valueset::secret::MemorySecretStore::new(
+            "nodelete",
+        )))
+        .open_with_backend(NoCompaction::default())?;
+    let w = World::with_store(store);
+    w.set("A", "app");
+    let secret = |s: &str| valueset::model::NewValue::secret(valueset::Secret::new(s.into()));
+    let (env, app) = (Some(&w.prod), &w.app);
+    let options = valueset::store::SetOptions::default();
+    w.store
+        .set(&w.admin, app, env, &key("A"), secret("canary-env"), options)?;
+    // The Environment goes, its secret's store and the compaction fail:
+    // both said, neither an error.
+    let outcome = w.store.delete_env(&w.admin, app, &w.prod)?;
+    assert_eq!(outcome.compaction.map(|e| e.code()), Some("no_space"));
+    let codes: Vec<&str> = outcome
+        .secrets_not_deleted
+        .iter()
+        .map(valueset::secret::SecretStoreError::code)
+        .collect();
+    assert_eq!(codes, ["secret_store_unavailable"]);
+    assert_eq!(w.store.envs(&w.admin, app)?, std::slice::from_ref(&w.dev));
+    // The App too.
+    let options = valueset::store::SetOptions::default();
+    w.store.set(
+        &w.admin,
+        app,
+        None,
+        &key("S"),
+        secret("canary-app"),
+        options,
+    )?;
+    let outcome = w.store.delete_app(&w.admin, app)?;
+    assert_eq!(outcome.compaction.map(|e| e.code()), Some("no_space"));
+    assert_eq!(outcome.secrets_not_deleted.len(), 1);
+    assert!(w.store.apps(&w.admin)?.is_empty());
+    Ok(())
+}
