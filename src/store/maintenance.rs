@@ -187,11 +187,6 @@ impl Store {
     pub fn compact(&self, actor: &Actor) -> Result<(), Error> {
         authorize_org(actor, Action::Compact)?;
         let _guard = self.lock();
-        self.compact_storage()
-    }
-
-    /// Compacts the backend; the caller holds the write lock or needs none.
-    pub(super) fn compact_storage(&self) -> Result<(), Error> {
         Ok(self.inner.backend.compact()?)
     }
 }

@@ -59,7 +59,7 @@ pub struct ChangeSet {
 /// What a change takes besides its content: the level it is made at, its
 /// comment, the version it expects to be current, and whether it is only a
 /// dry run (checked and worked out, never written).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(super) struct Change<'a> {
     pub(super) env: Option<&'a EnvId>,
     pub(super) comment: String,
