@@ -29,8 +29,8 @@ use valueset::placeholder::Segment;
 use valueset::resolve::{Resolved, Workload};
 use valueset::secret::SecretRef;
 use valueset::store::{
-    ChangeSet, DeleteOptions, DiffSide, HistoryOptions, RestoreKeys, SetOptions, WatchOptions,
-    WriteOptions,
+    AppOptions, ChangeSet, DeleteOptions, DiffSide, EnvOptions, HistoryOptions, RestoreKeys,
+    SetOptions, WatchOptions, WriteOptions,
 };
 use valueset::{
     Actor, AppId, EnvId, Error, Key, MasterKey, Secret, Store, TagName, Template, VersionId,
@@ -309,7 +309,14 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum AppCommand {
     /// Create an App.
-    Create { app: String },
+    Create {
+        app: String,
+        /// Its human-friendly name (the id when not given).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Show an App: its name, and when and by whom it was created.
+    Show { app: String },
     /// Delete an App, its values, history and library-stored secrets.
     Delete { app: String },
     /// List Apps.
@@ -319,7 +326,19 @@ enum AppCommand {
 #[derive(Debug, Subcommand)]
 enum EnvCommand {
     /// Create an Environment.
-    Create { app: String, env: String },
+    Create {
+        app: String,
+        env: String,
+        /// Its human-friendly name (the id when not given).
+        #[arg(long)]
+        name: Option<String>,
+        /// Its type (`development` when not given).
+        #[arg(long = "type")]
+        env_type: Option<String>,
+    },
+    /// Show an Environment: its name, type, and when and by whom it was
+    /// created.
+    Show { app: String, env: String },
     /// Delete an Environment.
     Delete { app: String, env: String },
     /// List an App's Environments.
@@ -479,10 +498,15 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
     let doc = match &cli.command {
         Command::Parse { .. } => unreachable!("handled above"),
         Command::App(cmd) => match cmd {
-            AppCommand::Create { app } => {
+            AppCommand::Create { app, name } => {
                 let app = AppId::new(app.as_str())?;
-                store.create_app(&actor(cli, Some(&app))?, &app)?;
+                let name = name.clone();
+                store.create_app_with(&actor(cli, Some(&app))?, &app, AppOptions { name })?;
                 json!({ "app": app, "created": true })
+            }
+            AppCommand::Show { app } => {
+                let app = AppId::new(app.as_str())?;
+                json!(store.app(&actor(cli, Some(&app))?, &app)?)
             }
             AppCommand::Delete { app } => {
                 let app = AppId::new(app.as_str())?;
@@ -492,10 +516,23 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
             AppCommand::List => json!(store.apps(&actor(cli, None)?)?),
         },
         Command::Env(cmd) => match cmd {
-            EnvCommand::Create { app, env } => {
+            EnvCommand::Create {
+                app,
+                env,
+                name,
+                env_type,
+            } => {
                 let (app, env) = (AppId::new(app.as_str())?, EnvId::new(env.as_str())?);
-                store.create_env(&actor(cli, Some(&app))?, &app, &env)?;
+                let options = EnvOptions {
+                    name: name.clone(),
+                    env_type: env_type.clone(),
+                };
+                store.create_env_with(&actor(cli, Some(&app))?, &app, &env, options)?;
                 json!({ "app": app, "env": env, "created": true })
+            }
+            EnvCommand::Show { app, env } => {
+                let (app, env) = (AppId::new(app.as_str())?, EnvId::new(env.as_str())?);
+                json!(store.env(&actor(cli, Some(&app))?, &app, &env)?)
             }
             EnvCommand::Delete { app, env } => {
                 let (app, env) = (AppId::new(app.as_str())?, EnvId::new(env.as_str())?);

@@ -49,6 +49,11 @@ pub(crate) struct AppMeta {
     pub(crate) next_seq: u64,
     /// The hash of the newest version record: the head of the App's chain.
     pub(crate) last_hash: [u8; 32],
+    /// Its human-friendly name; empty when it is the id.
+    pub(crate) name: String,
+    /// The name of the actor who created it; empty in stores from before
+    /// creators were kept.
+    pub(crate) created_by: String,
 }
 
 /// An Environment's bookkeeping.
@@ -60,6 +65,13 @@ pub(crate) struct EnvMeta {
     pub(crate) diverged_at: Option<u64>,
     /// The hash of its newest own version record: the head of its chain.
     pub(crate) last_hash: [u8; 32],
+    /// Its human-friendly name; empty when it is the id.
+    pub(crate) name: String,
+    /// Its type (`development`, `production`, …); empty for the default.
+    pub(crate) env_type: String,
+    /// The name of the actor who created it; empty in stores from before
+    /// creators were kept.
+    pub(crate) created_by: String,
 }
 
 /// What a change recorded (the values are in [`Entry`]s).
@@ -220,16 +232,25 @@ impl AppMeta {
         w.i64(self.created_at.as_millis());
         w.u64(self.next_seq);
         w.bytes32(&self.last_hash);
+        w.str(&self.name);
+        w.str(&self.created_by);
         w.finish()
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Corrupted> {
         let mut r = Reader::new(bytes, TAG_APP, "an app record")?;
-        let meta = AppMeta {
+        let mut meta = AppMeta {
             created_at: Timestamp::from_millis(r.i64()?),
             next_seq: r.u64()?,
             last_hash: r.bytes32()?,
+            name: String::new(),
+            created_by: String::new(),
         };
+        // Records written before names were kept end here.
+        if !r.at_end() {
+            meta.name = r.str()?;
+            meta.created_by = r.str()?;
+        }
         r.end()?;
         Ok(meta)
     }
@@ -241,16 +262,28 @@ impl EnvMeta {
         w.i64(self.created_at.as_millis());
         w.opt_u64(self.diverged_at);
         w.bytes32(&self.last_hash);
+        w.str(&self.name);
+        w.str(&self.env_type);
+        w.str(&self.created_by);
         w.finish()
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, Corrupted> {
         let mut r = Reader::new(bytes, TAG_ENV, "an environment record")?;
-        let meta = EnvMeta {
+        let mut meta = EnvMeta {
             created_at: Timestamp::from_millis(r.i64()?),
             diverged_at: r.opt_u64()?,
             last_hash: r.bytes32()?,
+            name: String::new(),
+            env_type: String::new(),
+            created_by: String::new(),
         };
+        // Records written before names were kept end here.
+        if !r.at_end() {
+            meta.name = r.str()?;
+            meta.env_type = r.str()?;
+            meta.created_by = r.str()?;
+        }
         r.end()?;
         Ok(meta)
     }
@@ -536,8 +569,20 @@ mod tests {
             created_at: Timestamp::from_millis(3),
             diverged_at: Some(4),
             last_hash: [5; 32],
+            name: "Production".into(),
+            env_type: "production".into(),
+            created_by: "alice".into(),
         };
         assert_eq!(EnvMeta::decode(&m.encode()).unwrap(), m);
+        // A record from before names were kept reads with empty ones.
+        let old = &m.encode()[..2 + 8 + 9 + 32];
+        let read = EnvMeta::decode(old).unwrap();
+        assert_eq!((read.diverged_at, read.name.as_str()), (Some(4), ""));
+        assert_eq!((read.env_type.as_str(), read.created_by.as_str()), ("", ""));
+        let whole = m.encode();
+        for cut in old.len() + 1..whole.len() {
+            assert!(EnvMeta::decode(&whole[..cut]).is_err(), "cut at {cut}");
+        }
         let t = TagRecord {
             moves: vec![
                 TagMove {
@@ -614,14 +659,27 @@ mod tests {
             created_at: Timestamp::from_millis(1),
             next_seq: 2,
             last_hash: [3; 32],
+            name: "Shop".into(),
+            created_by: "alice".into(),
         }
         .encode();
+        // The layout from before names were kept ends after the chain head.
+        let old_len = 2 + 8 + 8 + 32;
         for cut in 0..good.len() {
-            assert_eq!(
-                AppMeta::decode(&good[..cut]).unwrap_err().code(),
-                "corrupted"
-            );
+            let read = AppMeta::decode(&good[..cut]);
+            if cut == old_len {
+                let read = read.unwrap();
+                assert_eq!((read.next_seq, read.name.as_str()), (2, ""));
+                assert_eq!(read.created_by, "");
+            } else {
+                assert_eq!(read.unwrap_err().code(), "corrupted");
+            }
         }
+        let read = AppMeta::decode(&good).unwrap();
+        assert_eq!(
+            (read.name.as_str(), read.created_by.as_str()),
+            ("Shop", "alice")
+        );
         let mut newer = good.clone();
         newer[0] = 9;
         assert!(

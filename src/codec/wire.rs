@@ -104,6 +104,11 @@ impl<'a> Reader<'a> {
         let bytes = self.take(len)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| corrupted(self.what))
     }
+    /// Whether the record ends here: fields that records of an older
+    /// layout do not have are read only when it does not.
+    pub(super) fn at_end(&self) -> bool {
+        self.bytes.is_empty()
+    }
     pub(super) fn opt_str(&mut self) -> Result<Option<String>, Corrupted> {
         match self.u8()? {
             0 => Ok(None),

@@ -38,6 +38,7 @@ pub(crate) fn finish(
         } else {
             hash
         },
+        ..meta.clone()
     };
     batch.insert(codec::app_key(scope.app), next.encode());
     batch.announce_version();
@@ -48,6 +49,7 @@ pub(crate) fn finish(
                 created_at: env_meta.created_at,
                 diverged_at: env_meta.diverged_at.or(Some(seq)),
                 last_hash: hash,
+                ..env_meta.clone()
             };
             batch.insert(codec::env_key(scope.app, env), env_next.encode());
             batch.insert(codec::env_version_key(scope.app, env, seq), record.encode());

@@ -6,6 +6,7 @@
 
 mod actor;
 mod diff;
+mod info;
 mod preview;
 mod tag;
 mod time;
@@ -19,6 +20,7 @@ use crate::secret::{Secret, SecretRef};
 
 pub use actor::{Actor, AppRole, MAX_ACTOR_NAME_LEN, OrgRole};
 pub use diff::{Diff, DiffEnd, KeyDiff, ValueChange};
+pub use info::{AppInfo, DEFAULT_ENV_TYPE, EnvInfo, MAX_NAME_LEN};
 pub use preview::{ChangePreview, PurgePreview};
 pub use tag::{Tag, TagMove};
 pub use time::{Clock, SystemClock, Timestamp};

@@ -10,7 +10,7 @@ use crate::id::AppId;
 use crate::model::Actor;
 
 use crate::backend::Batch;
-use crate::codec::{Corrupted, DIGEST_KEY_KEY, KEYCHECK_KEY, KeyCheck};
+use crate::codec::{self, Corrupted, DIGEST_KEY_KEY, KEYCHECK_KEY, KeyCheck};
 use crate::crypto::same_check;
 
 use super::{Store, authorize_org, retrying};
@@ -104,6 +104,18 @@ impl Store {
     /// [`Error::Backend`] when the storage cannot be flushed.
     pub fn flush(&self) -> Result<(), Error> {
         Ok(self.inner.backend.flush()?)
+    }
+
+    /// Checks that the storage answers, with one read: what a service's
+    /// readiness check asks.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Backend`] when the storage cannot be reached or read
+    /// (`backend_unavailable`, retryable, while a database is away).
+    pub fn ping(&self) -> Result<(), Error> {
+        self.inner.backend.get(codec::FORMAT_KEY)?;
+        Ok(())
     }
 
     /// Re-encrypts every secret of the built-in store under `new`, and

@@ -41,7 +41,9 @@ pub use export::{
     ExportedTag, ExportedTagMove, ExportedValue, ExportedVersion,
 };
 pub use maintenance::VerifyReport;
-pub use options::{DeleteOptions, HistoryOptions, RestoreKeys, SetOptions, WriteOptions};
+pub use options::{
+    AppOptions, DeleteOptions, EnvOptions, HistoryOptions, RestoreKeys, SetOptions, WriteOptions,
+};
 pub use restore_purge::PurgeOutcome;
 pub use snapshot::Snapshot;
 pub use watch::{Watch, WatchEvent, WatchOptions};
@@ -116,6 +118,25 @@ impl Store {
     /// [`Error::UnsupportedFormat`] for data of another format.
     pub fn open(dir: impl AsRef<std::path::Path>) -> Result<Store, Error> {
         Store::builder().open(dir)
+    }
+
+    /// The id of the secret store that keeps the secrets given to
+    /// [`set`](Self::set) (`builtin` unless
+    /// [`StoreBuilder::secret_store`] named another).
+    pub fn managed_secret_store(&self) -> &str {
+        self.inner.secrets.managed.id()
+    }
+
+    /// The ids of every secret store this Store reads from (the managed
+    /// one, the built-in one when there is a master key, and each
+    /// reference store), in id order.
+    pub fn secret_store_ids(&self) -> Vec<&str> {
+        self.inner
+            .secrets
+            .by_id
+            .keys()
+            .map(String::as_str)
+            .collect()
     }
 
     fn reader(&self) -> Reader<'_> {

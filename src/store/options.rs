@@ -44,6 +44,31 @@ pub struct DeleteOptions {
     pub expect: Option<VersionId>,
 }
 
+/// Options of [`Store::create_app_with`](crate::Store::create_app_with)
+/// and [`Store::update_app`](crate::Store::update_app).
+#[derive(Clone, Debug, Default)]
+pub struct AppOptions {
+    /// Its human-friendly name (at most
+    /// [`MAX_NAME_LEN`](crate::model::MAX_NAME_LEN) bytes). `None` names a
+    /// new App by its id, and keeps an existing App's name.
+    pub name: Option<String>,
+}
+
+/// Options of [`Store::create_env_with`](crate::Store::create_env_with)
+/// and [`Store::update_env`](crate::Store::update_env).
+#[derive(Clone, Debug, Default)]
+pub struct EnvOptions {
+    /// Its human-friendly name (at most
+    /// [`MAX_NAME_LEN`](crate::model::MAX_NAME_LEN) bytes). `None` names a
+    /// new Environment by its id, and keeps an existing one's name.
+    pub name: Option<String>,
+    /// Its type (at most [`MAX_NAME_LEN`](crate::model::MAX_NAME_LEN)
+    /// bytes). `None` gives a new Environment
+    /// [`DEFAULT_ENV_TYPE`](crate::model::DEFAULT_ENV_TYPE), and keeps an
+    /// existing one's type.
+    pub env_type: Option<String>,
+}
+
 /// Options of [`Store::history`](crate::Store::history).
 #[derive(Clone, Debug, Default)]
 pub struct HistoryOptions {

@@ -326,3 +326,42 @@ impl valueset::secret::SecretStore for Shared {
         self.0.delete(r)
     }
 }
+
+/// A backend that can be taken away (every call fails as a lost database
+/// does) and brought back.
+#[derive(Debug, Default)]
+pub(crate) struct Away {
+    inner: valueset::backend::MemoryBackend,
+    away: std::sync::atomic::AtomicBool,
+}
+
+impl Away {
+    pub(crate) fn set_away(&self, away: bool) {
+        self.away.store(away, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), BackendError> {
+        if self.away.load(Ordering::SeqCst) {
+            return Err(BackendError::with_kind(
+                valueset::backend::BackendErrorKind::Unavailable,
+                "the database is away",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Backend for Away {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        self.check()?;
+        self.inner.get(key)
+    }
+    fn scan(&self, s: &[u8], e: &[u8], r: bool, v: &mut Visit<'_>) -> Result<(), BackendError> {
+        self.check()?;
+        self.inner.scan(s, e, r, v)
+    }
+    fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+        self.check()?;
+        self.inner.apply(batch)
+    }
+}

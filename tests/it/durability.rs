@@ -515,3 +515,16 @@ fn the_history_verifies_and_tampering_is_found() -> valueset::Result<()> {
     assert!(e.to_string().contains("app `shop`"), "{e}");
     Ok(())
 }
+
+#[test]
+fn ping_reads_the_storage_and_says_when_it_is_away() {
+    let backend = std::sync::Arc::new(crate::common::Away::default());
+    let store = valueset::Store::builder()
+        .open_with_backend(std::sync::Arc::clone(&backend))
+        .unwrap();
+    store.ping().unwrap();
+    backend.set_away(true);
+    assert_eq!(store.ping().unwrap_err().code(), "backend_unavailable");
+    backend.set_away(false);
+    store.ping().unwrap();
+}

@@ -245,3 +245,149 @@ fn a_deleted_override_falls_back_to_the_app_value() -> valueset::Result<()> {
     assert_eq!((read.plain(), read.source), (Some("app"), Source::App));
     Ok(())
 }
+
+// One story: names given, read, changed, refused.
+#[allow(clippy::too_many_lines)]
+#[test]
+fn apps_and_envs_keep_names_types_and_creators() -> valueset::Result<()> {
+    use valueset::model::{AppRole, DEFAULT_ENV_TYPE, MAX_NAME_LEN, OrgRole};
+    use valueset::store::{AppOptions, EnvOptions};
+    use valueset::{Actor, AppId};
+
+    let store = Store::in_memory();
+    let alice = Actor::admin("alice");
+    let (shop, prod, dev) = (AppId::new("shop")?, EnvId::new("prod")?, EnvId::new("dev")?);
+    let named = AppOptions {
+        name: Some("The Shop".into()),
+    };
+    store.create_app_with(&alice, &shop, named)?;
+    let info = store.app(&alice, &shop)?;
+    assert_eq!((info.id.as_str(), info.name.as_str()), ("shop", "The Shop"));
+    assert_eq!(info.created_by, "alice");
+    // Without a name, the id; without a type, the default.
+    store.create_env(&alice, &shop, &dev)?;
+    let options = EnvOptions {
+        name: Some("Production".into()),
+        env_type: Some("production".into()),
+    };
+    store.create_env_with(&alice, &shop, &prod, options)?;
+    let envs = store.envs_info(&alice, &shop)?;
+    let summary: Vec<_> = envs
+        .iter()
+        .map(|e| (e.id.as_str(), e.name.as_str(), e.env_type.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("dev", "dev", DEFAULT_ENV_TYPE),
+            ("prod", "Production", "production")
+        ]
+    );
+    assert_eq!(store.env(&alice, &shop, &prod)?, envs[1]);
+
+    // A rename keeps the rest, and the history goes on from where it was.
+    let v1 = store.set(
+        &alice,
+        &shop,
+        None,
+        &key("A"),
+        NewValue::plain("1"),
+        SetOptions::default(),
+    )?;
+    let renamed = store.update_app(
+        &alice,
+        &shop,
+        AppOptions {
+            name: Some("Shop".into()),
+        },
+    )?;
+    assert_eq!(
+        (renamed.name.as_str(), renamed.created_at),
+        ("Shop", info.created_at)
+    );
+    assert_eq!(store.app(&alice, &shop)?, renamed);
+    let keep = store.update_app(&alice, &shop, AppOptions::default())?;
+    assert_eq!(keep.name, "Shop");
+    let v2 = store.set(
+        &alice,
+        &shop,
+        Some(&prod),
+        &key("A"),
+        NewValue::plain("2"),
+        SetOptions::default(),
+    )?;
+    let retyped = EnvOptions {
+        name: None,
+        env_type: Some("staging".into()),
+    };
+    let env = store.update_env(&alice, &shop, &prod, retyped)?;
+    assert_eq!(
+        (env.name.as_str(), env.env_type.as_str()),
+        ("Production", "staging")
+    );
+    let v3 = store.set(
+        &alice,
+        &shop,
+        None,
+        &key("B"),
+        NewValue::plain("3"),
+        SetOptions::default(),
+    )?;
+    assert_eq!(
+        (v1.id.to_string(), v2.id.to_string(), v3.id.to_string()),
+        ("a1".into(), "e2".into(), "a3".into())
+    );
+    assert_eq!(store.verify(&alice)?.versions, 3);
+
+    // Too long a name or type is refused, and nothing changes.
+    let long = "n".repeat(MAX_NAME_LEN + 1);
+    let e = store.update_app(
+        &alice,
+        &shop,
+        AppOptions {
+            name: Some(long.clone()),
+        },
+    );
+    assert_eq!(e.unwrap_err().code(), "too_long");
+    let e = store.create_env_with(
+        &alice,
+        &shop,
+        &EnvId::new("qa")?,
+        EnvOptions {
+            name: None,
+            env_type: Some(long),
+        },
+    );
+    assert_eq!(e.unwrap_err().code(), "too_long");
+    assert_eq!(store.envs(&alice, &shop)?.len(), 2);
+    assert_eq!(store.app(&alice, &shop)?.name, "Shop");
+
+    // Reading needs a role on the App; renaming needs an org role.
+    let viewer = Actor::new("val", OrgRole::Member).with_app_role(shop.clone(), AppRole::Viewer);
+    assert_eq!(store.app(&viewer, &shop)?.name, "Shop");
+    let e = store
+        .update_app(&viewer, &shop, AppOptions::default())
+        .unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+    let e = store
+        .update_env(&viewer, &shop, &prod, EnvOptions::default())
+        .unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+    let stranger = Actor::new("sam", OrgRole::Member);
+    assert_eq!(
+        store.env(&stranger, &shop, &prod).unwrap_err().code(),
+        "forbidden"
+    );
+    assert_eq!(
+        store
+            .env(&alice, &shop, &EnvId::new("qa")?)
+            .unwrap_err()
+            .code(),
+        "unknown_env"
+    );
+    let e = store.update_env(&alice, &shop, &EnvId::new("qa")?, EnvOptions::default());
+    assert_eq!(e.unwrap_err().code(), "unknown_env");
+    let e = store.update_app(&alice, &AppId::new("nope")?, AppOptions::default());
+    assert_eq!(e.unwrap_err().code(), "unknown_app");
+    Ok(())
+}

@@ -37,6 +37,20 @@ fn fixture(vault: MemorySecretStore) -> Fixture {
 }
 
 #[test]
+fn the_store_names_its_secret_stores() {
+    let f = fixture(MemorySecretStore::new("vault"));
+    assert_eq!(f.store.managed_secret_store(), "library");
+    assert_eq!(f.store.secret_store_ids(), ["library", "vault"]);
+    let keyed = Store::builder()
+        .master_key(valueset::MasterKey::generate())
+        .reference_store(MemorySecretStore::new("vault"))
+        .in_memory()
+        .unwrap();
+    assert_eq!(keyed.managed_secret_store(), "builtin");
+    assert_eq!(keyed.secret_store_ids(), ["builtin", "vault"]);
+}
+
+#[test]
 fn no_read_returns_a_secret() -> valueset::Result<()> {
     let f = fixture(MemorySecretStore::new("vault"));
     let k = Key::new("PW")?;

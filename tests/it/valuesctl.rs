@@ -193,8 +193,31 @@ mod walkthrough {
         let c = Ctl {
             dir: TempDir::new("valuesctl"),
         };
-        assert_eq!(c.ok(&["app", "create", "shop"])["app"], "shop");
-        c.ok(&["env", "create", "shop", "prod"]);
+        assert_eq!(
+            c.ok(&["app", "create", "shop", "--name", "The Shop"])["app"],
+            "shop"
+        );
+        c.ok(&[
+            "env",
+            "create",
+            "shop",
+            "prod",
+            "--name",
+            "Prod",
+            "--type",
+            "production",
+        ]);
+        let app = c.ok(&["app", "show", "shop"]);
+        assert_eq!(
+            (&app["id"], &app["name"]),
+            (&json!("shop"), &json!("The Shop"))
+        );
+        let env = c.ok(&["env", "show", "shop", "prod"]);
+        assert_eq!(
+            (&env["name"], &env["type"]),
+            (&json!("Prod"), &json!("production"))
+        );
+        assert!(env["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
         assert_eq!(c.ok(&["app", "list"]), json!(["shop"]));
         assert_eq!(c.ok(&["env", "list", "shop"]), json!(["prod"]));
 

@@ -298,6 +298,10 @@ impl Writer<'_> {
             created_at: transfer.created_at,
             next_seq: transfer.next_seq,
             last_hash: self.heads.get(&None).copied().unwrap_or([0; 32]),
+            // Names and creators are not part of an export (yet): an
+            // imported App is named by its id.
+            name: String::new(),
+            created_by: String::new(),
         };
         self.batch.expect(codec::app_key(app), None);
         self.batch.insert(codec::app_key(app), meta.encode());
@@ -310,6 +314,9 @@ impl Writer<'_> {
                     .get(&Some(env.clone()))
                     .copied()
                     .unwrap_or([0; 32]),
+                name: String::new(),
+                env_type: String::new(),
+                created_by: String::new(),
             };
             self.batch
                 .insert(codec::env_key(app, env), env_meta.encode());
