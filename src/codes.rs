@@ -105,6 +105,14 @@ codes! {
     BACKEND_UNAVAILABLE = "backend_unavailable", true, "the storage could not be reached";
     BACKEND_CONFLICT = "backend_conflict", true, "another writer kept changing the data first";
     BACKEND = "backend", false, "the storage failed in another way";
+    // The service (`valueset::http`).
+    INVALID_REQUEST = "invalid_request", false, "a request's body, query or header is malformed or of the wrong type";
+    UNAUTHORIZED = "unauthorized", false, "a request has no token, or one the service does not know";
+    UNKNOWN_ORG = "unknown_org", false, "the service serves another organization";
+    UNKNOWN_ROUTE = "unknown_route", false, "the service has no such path, or not with this method";
+    BODY_TOO_LARGE = "body_too_large", false, "a request's body is larger than the service takes";
+    KEY_EXISTS = "key_exists", false, "a value with this key exists already at this level";
+    CONFIGURED_AT_START = "configured_at_start", false, "secret stores are configured when the service starts, not over the API";
 }
 
 /// The code named `name`, if there is one.

@@ -129,6 +129,8 @@ pub mod codes;
 mod crypto;
 pub mod error;
 mod history;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod id;
 mod input;
 pub mod model;

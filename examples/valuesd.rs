@@ -1,0 +1,143 @@
+//! `valuesd`: valueset as a service, speaking Humanitec's Shared Values API
+//! over HTTP (guide: The service).
+//!
+//! ```text
+//! VALUESET_MASTER_KEY=… cargo run --features http --example valuesd -- \
+//!     --store ./store --listen 127.0.0.1:8080 --org my-org
+//! ```
+//!
+//! `--store` takes a directory (an embedded sled store) or a `postgres://`
+//! URL (built with `--features http,postgres`), which many replicas share.
+//! Without `--tokens`, the tokens file is `valuesd-tokens.json` in the
+//! working directory; the first start writes it with one administrator
+//! token and prints that token once. SIGTERM or Ctrl-C stop taking new
+//! connections and let requests in flight finish.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use valueset::http::{self, ServiceOptions, Tokens};
+use valueset::{MasterKey, Store};
+
+/// valueset's HTTP service: Humanitec's Shared Values API.
+#[derive(Debug, Parser)]
+#[command(name = "valuesd")]
+struct Cli {
+    /// A store directory, or a postgres:// URL.
+    #[arg(long)]
+    store: String,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The organization served (the `{orgId}` of every path).
+    #[arg(long)]
+    org: String,
+    /// The tokens file (SHA-256 hashes of tokens, with actors and roles).
+    #[arg(long)]
+    tokens: Option<PathBuf>,
+    /// The largest request body, in bytes.
+    #[arg(long, default_value_t = http::DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let store = Arc::new(open(&cli.store)?);
+    let tokens = tokens(cli.tokens)?;
+    let mut options = ServiceOptions::default();
+    options.body_limit = cli.body_limit;
+    let router = http::router(store, &cli.org, tokens, options)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(cli.listen).await?;
+        tracing::info!(listen = %listener.local_addr()?, org = cli.org, "valuesd serving");
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stopped())
+            .await?;
+        tracing::info!("valuesd stopped");
+        Ok(())
+    })
+}
+
+/// Resolves at SIGTERM or Ctrl-C.
+async fn stopped() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let terminate = tokio::signal::unix::SignalKind::terminate();
+        let Ok(mut term) = tokio::signal::unix::signal(terminate) else {
+            return ctrl_c.await.unwrap_or(());
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.unwrap_or(());
+}
+
+fn open(location: &str) -> Result<Store, Box<dyn std::error::Error>> {
+    let mut builder = Store::builder();
+    if let Ok(hex) = std::env::var("VALUESET_MASTER_KEY") {
+        builder = builder.master_key(MasterKey::from_hex(&hex)?);
+    }
+    match location.split_once("://") {
+        None => Ok(builder.open(location)?),
+        #[cfg(feature = "postgres")]
+        Some(("postgres" | "postgresql", _)) => {
+            let backend = valueset::backend::PostgresBackend::connect(location)
+                .map_err(valueset::Error::from)?;
+            Ok(builder.open_with_backend(backend)?)
+        }
+        Some((scheme, _)) => Err(format!(
+            "cannot open a `{scheme}://` store: give a directory, or a postgres:// URL to a \
+             valuesd built with `--features http,postgres`"
+        )
+        .into()),
+    }
+}
+
+/// The tokens: from the file given, or from `valuesd-tokens.json`, which
+/// the first start writes with one administrator token.
+fn tokens(path: Option<PathBuf>) -> Result<Tokens, Box<dyn std::error::Error>> {
+    if let Some(path) = path {
+        return Ok(Tokens::load(&path)?);
+    }
+    let path = PathBuf::from("valuesd-tokens.json");
+    if path.exists() {
+        return Ok(Tokens::load(&path)?);
+    }
+    let (tokens, token) = Tokens::create(&path, "admin")?;
+    // Printed once, to the terminal that started the service; the file
+    // holds only its hash.
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "valuesd: wrote {} with one administrator token:",
+            path.display()
+        );
+        println!("{token}");
+    }
+    Ok(tokens)
+}

@@ -1,0 +1,217 @@
+//! The service: Humanitec's Shared Values API over HTTP, behind the cargo
+//! feature `http` (guide: [The service](crate::_documentation::guide#the-service)).
+//!
+//! [`router`] gives an axum [`Router`] over a [`Store`] that any tokio
+//! service can mount; `examples/valuesd.rs` serves it. The Store is
+//! synchronous: every call to it runs on tokio's blocking pool, never on the
+//! runtime's own threads.
+//!
+//! ```no_run
+//! # async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use valueset::http::{self, ServiceOptions, Tokens};
+//! use valueset::Store;
+//!
+//! let store = Arc::new(Store::open("./store")?);
+//! let tokens = Tokens::load("tokens.json".as_ref())?;
+//! let app = http::router(store, "my-org", tokens, ServiceOptions::default())?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Paths, methods, status codes and JSON shapes are those of Humanitec's
+//! API for Apps, Environments, Shared Values and Value Set Versions, so its
+//! clients work unchanged; `/openapi.json` describes all of it, additions
+//! included.
+
+mod apps;
+mod auth;
+mod error;
+mod extract;
+mod ids;
+mod openapi;
+mod shapes;
+mod stores;
+mod values;
+mod versions;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::error::Error;
+use crate::id::AppId;
+use crate::model::{Actor, Clock, SystemClock, Timestamp};
+use crate::store::Store;
+
+pub use auth::{Tokens, TokensError, token_hash};
+pub use error::{ApiError, ErrorBody, RETRY_AFTER_SECS};
+pub use ids::{parse_selector, version_from_uuid, version_uuid};
+pub use openapi::openapi_json;
+
+/// The largest request body the service takes by default: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+
+/// Settings of the service, each with its default.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServiceOptions {
+    /// The largest request body, in bytes; a larger one is refused with
+    /// 413 before it is read whole. [`DEFAULT_BODY_LIMIT`] by default.
+    pub body_limit: usize,
+}
+
+impl Default for ServiceOptions {
+    fn default() -> Self {
+        ServiceOptions {
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+/// What every handler shares.
+pub(crate) struct Shared {
+    pub(crate) store: Arc<Store>,
+    pub(crate) org: String,
+    pub(crate) tokens: Tokens,
+    pub(crate) started_at: Timestamp,
+}
+
+pub(crate) type AppState = State<Arc<Shared>>;
+
+/// The service's router for organization `org` over `store`, letting in
+/// the holders of `tokens`.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] when `org` breaks the rule of ids.
+// Options by value, as every operation of the crate takes them.
+#[allow(clippy::needless_pass_by_value)]
+pub fn router(
+    store: Arc<Store>,
+    org: &str,
+    tokens: Tokens,
+    options: ServiceOptions,
+) -> Result<Router, Error> {
+    let body_limit = options.body_limit;
+    // An organization id follows the rule of App ids.
+    AppId::new(org)?;
+    let shared = Arc::new(Shared {
+        store,
+        org: org.to_owned(),
+        tokens,
+        started_at: SystemClock.now(),
+    });
+    let api = Router::new()
+        .merge(apps::routes())
+        .merge(values::routes())
+        .merge(versions::routes())
+        .merge(stores::routes())
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            authenticate,
+        ));
+    Ok(Router::new()
+        .merge(api)
+        .route("/openapi.json", get(openapi::serve))
+        .route("/healthz", get(stores::healthz))
+        .route("/readyz", get(stores::readyz))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(access_log))
+        .with_state(shared))
+}
+
+/// The name of the actor a request was made by, for the access log.
+#[derive(Clone)]
+struct ActorName(String);
+
+/// Lets in a request with a known bearer token, with its actor; 401
+/// otherwise.
+async fn authenticate(State(s): AppState, mut req: Request, next: Next) -> Response {
+    let token = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(actor) = token.and_then(|t| s.tokens.actor(t)).cloned() else {
+        return ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            crate::codes::UNAUTHORIZED,
+            "the request needs `Authorization: Bearer TOKEN` with a token the service knows",
+        )
+        .into_response();
+    };
+    let name = ActorName(actor.name().to_owned());
+    req.extensions_mut().insert::<Actor>(actor);
+    let mut response = next.run(req).await;
+    response.extensions_mut().insert(name);
+    response
+}
+
+/// One log line per request: method, path, status, time and actor; never
+/// a query, a body or a header, so never a value, a secret or a token.
+async fn access_log(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let response = next.run(req).await;
+    let actor = response
+        .extensions()
+        .get::<ActorName>()
+        .map_or("-", |a| a.0.as_str());
+    tracing::info!(
+        target: "valueset::http",
+        %method,
+        path,
+        status = response.status().as_u16(),
+        micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+        actor,
+        "request"
+    );
+    response
+}
+
+async fn unknown_route(req: Request) -> ApiError {
+    let status = axum::http::StatusCode::NOT_FOUND;
+    ApiError::new(
+        status,
+        crate::codes::UNKNOWN_ROUTE,
+        format!("no route for {} {}", req.method(), req.uri().path()),
+    )
+}
+
+async fn wrong_method(req: Request) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        crate::codes::UNKNOWN_ROUTE,
+        format!("{} is not served at {}", req.method(), req.uri().path()),
+    )
+}
+
+impl Shared {
+    /// Runs `work` on the Store on tokio's blocking pool.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || work(&store))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    crate::codes::BACKEND,
+                    "the request's work stopped before it finished",
+                ))
+            })
+    }
+}

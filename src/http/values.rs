@@ -1,0 +1,566 @@
+//! Shared values of an App and of an Environment: create, list, replace,
+//! patch, delete one and delete all. Every change takes `If-Match` (the
+//! version it expects to be current) and `?dry_run=true` (the version it
+//! would make, nothing written).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::codes;
+use crate::error::Error;
+use crate::id::{AppId, EnvId, Key};
+use crate::model::{Actor, NewValue, Source, VersionId};
+use crate::secret::{Secret, SecretRef};
+use crate::store::{ChangeSet, DeleteOptions, HistoryOptions, SetOptions, Store, WriteOptions};
+
+use super::error::ApiError;
+use super::extract::{Args, Body, IfMatch, Params};
+use super::shapes::{PreviewJson, ValueJson};
+use super::{AppState, Shared};
+
+pub(super) fn routes() -> Router<Arc<Shared>> {
+    let list = get(list).post(create).delete(delete_all);
+    let one = get(read).put(replace).patch(patch).delete(delete_one);
+    Router::new()
+        .route("/orgs/{orgId}/apps/{appId}/values", list.clone())
+        .route("/orgs/{orgId}/apps/{appId}/values/{key}", one.clone())
+        .route("/orgs/{orgId}/apps/{appId}/envs/{envId}/values", list)
+        .route("/orgs/{orgId}/apps/{appId}/envs/{envId}/values/{key}", one)
+}
+
+/// A secret to store, or a reference to one (`SecretReference`).
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct SecretRefBody {
+    /// The store a reference points into.
+    store: Option<String>,
+    /// The reference, in the store's own format.
+    #[serde(rename = "ref")]
+    reference: Option<String>,
+    /// The version of the referenced secret, if the store has versions.
+    version: Option<String>,
+    /// A secret to store (instead of a reference).
+    value: Option<String>,
+}
+
+/// A new value (`ValueCreatePayloadRequest`), or a whole replacement
+/// (`ValueEditPayloadRequest`, where `key` may be left out).
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct ValueBody {
+    /// The key (`^[A-Za-z0-9_.-]+$`).
+    key: Option<String>,
+    /// The value, or the secret when `is_secret`.
+    value: Option<String>,
+    /// What it is for.
+    description: Option<String>,
+    /// Whether it is a secret.
+    #[serde(default)]
+    is_secret: bool,
+    /// A secret to store, or a reference to one.
+    secret_ref: Option<SecretRefBody>,
+    /// Whether the value is a template over the same level's values (an
+    /// addition).
+    #[serde(default)]
+    template: bool,
+}
+
+/// A change of some of a value's parts (`ValuePatchPayloadRequest`).
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct PatchBody {
+    /// The new value (a secret's new content, for a secret).
+    value: Option<String>,
+    /// The new description.
+    description: Option<String>,
+    /// A new secret to store, or a new reference.
+    secret_ref: Option<SecretRefBody>,
+}
+
+/// The query of a change.
+#[derive(Deserialize, IntoParams)]
+pub(crate) struct ChangeArgs {
+    /// Answer with the version the change would make, and write nothing.
+    #[serde(default)]
+    dry_run: bool,
+    /// Deleting App values: delete the Environments' overrides of them
+    /// too, in the same version (without it, deleting an overridden App
+    /// value is refused with 409 `overridden_in_envs`).
+    #[serde(default)]
+    cascade: bool,
+}
+
+/// A change's answer: what it made, or with `dry_run` what it would make.
+enum Made<T> {
+    Done(T),
+    Preview(PreviewJson),
+}
+
+impl<T: IntoResponse> IntoResponse for Made<T> {
+    fn into_response(self) -> Response {
+        match self {
+            Made::Done(r) => r.into_response(),
+            Made::Preview(p) => (StatusCode::OK, axum::Json(p)).into_response(),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/orgs/{orgId}/apps/{appId}/values", tag = "Value",
+    params(("orgId" = String, Path), ("appId" = String, Path)),
+    responses((status = 200, body = [ValueJson]), (status = 404, body = super::ErrorBody)))]
+async fn list(
+    State(s): AppState,
+    actor: axum::Extension<Actor>,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let (app, env) = p.level(&s)?;
+    let values = s
+        .run(move |store| Ok(store.list(&actor, &app, env.as_ref())?))
+        .await?;
+    let json: Vec<ValueJson> = values.iter().map(ValueJson::of).collect();
+    Ok(axum::Json(json).into_response())
+}
+
+#[utoipa::path(get, path = "/orgs/{orgId}/apps/{appId}/values/{key}", tag = "Value",
+    params(("orgId" = String, Path), ("appId" = String, Path), ("key" = String, Path)),
+    responses((status = 200, body = ValueJson), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+async fn read(
+    State(s): AppState,
+    actor: axum::Extension<Actor>,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let (app, env) = p.level(&s)?;
+    let key = p.key()?;
+    let view = s
+        .run(move |store| Ok(store.get(&actor, &app, env.as_ref(), &key)?))
+        .await?;
+    Ok(axum::Json(ValueJson::of(&view)).into_response())
+}
+
+#[utoipa::path(post, path = "/orgs/{orgId}/apps/{appId}/values", tag = "Value",
+    params(("orgId" = String, Path), ("appId" = String, Path), ChangeArgs),
+    request_body = ValueBody,
+    responses((status = 201, body = ValueJson), (status = 200, body = PreviewJson),
+        (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 409, body = super::ErrorBody), (status = 412, body = super::ErrorBody)))]
+async fn create(
+    State(s): AppState,
+    actor: axum::Extension<Actor>,
+    p: Params,
+    if_match: IfMatch,
+    Args(args): Args<ChangeArgs>,
+    Body(body): Body<ValueBody>,
+) -> Result<Made<(StatusCode, axum::Json<ValueJson>)>, ApiError> {
+    let (app, env) = p.level(&s)?;
+    let key_text = body
+        .key
+        .clone()
+        .ok_or_else(|| ApiError::bad_request("the body has no `key`"))?;
+    let key = Key::new(key_text).map_err(Error::from)?;
+    let expect = if_match.expect(&app, env.as_ref())?;
+    let value = new_value(body.is_secret, body.value, body.secret_ref, body.template)?;
+    let description = Some(body.description.unwrap_or_default());
+    let level = Level { app, env, key };
+    s.run(move |store| {
+        let options = SetOptions {
+            description,
+            comment: String::new(),
+            expect,
+        };
+        level.guarded(store, &actor, expect, Exists::Refuse, |store, expect| {
+            let options = SetOptions {
+                expect,
+                ..options.clone()
+            };
+            level.set(store, &actor, value_again(&value), options, args.dry_run)
+        })
+    })
+    .await
+    .map(|made| match made {
+        Made::Done(v) => Made::Done((StatusCode::CREATED, axum::Json(v))),
+        Made::Preview(p) => Made::Preview(p),
+    })
+}
+
+#[utoipa::path(put, path = "/orgs/{orgId}/apps/{appId}/values/{key}", tag = "Value",
+    params(("orgId" = String, Path), ("appId" = String, Path), ("key" = String, Path), ChangeArgs),
+    request_body = ValueBody,
+    responses((status = 200, body = ValueJson), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 409, body = super::ErrorBody), (status = 412, body = super::ErrorBody)))]
+async fn replace(
+    State(s): AppState,
+    actor: axum::Extension<Actor>,
+    p: Params,
+    if_match: IfMatch,
+    Args(args): Args<ChangeArgs>,
+    Body(body): Body<ValueBody>,
+) -> Result<Made<axum::Json<ValueJson>>, ApiError> {
+    let (app, env) = p.level(&s)?;
+    let key = p.key()?;
+    if body.key.as_ref().is_some_and(|k| k != key.as_str()) {
+        return Err(ApiError::bad_request("the body's `key` is not the path's"));
+    }
+    let expect = if_match.expect(&app, env.as_ref())?;
+    let value = new_value(body.is_secret, body.value, body.secret_ref, body.template)?;
+    let description = Some(body.description.unwrap_or_default());
+    let level = Level { app, env, key };
+    s.run(move |store| {
+        level.guarded(store, &actor, expect, Exists::Require, |store, expect| {
+            let options = SetOptions {
+                description: description.clone(),
+                comment: String::new(),
+                expect,
+            };
+            level.set(store, &actor, value_again(&value), options, args.dry_run)
+        })
+    })
+    .await
+    .map(|m| match m {
+        Made::Done(v) => Made::Done(axum::Json(v)),
+        Made::Preview(p) => Made::Preview(p),
+    })
+}
+
+#[utoipa::path(patch, path = "/orgs/{orgId}/apps/{appId}/values/{key}", tag = "Value",
+    params(("orgId" = String, Path), ("appId" = String, Path), ("key" = String, Path), ChangeArgs),
+    request_body = PatchBody,
+    responses((status = 200, body = ValueJson), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 409, body = super::ErrorBody), (status = 412, body = super::ErrorBody)))]
+async fn patch(
+    State(s): AppState,
+    actor: axum::Extension<Actor>,
+    p: Params,
+    if_match: IfMatch,
+    Args(args): Args<ChangeArgs>,
+    Body(body): Body<PatchBody>,
+) -> Result<Made<axum::Json<ValueJson>>, ApiError> {
+    let (app, env) = p.level(&s)?;
+    let key = p.key()?;
+    let expect = if_match.expect(&app, env.as_ref())?;
+    let level = Level { app, env, key };
+    s.run(move |store| {
+        let current = level.own(store, &actor)?.ok_or_else(|| level.unknown())?;
+        let value = match (body.value, body.secret_ref) {
+            (None, None) => None,
+            (value, secret_ref) => Some(new_value(
+                current.is_secret(),
+                value,
+                secret_ref,
+                current.template,
+            )?),
+        };
+        let Some(value) = value else {
+            let Some(description) = body.description else {
+                return Ok(Made::Done(axum::Json(ValueJson::of(&current))));
+            };
+            let options = WriteOptions {
+                comment: String::new(),
+                expect,
+            };
+            return level.describe(store, &actor, description, options, args.dry_run);
+        };
+        let options = SetOptions {
+            description: body.description,
+            comment: String::new(),
+            expect,
+        };
+        level
+            .set(store, &actor, value, options, args.dry_run)
+            .map(|m| match m {
+                Made::Done(v) => Made::Done(axum::Json(v)),
+                Made::Preview(p) => Made::Preview(p),
+            })
+    })
+    .await
+}
+
+#[utoipa::path(delete, path = "/orgs/{orgId}/apps/{appId}/values/{key}", tag = "Value",
+    params(("orgId" = String, Path), ("appId" = String, Path), ("key" = String, Path), ChangeArgs),
+    responses((status = 204), (status = 200, body = PreviewJson), (status = 400, body = super::ErrorBody),
+        (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 412, body = super::ErrorBody)))]
+async fn delete_one(
+    State(s): AppState,
+    actor: axum::Extension<Actor>,
+    p: Params,
+    if_match: IfMatch,
+    Args(args): Args<ChangeArgs>,
+) -> Result<Made<StatusCode>, ApiError> {
+    let (app, env) = p.level(&s)?;
+    let key = p.key()?;
+    let expect = if_match.expect(&app, env.as_ref())?;
+    s.run(move |store| {
+        let options = DeleteOptions {
+            cascade: args.cascade,
+            comment: String::new(),
+            expect,
+        };
+        if args.dry_run {
+            let preview = store
+                .dry_run()
+                .delete(&actor, &app, env.as_ref(), &key, options)?;
+            return Ok(Made::Preview(PreviewJson::of(
+                &app,
+                env.as_ref(),
+                &preview.version,
+            )));
+        }
+        store.delete(&actor, &app, env.as_ref(), &key, options)?;
+        Ok(Made::Done(StatusCode::NO_CONTENT))
+    })
+    .await
+}
+
+#[utoipa::path(delete, path = "/orgs/{orgId}/apps/{appId}/values", tag = "Value",
+    params(("orgId" = String, Path), ("appId" = String, Path), ChangeArgs),
+    responses((status = 204), (status = 200, body = PreviewJson), (status = 400, body = super::ErrorBody),
+        (status = 404, body = super::ErrorBody), (status = 409, body = super::ErrorBody), (status = 412, body = super::ErrorBody)))]
+async fn delete_all(
+    State(s): AppState,
+    actor: axum::Extension<Actor>,
+    p: Params,
+    if_match: IfMatch,
+    Args(args): Args<ChangeArgs>,
+) -> Result<Made<StatusCode>, ApiError> {
+    let (app, env) = p.level(&s)?;
+    let expect = if_match.expect(&app, env.as_ref())?;
+    s.run(move |store| {
+        // Nothing to delete is done already (and makes no version).
+        let own = store.list(&actor, &app, env.as_ref())?;
+        let source = if env.is_some() {
+            Source::Env
+        } else {
+            Source::App
+        };
+        if !own.iter().any(|v| v.source == source) {
+            return Ok(Made::Done(StatusCode::NO_CONTENT));
+        }
+        let options = DeleteOptions {
+            cascade: args.cascade,
+            comment: String::new(),
+            expect,
+        };
+        let changes = ChangeSet::new().delete_all();
+        if args.dry_run {
+            let preview = store
+                .dry_run()
+                .apply(&actor, &app, env.as_ref(), changes, options)?;
+            return Ok(Made::Preview(PreviewJson::of(
+                &app,
+                env.as_ref(),
+                &preview.version,
+            )));
+        }
+        store.apply(&actor, &app, env.as_ref(), changes, options)?;
+        Ok(Made::Done(StatusCode::NO_CONTENT))
+    })
+    .await
+}
+
+/// One key at one level.
+struct Level {
+    app: AppId,
+    env: Option<EnvId>,
+    key: Key,
+}
+
+/// What a change needs of the key before it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Exists {
+    /// A create: the level must not have it.
+    Refuse,
+    /// A replacement: the level must have it.
+    Require,
+}
+
+impl Level {
+    /// The key's value at this level itself (not one an Environment
+    /// shows from its App).
+    fn own(
+        &self,
+        store: &Store,
+        actor: &Actor,
+    ) -> Result<Option<crate::model::ValueView>, ApiError> {
+        match store.get(actor, &self.app, self.env.as_ref(), &self.key) {
+            Ok(v) if self.env.is_none() || v.source == Source::Env => Ok(Some(v)),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == codes::UNKNOWN_KEY => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn unknown(&self) -> ApiError {
+        let at = self
+            .env
+            .as_ref()
+            .map_or(String::new(), |e| format!(" in environment `{e}`"));
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            codes::UNKNOWN_KEY,
+            format!("no value `{}`{at} of app `{}`", self.key, self.app),
+        )
+    }
+
+    /// Runs `change` if the key is (or is not) there, on the condition
+    /// that nothing changed the level since that was read: the storage
+    /// refuses a change whose expected version is no longer current, and
+    /// the check is made again. With the caller's own `expect`, its
+    /// refusal is the caller's 412.
+    fn guarded<T>(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        expect: Option<VersionId>,
+        exists: Exists,
+        mut change: impl FnMut(&Store, Option<VersionId>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        loop {
+            let current = match expect {
+                Some(v) => Some(v),
+                None => latest(store, actor, &self.app, self.env.as_ref())?,
+            };
+            let found = self.own(store, actor)?.is_some();
+            match (exists, found) {
+                (Exists::Refuse, true) => {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        codes::KEY_EXISTS,
+                        format!(
+                            "`{}` exists already at this level: replace it with PUT or PATCH",
+                            self.key
+                        ),
+                    ));
+                }
+                (Exists::Require, false) => return Err(self.unknown()),
+                _ => {}
+            }
+            match change(store, current) {
+                Err(e) if expect.is_none() && e.code() == codes::CONFLICT => {}
+                done => return done,
+            }
+        }
+    }
+
+    fn set(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        value: NewValue,
+        options: SetOptions,
+        dry_run: bool,
+    ) -> Result<Made<ValueJson>, ApiError> {
+        let env = self.env.as_ref();
+        if dry_run {
+            let preview = store
+                .dry_run()
+                .set(actor, &self.app, env, &self.key, value, options)?;
+            return Ok(Made::Preview(PreviewJson::of(
+                &self.app,
+                env,
+                &preview.version,
+            )));
+        }
+        store.set(actor, &self.app, env, &self.key, value, options)?;
+        Ok(Made::Done(ValueJson::of(
+            &store.get(actor, &self.app, env, &self.key)?,
+        )))
+    }
+
+    fn describe(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        description: String,
+        options: WriteOptions,
+        dry_run: bool,
+    ) -> Result<Made<axum::Json<ValueJson>>, ApiError> {
+        let env = self.env.as_ref();
+        if dry_run {
+            let preview =
+                store
+                    .dry_run()
+                    .describe(actor, &self.app, env, &self.key, description, options)?;
+            return Ok(Made::Preview(PreviewJson::of(
+                &self.app,
+                env,
+                &preview.version,
+            )));
+        }
+        store.describe(actor, &self.app, env, &self.key, description, options)?;
+        let view = store.get(actor, &self.app, env, &self.key)?;
+        Ok(Made::Done(axum::Json(ValueJson::of(&view))))
+    }
+}
+
+/// The current version of a level, if it has any.
+fn latest(
+    store: &Store,
+    actor: &Actor,
+    app: &AppId,
+    env: Option<&EnvId>,
+) -> Result<Option<VersionId>, ApiError> {
+    let options = HistoryOptions {
+        limit: Some(1),
+        ..HistoryOptions::default()
+    };
+    Ok(store
+        .history(actor, app, env, options)?
+        .first()
+        .map(|v| v.id))
+}
+
+/// What a value's payload asks to store.
+fn new_value(
+    is_secret: bool,
+    value: Option<String>,
+    secret_ref: Option<SecretRefBody>,
+    template: bool,
+) -> Result<NewValue, ApiError> {
+    if let Some(r) = secret_ref {
+        if value.is_some() {
+            return Err(ApiError::bad_request(
+                "give `value` or `secret_ref`, not both",
+            ));
+        }
+        return match (r.value, r.reference) {
+            (Some(_), Some(_)) => Err(ApiError::bad_request(
+                "`secret_ref` takes `value` or `ref`, not both",
+            )),
+            (Some(secret), None) => Ok(NewValue::secret(Secret::new(secret))),
+            (None, Some(reference)) => {
+                let store = r.store.ok_or_else(|| {
+                    ApiError::bad_request("a `secret_ref` with `ref` needs `store`")
+                })?;
+                let mut at = SecretRef::new(reference);
+                if let Some(version) = r.version {
+                    at = at.with_version(version);
+                }
+                Ok(NewValue::secret_ref(store, at))
+            }
+            (None, None) => Err(ApiError::bad_request("`secret_ref` needs `value` or `ref`")),
+        };
+    }
+    let text = value.unwrap_or_default();
+    Ok(if is_secret {
+        NewValue::secret(Secret::new(text))
+    } else if template {
+        NewValue::template(text)
+    } else {
+        NewValue::plain(text)
+    })
+}
+
+/// A copy of a value to try again with (a secret's copy is a secret).
+fn value_again(value: &NewValue) -> NewValue {
+    match value {
+        NewValue::Plain(v) => NewValue::plain(v.clone()),
+        NewValue::Template(v) => NewValue::template(v.clone()),
+        NewValue::Secret(s) => NewValue::secret(Secret::new(s.expose_secret().to_owned())),
+        NewValue::SecretRef { store, reference } => {
+            NewValue::secret_ref(store.clone(), reference.clone())
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! A service on a loopback port over an in-memory store, with tokens of
+//! each role, and a client for it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::{Value, json};
+use valueset::backend::{Backend, BackendError, BackendErrorKind, Batch, MemoryBackend, Visit};
+use valueset::http::{self, ServiceOptions, Tokens, token_hash};
+use valueset::{MasterKey, Store};
+
+/// The organization every test server serves.
+pub(crate) const ORG: &str = "acme";
+/// Org Administrator.
+pub(crate) const ADMIN: &str = "admin-token";
+/// Developer on `shop`.
+pub(crate) const DEV: &str = "dev-token";
+/// Viewer on `shop`.
+pub(crate) const VIEWER: &str = "viewer-token";
+/// A secret that must never come back from the service.
+pub(crate) const CANARY: &str = "canary-3c1f-never-shown";
+
+pub(crate) struct Server {
+    pub(crate) base: String,
+    pub(crate) backend: Arc<Away>,
+    agent: ureq::Agent,
+    _runtime: tokio::runtime::Runtime,
+}
+
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: ureq::http::HeaderMap,
+    pub(crate) text: String,
+}
+
+impl Reply {
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("{e}: {}", self.text))
+    }
+
+    /// The error code of an error reply, after checking its shape.
+    pub(crate) fn code(&self) -> String {
+        let body = self.json();
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+        body["error"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+impl Server {
+    pub(crate) fn start() -> Server {
+        Server::with_options(ServiceOptions::default())
+    }
+
+    pub(crate) fn with_options(options: ServiceOptions) -> Server {
+        let backend = Arc::new(Away::default());
+        let store = Store::builder()
+            .master_key(MasterKey::generate())
+            .open_with_backend(Arc::clone(&backend))
+            .unwrap();
+        let tokens = format!(
+            r#"{{"tokens": [
+                {{"sha256": "{}", "actor": "root", "org_role": "administrator"}},
+                {{"sha256": "{}", "actor": "dana", "org_role": "member", "app_roles": {{"shop": "developer"}}}},
+                {{"sha256": "{}", "actor": "vic", "org_role": "member", "app_roles": {{"shop": "viewer"}}}}
+            ]}}"#,
+            token_hash(ADMIN),
+            token_hash(DEV),
+            token_hash(VIEWER)
+        );
+        let tokens = Tokens::parse(&tokens).unwrap();
+        let router = http::router(Arc::new(store), ORG, tokens, options).unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        runtime.spawn(async move { axum::serve(listener, router).await });
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Server {
+            base,
+            backend,
+            agent,
+            _runtime: runtime,
+        }
+    }
+
+    /// A request with `token` (none when `None`), extra headers and a
+    /// body sent as is.
+    pub(crate) fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let response = match body {
+            Some(text) => self.agent.run(
+                req.header("Content-Type", "application/json")
+                    .body(text.to_owned())
+                    .unwrap(),
+            ),
+            None => self.agent.run(req.body(()).unwrap()),
+        };
+        let mut response = response.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_string()
+            .unwrap();
+        assert!(
+            !text.contains(CANARY),
+            "{method} {path} answered the canary"
+        );
+        Reply {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    /// A request as `token` with a JSON body (or none).
+    pub(crate) fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
+        let text = body.map(|b| b.to_string());
+        self.raw(method, path, Some(token), &[], text.as_deref())
+    }
+
+    /// The org's path with `rest` after it.
+    pub(crate) fn org(rest: &str) -> String {
+        format!("/orgs/{ORG}{rest}")
+    }
+
+    /// A request as the administrator, which must answer `status`; its
+    /// JSON (`null` for an empty body).
+    pub(crate) fn ok(&self, method: &str, path: &str, body: Option<Value>, status: u16) -> Value {
+        let reply = self.call(method, &Server::org(path), ADMIN, body);
+        assert_eq!(reply.status, status, "{method} {path}: {}", reply.text);
+        if reply.text.is_empty() {
+            Value::Null
+        } else {
+            reply.json()
+        }
+    }
+
+    /// `shop` with the Environments `development` and `prod`.
+    pub(crate) fn shop(&self) {
+        self.ok(
+            "POST",
+            "/apps",
+            Some(json!({"id": "shop", "name": "Shop"})),
+            201,
+        );
+        let prod = json!({"id": "prod", "name": "Production", "type": "production"});
+        self.ok("POST", "/apps/shop/envs", Some(prod), 201);
+    }
+}
+
+/// A backend that can be taken away (every call fails as a lost database
+/// does) and brought back.
+#[derive(Debug, Default)]
+pub(crate) struct Away {
+    inner: MemoryBackend,
+    away: AtomicBool,
+}
+
+impl Away {
+    pub(crate) fn set_away(&self, away: bool) {
+        self.away.store(away, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), BackendError> {
+        if self.away.load(Ordering::SeqCst) {
+            return Err(BackendError::with_kind(
+                BackendErrorKind::Unavailable,
+                "the database is away",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Backend for Away {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        self.check()?;
+        self.inner.get(key)
+    }
+    fn scan(&self, s: &[u8], e: &[u8], r: bool, v: &mut Visit<'_>) -> Result<(), BackendError> {
+        self.check()?;
+        self.inner.scan(s, e, r, v)
+    }
+    fn apply(&self, batch: Batch) -> Result<(), BackendError> {
+        self.check()?;
+        self.inner.apply(batch)
+    }
+}
