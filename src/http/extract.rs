@@ -72,6 +72,11 @@ impl Params {
         Ok((self.app(shared)?, self.env()?))
     }
 
+    /// The tag's name, as given.
+    pub(crate) fn tag(&self) -> Result<&str, ApiError> {
+        self.raw("tag")
+    }
+
     /// The secret store's id.
     pub(crate) fn store_id(&self) -> Result<String, ApiError> {
         self.raw("storeId").map(str::to_owned)

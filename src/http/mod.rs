@@ -29,8 +29,10 @@ mod apps;
 mod auth;
 mod error;
 mod extract;
+mod extras;
 mod ids;
 mod openapi;
+mod resolve;
 mod shapes;
 mod stores;
 mod values;
@@ -52,6 +54,7 @@ use crate::store::Store;
 
 pub use auth::{Tokens, TokensError, token_hash};
 pub use error::{ApiError, ErrorBody, RETRY_AFTER_SECS};
+pub use extras::EXPORT_KEY_HEADER;
 pub use ids::{parse_selector, version_from_uuid, version_uuid};
 pub use openapi::openapi_json;
 
@@ -113,6 +116,8 @@ pub fn router(
         .merge(values::routes())
         .merge(versions::routes())
         .merge(stores::routes())
+        .merge(resolve::routes())
+        .merge(extras::routes())
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&shared),
             authenticate,

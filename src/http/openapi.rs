@@ -13,7 +13,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
-use super::{apps, stores, values, versions};
+use super::{apps, extras, resolve, stores, values, versions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +31,8 @@ use super::{apps, stores, values, versions};
         values::read, values::replace, values::patch, values::delete_one,
         versions::list, versions::read, versions::restore, versions::restore_key, versions::purge,
         stores::list, stores::read, stores::refuse, stores::healthz, stores::readyz,
+        resolve::resolve,
+        extras::diff, extras::tags, extras::tag, extras::export, extras::import,
     ),
     modifiers(&EnvLevels, &Bearer),
 )]
@@ -58,7 +60,8 @@ impl Modify for EnvLevels {
             let Some(rest) = path.strip_prefix(APP_LEVEL) else {
                 continue;
             };
-            if !(rest.starts_with("values") || rest.starts_with("value-set-versions")) {
+            let levelled = ["values", "value-set-versions", "diff", "tags"];
+            if !levelled.iter().any(|l| rest.starts_with(l)) {
                 continue;
             }
             let mut item = item.clone();

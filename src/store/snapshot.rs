@@ -13,6 +13,7 @@ use crate::history::Scope;
 use crate::id::{AppId, EnvId, Key};
 use crate::model::{Actor, VersionId, VersionSelector};
 use crate::resolve::{Context, LookupError, Resolver, Value, Values};
+use crate::secret::Secret;
 
 use super::{Inner, Store};
 
@@ -25,6 +26,7 @@ pub struct Snapshot {
     version: VersionId,
     values: BTreeMap<Key, Entry>,
     secrets_allowed: bool,
+    redacted: bool,
     context: Context,
 }
 
@@ -79,6 +81,7 @@ impl Store {
             version: scope.id_for(seq),
             values,
             secrets_allowed: access::allows(actor, Action::ResolveSecrets, app),
+            redacted: false,
             context: Context {
                 app: Some(app.to_string()),
                 env: Some(env.to_string()),
@@ -89,6 +92,37 @@ impl Store {
 }
 
 impl Snapshot {
+    /// The same values with secrets withheld: no secret is read from its
+    /// store, each resolves to an empty secret instead. A result a secret
+    /// went into is still a [`Resolved::Secret`](crate::resolve::Resolved)
+    /// (the taint is kept) but holds no secret's content, so what a
+    /// deployment would get can be shown, secrets as such, to anyone who
+    /// may read the values, viewers included. Never deploy what it
+    /// resolves.
+    ///
+    /// ```
+    /// use valueset::{Actor, AppId, EnvId, Key, Secret, Store};
+    /// use valueset::model::{AppRole, NewValue, OrgRole, VersionSelector};
+    /// use valueset::store::SetOptions;
+    ///
+    /// let store = Store::in_memory();
+    /// let admin = Actor::admin("alice");
+    /// let (app, prod) = (AppId::new("shop")?, EnvId::new("prod")?);
+    /// store.create_app(&admin, &app)?;
+    /// store.create_env(&admin, &app, &prod)?;
+    /// store.set(&admin, &app, None, &Key::new("PW")?, NewValue::secret(Secret::new("s3cr3t".into())), SetOptions::default())?;
+    /// let viewer = Actor::new("val", OrgRole::Member).with_app_role(app.clone(), AppRole::Viewer);
+    /// let snapshot = store.snapshot(&viewer, &app, &prod, VersionSelector::Latest)?.redacted();
+    /// let url = snapshot.resolver().resolve_str("pg://app:${values.PW}@db")?;
+    /// assert_eq!(url.as_secret().map(Secret::expose_secret), Some("pg://app:@db"));
+    /// # Ok::<(), valueset::Error>(())
+    /// ```
+    #[must_use]
+    pub fn redacted(mut self) -> Snapshot {
+        self.redacted = true;
+        self
+    }
+
     /// The version the values are from.
     pub fn version(&self) -> VersionId {
         self.version
@@ -114,6 +148,9 @@ impl Values for Snapshot {
             State::Plain(v) => Ok(Some(Value::Plain(std::borrow::Cow::Borrowed(v)))),
             State::Template(v) => Ok(Some(Value::Template(std::borrow::Cow::Borrowed(v)))),
             State::Purged => Err(LookupError::Purged),
+            State::Managed { .. } | State::Reference { .. } if self.redacted => {
+                Ok(Some(Value::OwnedSecret(Secret::new(String::new()))))
+            }
             State::Managed { store, reference } | State::Reference { store, reference } => {
                 if !self.secrets_allowed {
                     return Err(LookupError::Forbidden);

@@ -12,6 +12,8 @@
 mod apps;
 mod common;
 mod errors;
+mod extras;
 mod openapi;
+mod resolve;
 mod values;
 mod versions;

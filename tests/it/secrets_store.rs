@@ -259,3 +259,47 @@ fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
     assert!(library.is_empty());
     Ok(())
 }
+
+/// A redacted snapshot reads no secret: a reference to nothing resolves,
+/// to an empty secret, for a viewer too; plain values stay as they are.
+#[test]
+fn redacted_snapshots_read_no_secret() -> valueset::Result<()> {
+    use valueset::model::{AppRole, OrgRole};
+    let f = fixture(MemorySecretStore::new("vault"));
+    let set = |k: &str, v: NewValue| {
+        f.store.set(
+            &f.admin,
+            &f.app,
+            None,
+            &Key::new(k).unwrap(),
+            v,
+            SetOptions::default(),
+        )
+    };
+    set(
+        "PW",
+        NewValue::secret_ref("vault", SecretRef::new("missing/pw")),
+    )?;
+    set("KEPT", NewValue::secret(Secret::new(CANARY.into())))?;
+    set("HOST", NewValue::plain("db"))?;
+    let template = "${values.PW}:${values.KEPT}@${values.HOST}";
+    let full = f
+        .store
+        .snapshot(&f.admin, &f.app, &f.prod, VersionSelector::Latest)?;
+    assert_eq!(
+        full.resolver().resolve_str(template).unwrap_err().code(),
+        "secret_not_found"
+    );
+    let viewer = Actor::new("val", OrgRole::Member).with_app_role(f.app.clone(), AppRole::Viewer);
+    for actor in [&f.admin, &viewer] {
+        let redacted = f
+            .store
+            .snapshot(actor, &f.app, &f.prod, VersionSelector::Latest)?
+            .redacted();
+        let out = redacted.resolver().resolve_str(template)?;
+        assert_eq!(out.as_secret().map(Secret::expose_secret), Some(":@db"));
+        let plain = redacted.resolver().resolve_str("${values.HOST}")?;
+        assert_eq!(plain.as_plain(), Some("db"));
+    }
+    Ok(())
+}
