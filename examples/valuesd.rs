@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use valueset::http::{self, ServiceOptions, Tokens};
+use valueset::http::{self, ServiceOptions, Shutdown, Tokens};
 use valueset::{MasterKey, Store};
 
 /// valueset's HTTP service: Humanitec's Shared Values API.
@@ -64,15 +64,21 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let store = Arc::new(open(&cli.store)?);
     let tokens = tokens(cli.tokens)?;
+    let shutdown = Shutdown::new();
     let mut options = ServiceOptions::default();
     options.body_limit = cli.body_limit;
+    options.shutdown = shutdown.clone();
     let router = http::router(store, &cli.org, tokens, options)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(cli.listen).await?;
         tracing::info!(listen = %listener.local_addr()?, org = cli.org, "valuesd serving");
         axum::serve(listener, router)
-            .with_graceful_shutdown(stopped())
+            .with_graceful_shutdown(async move {
+                stopped().await;
+                // Event streams end; requests in flight finish.
+                shutdown.trigger();
+            })
             .await?;
         tracing::info!("valuesd stopped");
         Ok(())

@@ -28,6 +28,7 @@
 mod apps;
 mod auth;
 mod error;
+mod events;
 mod extract;
 mod extras;
 mod ids;
@@ -54,6 +55,7 @@ use crate::store::Store;
 
 pub use auth::{Tokens, TokensError, token_hash};
 pub use error::{ApiError, ErrorBody, RETRY_AFTER_SECS};
+pub use events::{HEARTBEAT, Shutdown};
 pub use extras::EXPORT_KEY_HEADER;
 pub use ids::{parse_selector, version_from_uuid, version_uuid};
 pub use openapi::openapi_json;
@@ -68,12 +70,20 @@ pub struct ServiceOptions {
     /// The largest request body, in bytes; a larger one is refused with
     /// 413 before it is read whole. [`DEFAULT_BODY_LIMIT`] by default.
     pub body_limit: usize,
+    /// How often an idle event stream sends a comment line;
+    /// [`HEARTBEAT`] by default.
+    pub heartbeat: std::time::Duration,
+    /// Ends the event streams when triggered (a server's graceful shutdown
+    /// waits for them); a fresh one, never triggered, by default.
+    pub shutdown: Shutdown,
 }
 
 impl Default for ServiceOptions {
     fn default() -> Self {
         ServiceOptions {
             body_limit: DEFAULT_BODY_LIMIT,
+            heartbeat: HEARTBEAT,
+            shutdown: Shutdown::new(),
         }
     }
 }
@@ -84,6 +94,9 @@ pub(crate) struct Shared {
     pub(crate) org: String,
     pub(crate) tokens: Tokens,
     pub(crate) started_at: Timestamp,
+    pub(crate) hub: events::Hub,
+    pub(crate) heartbeat: std::time::Duration,
+    pub(crate) shutdown: Shutdown,
 }
 
 pub(crate) type AppState = State<Arc<Shared>>;
@@ -102,7 +115,11 @@ pub fn router(
     tokens: Tokens,
     options: ServiceOptions,
 ) -> Result<Router, Error> {
-    let body_limit = options.body_limit;
+    let ServiceOptions {
+        body_limit,
+        heartbeat,
+        shutdown,
+    } = options;
     // An organization id follows the rule of App ids.
     AppId::new(org)?;
     let shared = Arc::new(Shared {
@@ -110,6 +127,9 @@ pub fn router(
         org: org.to_owned(),
         tokens,
         started_at: SystemClock.now(),
+        hub: events::Hub::default(),
+        heartbeat,
+        shutdown,
     });
     let api = Router::new()
         .merge(apps::routes())
@@ -118,6 +138,7 @@ pub fn router(
         .merge(stores::routes())
         .merge(resolve::routes())
         .merge(extras::routes())
+        .merge(events::routes())
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&shared),
             authenticate,

@@ -13,7 +13,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
-use super::{apps, extras, resolve, stores, values, versions};
+use super::{apps, events, extras, resolve, stores, values, versions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,7 @@ use super::{apps, extras, resolve, stores, values, versions};
         stores::list, stores::read, stores::refuse, stores::healthz, stores::readyz,
         resolve::resolve,
         extras::diff, extras::tags, extras::tag, extras::export, extras::import,
+        events::events,
     ),
     modifiers(&EnvLevels, &Bearer),
 )]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::access::Action;
 use crate::backend::Changes;
-use crate::error::Error;
+use crate::error::{Error, NotFound};
 use crate::history::Scope;
 use crate::id::{AppId, EnvId};
 use crate::model::{Actor, VersionId, VersionInfo, VersionSelector};
@@ -22,7 +22,8 @@ pub struct WatchOptions {
     /// bubbled) instead of every change of the App.
     pub env: Option<EnvId>,
     /// Start after this version (resume where a watcher stopped); `None`
-    /// starts after the current latest version.
+    /// starts after the current latest version. Following the whole App,
+    /// any version of the App or of one of its Environments.
     pub from: Option<VersionId>,
 }
 
@@ -83,7 +84,7 @@ impl Store {
     /// # Errors
     ///
     /// [`Error::Forbidden`] without a role on the App;
-    /// [`NotFound`](crate::error::NotFound) for the App, the Environment or
+    /// [`NotFound`] for the App, the Environment or
     /// `options.from`.
     pub fn watch(&self, actor: &Actor, app: &AppId, options: WatchOptions) -> Result<Watch, Error> {
         let env = options.env;
@@ -96,6 +97,18 @@ impl Store {
             env: env.as_ref().zip(env_meta.as_ref()),
         };
         let last = match options.from {
+            // Following the whole App, an Environment's version is a place
+            // in the App's one sequence like any other.
+            Some(id) if env.is_none() && id.is_env() => {
+                if id.seq() >= meta.next_seq {
+                    return Err(NotFound::Version {
+                        version: id.to_string(),
+                        env: None,
+                    }
+                    .into());
+                }
+                id.seq()
+            }
             Some(id) => self.reader().resolve(scope, &VersionSelector::Id(id))?,
             None => meta.next_seq.saturating_sub(1),
         };

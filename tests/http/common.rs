@@ -55,9 +55,14 @@ impl Server {
     }
 
     pub(crate) fn with_options(options: ServiceOptions) -> Server {
-        let backend = Arc::new(Away::default());
+        Server::over(Arc::new(Away::default()), options)
+    }
+
+    /// A server over `backend`: another replica of the servers over it.
+    pub(crate) fn over(backend: Arc<Away>, options: ServiceOptions) -> Server {
+        let key = "0707070707070707070707070707070707070707070707070707070707070707";
         let store = Store::builder()
-            .master_key(MasterKey::generate())
+            .master_key(MasterKey::from_hex(key).unwrap())
             .open_with_backend(Arc::clone(&backend))
             .unwrap();
         let tokens = format!(
@@ -110,6 +115,35 @@ impl Server {
             "{method} {path} answered the canary"
         );
         reply
+    }
+
+    /// Follows an event stream: its lines, as they come, on a channel.
+    pub(crate) fn follow(&self, path: &str, token: &str, last_event_id: Option<&str>) -> Feed {
+        let mut req = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {token}"));
+        if let Some(id) = last_event_id {
+            req = req.header("Last-Event-ID", id);
+        }
+        let response = req.call().unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let reader = std::io::BufReader::new(response.into_body().into_reader());
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Feed {
+            lines: rx,
+            heartbeats: 0,
+        }
     }
 
     /// A request whose reply may hold the canary: one that asks for
@@ -227,5 +261,62 @@ impl Backend for Away {
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
         self.check()?;
         self.inner.apply(batch)
+    }
+}
+
+/// An event stream being read.
+pub(crate) struct Feed {
+    lines: std::sync::mpsc::Receiver<String>,
+    pub(crate) heartbeats: usize,
+}
+
+/// One server-sent event.
+#[derive(Debug)]
+pub(crate) struct SseEvent {
+    pub(crate) id: String,
+    pub(crate) event: String,
+    pub(crate) data: Value,
+}
+
+impl Feed {
+    /// The next event, waiting at most `wait`; `None` if none came or the
+    /// stream ended.
+    pub(crate) fn next(&mut self, wait: std::time::Duration) -> Option<SseEvent> {
+        let deadline = std::time::Instant::now() + wait;
+        let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self.lines.recv_timeout(left).ok()?;
+            if line.is_empty() {
+                if !data.is_empty() {
+                    let data = serde_json::from_str(&data).unwrap();
+                    return Some(SseEvent { id, event, data });
+                }
+                continue;
+            }
+            assert!(!line.contains(CANARY), "an event held the canary");
+            if line.starts_with(':') {
+                self.heartbeats += 1;
+            } else if let Some(v) = line.strip_prefix("id:") {
+                v.trim().clone_into(&mut id);
+            } else if let Some(v) = line.strip_prefix("event:") {
+                v.trim().clone_into(&mut event);
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push_str(v.trim_start());
+            }
+        }
+    }
+
+    /// Whether the stream ended (the server closed it) within `wait`.
+    pub(crate) fn ended(&mut self, wait: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(_) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return true,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return false,
+            }
+        }
     }
 }

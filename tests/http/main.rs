@@ -12,6 +12,7 @@
 mod apps;
 mod common;
 mod errors;
+mod events;
 mod extras;
 mod openapi;
 mod resolve;

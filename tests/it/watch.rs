@@ -305,3 +305,32 @@ fn a_batch_says_whether_it_commits_a_version() -> valueset::Result<()> {
     assert_eq!(spy.versions(), 3);
     Ok(())
 }
+
+/// Following the whole App, a watcher resumes from an Environment's version
+/// as well as from an App version: it is a place in the one sequence.
+#[test]
+fn an_app_wide_watcher_resumes_from_an_environment_version() -> valueset::Result<()> {
+    let w = World::new();
+    w.set("A", "1");
+    let e2 = w.set_env(&w.prod, "A", "p");
+    let a3 = w.set("B", "2");
+    let e4 = w.set_env(&w.dev, "A", "d");
+    let from = |id| WatchOptions {
+        from: Some(id),
+        ..WatchOptions::default()
+    };
+    let mut watch = w.store.watch(&w.admin, &w.app, from(e2))?;
+    let events = take(&mut watch, 2);
+    assert_eq!(ids(&events), [a3.to_string(), e4.to_string()]);
+    assert_eq!(events[1].env.as_ref(), Some(&w.dev));
+    assert!(watch.next_timeout(Duration::from_millis(20))?.is_none());
+    // The last version is a place too; one not made yet is not.
+    let mut watch = w.store.watch(&w.admin, &w.app, from(e4))?;
+    assert!(watch.next_timeout(Duration::from_millis(20))?.is_none());
+    let e = w
+        .store
+        .watch(&w.admin, &w.app, from("e5".parse()?))
+        .unwrap_err();
+    assert_eq!(e.code(), "unknown_version");
+    Ok(())
+}
