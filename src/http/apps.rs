@@ -44,8 +44,10 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct AppBody {
     /// Its id.
+    #[schema(pattern = "^[a-z0-9](?:-?[a-z0-9]+)+$", max_length = 50)]
     id: String,
-    /// Its name.
+    /// Its name (at most 256 bytes).
+    #[schema(max_length = 256)]
     name: String,
     /// The Environment to create with it; `development` when absent.
     env: Option<EnvBody>,
@@ -58,7 +60,8 @@ pub(crate) struct AppBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AppPatchBody {
-    /// The new name.
+    /// The new name (at most 256 bytes).
+    #[schema(max_length = 256)]
     name: String,
 }
 
@@ -66,18 +69,22 @@ pub(crate) struct AppPatchBody {
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct EnvBody {
     /// Its id.
+    #[schema(pattern = "^[a-z0-9](?:-?[a-z0-9]+)+$", max_length = 50)]
     id: String,
-    /// Its name.
+    /// Its name (at most 256 bytes).
+    #[schema(max_length = 256)]
     name: String,
-    /// Its type; `development` when absent.
+    /// Its type (at most 256 bytes); `development` when absent.
     #[serde(rename = "type")]
+    #[schema(max_length = 256)]
     env_type: Option<String>,
 }
 
 /// A change of an Environment (`EnvironmentBaseUpdateRequest`).
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct EnvPatchBody {
-    /// The new name.
+    /// The new name (at most 256 bytes).
+    #[schema(max_length = 256)]
     name: Option<String>,
 }
 
@@ -261,7 +268,7 @@ pub(super) async fn read_env(
 }
 
 #[utoipa::path(patch, path = "/orgs/{orgId}/apps/{appId}/envs/{envId}", operation_id = "updateEnvironment", tag = "Environment",
-    params(("orgId" = String, Path), ("appId" = String, Path), ("envId" = String, Path)), request_body = EnvPatchBody,
+    params(("orgId" = String, Path), ("appId" = String, Path), ("envId" = String, Path)), request_body = Option<EnvPatchBody>,
     responses((status = 200, body = EnvJson), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub(super) async fn patch_env(

@@ -192,7 +192,8 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn parse_hash(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 || !text.is_ascii() {
+    // `from_str_radix` alone would take a sign (`+f`).
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let mut out = [0u8; 32];
@@ -244,7 +245,7 @@ mod tests {
         let text = format!(
             r#"{{"tokens": [
                 {{"sha256": "{known}", "actor": "ci", "org_role": "member",
-                  "app_roles": {{"shop": "developer", "blog": "viewer"}}}},
+                  "app_roles": {{"shop": "developer", "blog": "viewer", "wiki": "owner"}}}},
                 {{"sha256": "{}", "actor": "boss", "org_role": "manager"}},
                 {{"sha256": "{}", "actor": "root", "org_role": "administrator"}}
             ]}}"#,
@@ -259,6 +260,8 @@ mod tests {
         let blog = AppId::new("blog").unwrap();
         assert_eq!(ci.app_role(&shop), Some(AppRole::Developer));
         assert_eq!(ci.app_role(&blog), Some(AppRole::Viewer));
+        let wiki = AppId::new("wiki").unwrap();
+        assert_eq!(ci.app_role(&wiki), Some(AppRole::Owner));
         assert_eq!(
             tokens.actor("boss-token").unwrap().org_role(),
             OrgRole::Manager

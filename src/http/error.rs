@@ -177,6 +177,18 @@ mod tests {
     }
 
     #[test]
+    fn library_errors_keep_their_code_and_message() {
+        let e = ApiError::from(Error::from(crate::id::AppId::new("Bad App").unwrap_err()));
+        assert_eq!(
+            (e.status(), e.code()),
+            (StatusCode::BAD_REQUEST, codes::INVALID_ID)
+        );
+        assert!(e.body.message.contains("Bad App"));
+        let e = ApiError::new(StatusCode::CONFLICT, codes::KEY_EXISTS, "there");
+        assert_eq!((e.status(), e.code()), (StatusCode::CONFLICT, "key_exists"));
+    }
+
+    #[test]
     fn unavailable_says_when_to_retry() {
         let r = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, codes::BUSY, "busy").into_response();
         assert_eq!(r.headers()[header::RETRY_AFTER], "1");

@@ -47,6 +47,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 
 /// The two sides of a difference.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct DiffArgs {
     /// A version of the level (UUID, library id, tag or `latest`), or
     /// `env:NAME` for that Environment's latest values.
@@ -64,6 +65,7 @@ pub(crate) struct TagBody {
 
 /// The query of an export.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ExportArgs {
     /// Every version of the App and its Environments, not only the current
     /// values.

@@ -30,12 +30,12 @@ use super::{apps, events, extras, resolve, stores, values, versions};
         values::list, values::create, values::delete_all,
         values::read, values::replace, values::patch, values::delete_one,
         versions::list, versions::read, versions::restore, versions::restore_key, versions::purge,
-        stores::list, stores::read, stores::refuse, stores::healthz, stores::readyz,
+        stores::list, stores::read, stores::refuse, stores::refuse_change, stores::refuse_delete, stores::healthz, stores::readyz,
         resolve::resolve,
         extras::diff, extras::tags, extras::tag, extras::export, extras::import,
         events::events,
     ),
-    modifiers(&EnvLevels, &Bearer),
+    modifiers(&EnvLevels, &Rules, &Bearer),
 )]
 struct ApiDoc;
 
@@ -99,6 +99,46 @@ impl Modify for EnvLevels {
                     .is_some_and(|id| id.chars().any(|c| c.is_ascii_uppercase()));
                 if !named {
                     op.operation_id = Some(format!("{method}_{id_path}"));
+                }
+            }
+        }
+    }
+}
+
+/// The library's rules for ids, keys and tags, on every path and query
+/// parameter that takes one, so that clients (and fuzzers) know them.
+struct Rules;
+
+/// The rule of App, Environment and organization ids.
+const ID_PATTERN: &str = "^[a-z0-9](?:-?[a-z0-9]+)+$";
+/// The rule of keys.
+const KEY_PATTERN: &str = "^[A-Za-z0-9_.-]+$";
+/// The rule of tags: a key's characters, never reading as a version.
+const TAG_PATTERN: &str = "^(?!latest$)(?![ae][0-9]+$)[A-Za-z0-9_.-]+$";
+
+fn rule(name: &str) -> Option<(&'static str, usize)> {
+    match name {
+        "orgId" | "appId" | "envId" => Some((ID_PATTERN, crate::id::MAX_ID_LEN)),
+        "key" | "key_changed" => Some((KEY_PATTERN, crate::id::MAX_KEY_LEN)),
+        "tag" => Some((TAG_PATTERN, crate::id::MAX_TAG_LEN)),
+        _ => None,
+    }
+}
+
+impl Modify for Rules {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for item in doc.paths.paths.values_mut() {
+            for op in operations(item) {
+                for param in op.parameters.iter_mut().flatten() {
+                    if let Some((pattern, max)) = rule(&param.name) {
+                        param.schema = Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .pattern(Some(pattern))
+                                .max_length(Some(max))
+                                .into(),
+                        );
+                    }
                 }
             }
         }

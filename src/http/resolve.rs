@@ -37,6 +37,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 
 /// The query of a resolution.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ResolveArgs {
     /// The version to resolve against (a UUID, the library's id, a tag or
     /// `latest`); the latest by default.
@@ -49,7 +50,7 @@ pub(crate) struct ResolveArgs {
 /// Resolves a workload's variables, files, labels and webhooks.
 #[utoipa::path(post, path = "/orgs/{orgId}/apps/{appId}/envs/{envId}/resolve", tag = "Resolve",
     params(("orgId" = String, Path), ("appId" = String, Path), ("envId" = String, Path), ResolveArgs),
-    request_body(content = Object, description = "A workload: `id`, and `values`, `variables`, `files`, `labels`, `webhooks` of templates."),
+    request_body = Workload,
     responses((status = 200, body = Object, description = "Each item as `{\"value\", \"secret\"}`; a withheld secret's value is null, with `secrets` naming those its template uses."),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn resolve(

@@ -309,3 +309,28 @@ fn patches<'v>(
         })
         .collect()
 }
+
+/// A change's answer at 200: what it made, or with `?dry_run=true` the
+/// version it would make (for the document; the handlers answer either).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+// Only the document names it: the handlers answer its variants' JSON
+// through `values::Made`, which serialises each the same way.
+#[allow(dead_code)]
+pub(crate) enum ValueOrPreview {
+    /// The value as the change left it.
+    Value(ValueJson),
+    /// With `?dry_run=true`: what the change would make.
+    Preview(PreviewJson),
+}
+
+/// A restore's answer at 200: the version it made, or with
+/// `?dry_run=true` the version it would make.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub(crate) enum VersionOrPreview {
+    /// The new version.
+    Version(VersionJson),
+    /// With `?dry_run=true`: what the restore would make.
+    Preview(PreviewJson),
+}

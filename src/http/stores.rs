@@ -24,7 +24,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/orgs/{orgId}/secretstores", get(list).post(refuse))
         .route(
             "/orgs/{orgId}/secretstores/{storeId}",
-            get(read).patch(refuse).delete(refuse),
+            get(read).patch(refuse_change).delete(refuse_delete),
         )
 }
 
@@ -83,6 +83,30 @@ pub(super) async fn refuse(
         "secret stores are configured when the service starts (valuesd's command line and \
          environment), not over the API",
     ))
+}
+
+/// Changing a store: refused, as [`refuse`].
+#[utoipa::path(patch, path = "/orgs/{orgId}/secretstores/{storeId}", tag = "SecretStore",
+    params(("orgId" = String, Path), ("storeId" = String, Path)),
+    responses((status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn refuse_change(
+    s: AppState,
+    a: axum::Extension<Actor>,
+    p: Params,
+) -> Result<Response, ApiError> {
+    refuse(s, a, p).await
+}
+
+/// Deleting a store: refused, as [`refuse`].
+#[utoipa::path(delete, path = "/orgs/{orgId}/secretstores/{storeId}", tag = "SecretStore",
+    params(("orgId" = String, Path), ("storeId" = String, Path)),
+    responses((status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn refuse_delete(
+    s: AppState,
+    a: axum::Extension<Actor>,
+    p: Params,
+) -> Result<Response, ApiError> {
+    refuse(s, a, p).await
 }
 
 /// The process is up.

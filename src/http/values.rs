@@ -13,6 +13,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::access::{self, Action};
 use crate::codes;
 use crate::error::Error;
 use crate::id::{AppId, EnvId, Key};
@@ -22,7 +23,7 @@ use crate::store::{ChangeSet, DeleteOptions, HistoryOptions, SetOptions, Store, 
 
 use super::error::ApiError;
 use super::extract::{Args, Body, IfMatch, Params};
-use super::shapes::{PreviewJson, ValueJson};
+use super::shapes::{PreviewJson, ValueJson, ValueOrPreview};
 use super::{AppState, Shared};
 
 pub(super) fn routes() -> Router<Arc<Shared>> {
@@ -54,11 +55,15 @@ pub(crate) struct SecretRefBody {
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct ValueBody {
     /// The key (`^[A-Za-z0-9_.-]+$`).
+    #[schema(pattern = "^[A-Za-z0-9_.-]+$", max_length = 256)]
     key: Option<String>,
     /// The value, or the secret when `is_secret`.
     value: Option<String>,
-    /// What it is for.
-    description: Option<String>,
+    /// What it is for (at most 4096 bytes): required, as Humanitec's
+    /// document has it, and `null` for none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, required = true, max_length = 4096)]
+    description: Given,
     /// Whether it is a secret.
     #[serde(default)]
     is_secret: bool,
@@ -75,7 +80,8 @@ pub(crate) struct ValueBody {
 pub(crate) struct PatchBody {
     /// The new value (a secret's new content, for a secret).
     value: Option<String>,
-    /// The new description.
+    /// The new description (at most 4096 bytes).
+    #[schema(max_length = 4096)]
     description: Option<String>,
     /// A new secret to store, or a new reference.
     secret_ref: Option<SecretRefBody>,
@@ -83,6 +89,7 @@ pub(crate) struct PatchBody {
 
 /// The query of a change.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ChangeArgs {
     /// Answer with the version the change would make, and write nothing.
     #[serde(default)]
@@ -162,19 +169,15 @@ async fn create(
         .ok_or_else(|| ApiError::bad_request("the body has no `key`"))?;
     let key = Key::new(key_text).map_err(Error::from)?;
     let expect = if_match.expect(&app, env.as_ref())?;
+    let description = Some(required_description(body.description)?);
     let value = new_value(body.is_secret, body.value, body.secret_ref, body.template)?;
-    let description = Some(body.description.unwrap_or_default());
     let level = Level { app, env, key };
     s.run(move |store| {
-        let options = SetOptions {
-            description,
-            comment: String::new(),
-            expect,
-        };
         level.guarded(store, &actor, expect, Exists::Refuse, |store, expect| {
             let options = SetOptions {
+                description: description.clone(),
+                comment: String::new(),
                 expect,
-                ..options.clone()
             };
             level.set(store, &actor, value_again(&value), options, args.dry_run)
         })
@@ -189,7 +192,7 @@ async fn create(
 #[utoipa::path(put, path = "/orgs/{orgId}/apps/{appId}/values/{key}", tag = "Value",
     params(("orgId" = String, Path), ("appId" = String, Path), ("key" = String, Path), ChangeArgs),
     request_body = ValueBody,
-    responses((status = 200, body = ValueJson), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+    responses((status = 200, body = ValueOrPreview), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, body = super::ErrorBody), (status = 412, body = super::ErrorBody)))]
 async fn replace(
     State(s): AppState,
@@ -205,8 +208,8 @@ async fn replace(
         return Err(ApiError::bad_request("the body's `key` is not the path's"));
     }
     let expect = if_match.expect(&app, env.as_ref())?;
+    let description = Some(required_description(body.description)?);
     let value = new_value(body.is_secret, body.value, body.secret_ref, body.template)?;
-    let description = Some(body.description.unwrap_or_default());
     let level = Level { app, env, key };
     s.run(move |store| {
         level.guarded(store, &actor, expect, Exists::Require, |store, expect| {
@@ -227,8 +230,8 @@ async fn replace(
 
 #[utoipa::path(patch, path = "/orgs/{orgId}/apps/{appId}/values/{key}", tag = "Value",
     params(("orgId" = String, Path), ("appId" = String, Path), ("key" = String, Path), ChangeArgs),
-    request_body = PatchBody,
-    responses((status = 200, body = ValueJson), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+    request_body = Option<PatchBody>,
+    responses((status = 200, body = ValueOrPreview), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, body = super::ErrorBody), (status = 412, body = super::ErrorBody)))]
 async fn patch(
     State(s): AppState,
@@ -243,6 +246,7 @@ async fn patch(
     let expect = if_match.expect(&app, env.as_ref())?;
     let level = Level { app, env, key };
     s.run(move |store| {
+        level.may_write(&actor)?;
         let current = level.own(store, &actor)?.ok_or_else(|| level.unknown())?;
         let value = match (body.value, body.secret_ref) {
             (None, None) => None,
@@ -392,6 +396,12 @@ impl Level {
         }
     }
 
+    /// The role to change values comes first: without it, whether the key
+    /// is there is not the answer.
+    fn may_write(&self, actor: &Actor) -> Result<(), ApiError> {
+        access::check(actor, Action::WriteValues, &self.app).map_err(|e| Error::from(e).into())
+    }
+
     fn unknown(&self) -> ApiError {
         let at = self
             .env
@@ -417,10 +427,16 @@ impl Level {
         exists: Exists,
         mut change: impl FnMut(&Store, Option<VersionId>) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
+        self.may_write(actor)?;
         loop {
+            // `a0` when the level has no version yet: the library's name
+            // of the empty history.
             let current = match expect {
                 Some(v) => Some(v),
-                None => latest(store, actor, &self.app, self.env.as_ref())?,
+                None => Some(
+                    latest(store, actor, &self.app, self.env.as_ref())?
+                        .unwrap_or_else(|| VersionId::app(0)),
+                ),
             };
             let found = self.own(store, actor)?.is_some();
             match (exists, found) {
@@ -512,6 +528,29 @@ fn latest(
         .map(|v| v.id))
 }
 
+/// A field that must be in a body, where `null` is a value.
+#[derive(Default)]
+enum Given {
+    /// Not in the body.
+    #[default]
+    Missing,
+    /// In the body (`None` for `null`).
+    Value(Option<String>),
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Given, D::Error> {
+    Option::<String>::deserialize(d).map(Given::Value)
+}
+
+fn required_description(given: Given) -> Result<String, ApiError> {
+    match given {
+        Given::Value(text) => Ok(text.unwrap_or_default()),
+        Given::Missing => Err(ApiError::bad_request(
+            "the body has no `description` (give `null` for none)",
+        )),
+    }
+}
+
 /// What a value's payload asks to store.
 fn new_value(
     is_secret: bool,
@@ -561,6 +600,75 @@ fn value_again(value: &NewValue) -> NewValue {
         NewValue::Secret(s) => NewValue::secret(Secret::new(s.expose_secret().to_owned())),
         NewValue::SecretRef { store, reference } => {
             NewValue::secret_ref(store.clone(), reference.clone())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Another client creates the key between the check and the write: the
+    /// write, which expects the level as it was checked, is refused by the
+    /// store, and the check made again finds the key: 409, on an empty
+    /// history as on one with versions.
+    #[test]
+    fn a_key_created_meanwhile_is_a_conflict_not_an_overwrite() {
+        let store = Store::in_memory();
+        let admin = Actor::admin("alice");
+        let app = AppId::new("shop").unwrap();
+        store.create_app(&admin, &app).unwrap();
+        for (key, before) in [("FIRST", None), ("SECOND", Some("OTHER"))] {
+            if let Some(other) = before {
+                let k = Key::new(other).unwrap();
+                store
+                    .set(
+                        &admin,
+                        &app,
+                        None,
+                        &k,
+                        NewValue::plain("0"),
+                        SetOptions::default(),
+                    )
+                    .unwrap();
+            }
+            let level = Level {
+                app: app.clone(),
+                env: None,
+                key: Key::new(key).unwrap(),
+            };
+            let mut calls = 0;
+            let e = level
+                .guarded(&store, &admin, None, Exists::Refuse, |store, expect| {
+                    calls += 1;
+                    // The other client, first.
+                    let theirs = SetOptions::default();
+                    store.set(
+                        &admin,
+                        &app,
+                        None,
+                        &level.key,
+                        NewValue::plain("theirs"),
+                        theirs,
+                    )?;
+                    let mine = SetOptions {
+                        expect,
+                        ..SetOptions::default()
+                    };
+                    store.set(
+                        &admin,
+                        &app,
+                        None,
+                        &level.key,
+                        NewValue::plain("mine"),
+                        mine,
+                    )?;
+                    Ok(())
+                })
+                .unwrap_err();
+            assert_eq!((e.code(), calls), (codes::KEY_EXISTS, 1), "{key}");
+            let kept = store.get(&admin, &app, None, &level.key).unwrap();
+            assert_eq!(kept.plain(), Some("theirs"));
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::store::{HistoryOptions, RestoreKeys, WriteOptions};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Args, Body, IfMatch, Params};
-use super::shapes::{PreviewJson, VersionJson};
+use super::shapes::{PreviewJson, VersionJson, VersionOrPreview};
 use super::{AppState, Shared};
 
 /// How many versions one read of the history takes while listing.
@@ -54,6 +54,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 
 /// The query of a history list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListArgs {
     /// Only versions that changed this key.
     key_changed: Option<String>,
@@ -61,6 +62,7 @@ pub(crate) struct ListArgs {
 
 /// The query of a restore or purge.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ActionArgs {
     /// Answer with the version the change would make, and write nothing.
     #[serde(default)]
@@ -70,8 +72,9 @@ pub(crate) struct ActionArgs {
 /// The body of a restore or purge (`ValueSetActionPayloadRequest`).
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct ActionBody {
-    /// The comment the new version keeps.
+    /// The comment the new version keeps (at most 4096 bytes).
     #[serde(default)]
+    #[schema(max_length = 4096)]
     comment: String,
 }
 
@@ -140,8 +143,8 @@ pub(super) async fn read(
 /// version.
 #[utoipa::path(post, path = "/orgs/{orgId}/apps/{appId}/value-set-versions/{valueSetVersionId}/restore", tag = "ValueSetVersion",
     params(("orgId" = String, Path), ("appId" = String, Path), ("valueSetVersionId" = String, Path), ActionArgs),
-    request_body = ActionBody,
-    responses((status = 200, body = VersionJson), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+    request_body = Option<ActionBody>,
+    responses((status = 200, body = VersionOrPreview), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 412, body = ErrorBody)))]
 pub(super) async fn restore(
     State(s): AppState,
@@ -158,8 +161,8 @@ pub(super) async fn restore(
 /// there), as a new version.
 #[utoipa::path(post, path = "/orgs/{orgId}/apps/{appId}/value-set-versions/{valueSetVersionId}/restore/{key}", tag = "ValueSetVersion",
     params(("orgId" = String, Path), ("appId" = String, Path), ("valueSetVersionId" = String, Path), ("key" = String, Path), ActionArgs),
-    request_body = ActionBody,
-    responses((status = 200, body = VersionJson), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+    request_body = Option<ActionBody>,
+    responses((status = 200, body = VersionOrPreview), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 412, body = ErrorBody)))]
 pub(super) async fn restore_key(
     State(s): AppState,
@@ -196,12 +199,13 @@ async fn restore_keys(
             let preview = store
                 .dry_run()
                 .restore(&actor, &app, env, selector, keys, options)?;
-            let json = PreviewJson::of(&app, env, &preview.version);
+            let json = VersionOrPreview::Preview(PreviewJson::of(&app, env, &preview.version));
             return Ok(axum::Json(json).into_response());
         }
         let made = store.restore(&actor, &app, env, selector, keys, options)?;
         let version = store.version(&actor, &app, env, VersionSelector::Id(made.id))?;
-        Ok(axum::Json(VersionJson::of(&app, env, &version)).into_response())
+        let json = VersionOrPreview::Version(VersionJson::of(&app, env, &version));
+        Ok(axum::Json(json).into_response())
     })
     .await
 }
@@ -210,7 +214,7 @@ async fn restore_keys(
 /// version that holds it, irreversibly; the rules of purging apply.
 #[utoipa::path(post, path = "/orgs/{orgId}/apps/{appId}/value-set-versions/{valueSetVersionId}/purge/{key}", tag = "ValueSetVersion",
     params(("orgId" = String, Path), ("appId" = String, Path), ("valueSetVersionId" = String, Path), ("key" = String, Path), ActionArgs),
-    request_body = ActionBody,
+    request_body = Option<ActionBody>,
     responses((status = 204), (status = 200, body = PreviewJson), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
 pub(super) async fn purge(

@@ -23,6 +23,7 @@ use super::{
 /// Unknown fields are refused when deserialising, so a typo (`varibles`) is
 /// an error rather than a silently empty section.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Workload {
     /// The workload's id, `${context.workload.id}` unless the context sets
@@ -48,6 +49,7 @@ pub struct Workload {
 
 /// A file of a [`Workload`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FileTemplate {
     /// The file mode, such as `"0644"`, passed through as given.
@@ -59,6 +61,7 @@ pub struct FileTemplate {
 
 /// A webhook of a [`Workload`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "http", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebhookTemplate {
     /// The URL template.

@@ -230,7 +230,10 @@ impl Store {
     fn check_expect(&self, scope: Scope<'_>, expect: Option<VersionId>) -> Result<(), Error> {
         if let Some(expected) = expect {
             let current = self.reader().latest(scope)?.map(|s| scope.id_for(s));
-            if current != Some(expected) {
+            // `a0`, which no caller can name (ids start at 1), is how the
+            // service expects the empty history: nothing written yet.
+            let empty = current.is_none() && expected == VersionId::app(0);
+            if current != Some(expected) && !empty {
                 return Err(Error::Conflict { current });
             }
         }
@@ -318,5 +321,45 @@ fn retrying<T>(mut attempt: impl FnMut() -> Result<T, Error>) -> Result<T, Error
             }
             other => return other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NewValue;
+
+    /// `a0` is the empty history's name for the service: expected, a change
+    /// lands only while its level has no version; any other id expected of
+    /// an empty history is a conflict.
+    #[test]
+    fn a0_expects_the_empty_history() {
+        let store = Store::in_memory();
+        let admin = Actor::admin("alice");
+        let app = AppId::new("shop").unwrap();
+        store.create_app(&admin, &app).unwrap();
+        let scope = Scope {
+            app: &app,
+            env: None,
+        };
+        let (a0, a1) = (VersionId::app(0), VersionId::app(1));
+        store.check_expect(scope, Some(a0)).unwrap();
+        store.check_expect(scope, None).unwrap();
+        let e = store.check_expect(scope, Some(a1)).unwrap_err();
+        assert_eq!(e.code(), "conflict");
+        let key = crate::id::Key::new("A").unwrap();
+        store
+            .set(
+                &admin,
+                &app,
+                None,
+                &key,
+                NewValue::plain("1"),
+                SetOptions::default(),
+            )
+            .unwrap();
+        store.check_expect(scope, Some(a1)).unwrap();
+        let e = store.check_expect(scope, Some(a0)).unwrap_err();
+        assert_eq!(e.code(), "conflict");
     }
 }

@@ -249,3 +249,59 @@ fn secret_stores_are_listed_and_configured_at_start() {
         );
     }
 }
+
+#[test]
+fn the_primary_store_comes_first_and_a_broken_one_is_503_only_when_read() {
+    let s = Server::with_broken_reference_store();
+    let ids: Vec<_> = s
+        .ok("GET", "/secretstores", None, 200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| (st["id"].clone(), st["primary"].clone()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            (json!("builtin"), json!(true)),
+            (json!("aaa"), json!(false))
+        ]
+    );
+    s.shop();
+    let body = json!({"key": "EXT", "secret_ref": {"store": "aaa", "ref": "x#y", "version": "3"}, "description": ""});
+    let v = s.ok("POST", "/apps/shop/values", Some(body), 201);
+    assert_eq!(
+        (&v["secret_store_id"], &v["secret_key"]),
+        (&json!("aaa"), &json!("x#y"))
+    );
+    let workload = json!({"id": "w", "variables": {"X": "${values.EXT}"}}).to_string();
+    let path = Server::org("/apps/shop/envs/prod/resolve");
+    let r = s.raw(
+        "POST",
+        &format!("{path}?reveal_secrets=true"),
+        Some(ADMIN),
+        &[],
+        Some(&workload),
+    );
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (503, "secret_store_unavailable")
+    );
+    assert_eq!(r.headers["retry-after"], "1");
+    // Withheld, nothing is read: no failure.
+    let r = s.raw("POST", &path, Some(ADMIN), &[], Some(&workload));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.json()["variables"]["X"]["secrets"][0]["secret_key"],
+        "x#y"
+    );
+}
+
+#[test]
+fn health_answers_ok() {
+    let s = Server::start();
+    for path in ["/healthz", "/readyz"] {
+        let r = s.raw("GET", path, None, &[], None);
+        assert_eq!((r.status, r.text.as_str()), (200, "ok"), "{path}");
+    }
+}

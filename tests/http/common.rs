@@ -60,8 +60,27 @@ impl Server {
 
     /// A server over `backend`: another replica of the servers over it.
     pub(crate) fn over(backend: Arc<Away>, options: ServiceOptions) -> Server {
+        Server::build(backend, options, Store::builder())
+    }
+
+    /// A server whose store also reads from the reference store `aaa`,
+    /// which never answers.
+    pub(crate) fn with_broken_reference_store() -> Server {
+        let builder = Store::builder().reference_store(Broken);
+        Server::build(
+            Arc::new(Away::default()),
+            ServiceOptions::default(),
+            builder,
+        )
+    }
+
+    fn build(
+        backend: Arc<Away>,
+        options: ServiceOptions,
+        builder: valueset::StoreBuilder,
+    ) -> Server {
         let key = "0707070707070707070707070707070707070707070707070707070707070707";
-        let store = Store::builder()
+        let store = builder
             .master_key(MasterKey::from_hex(key).unwrap())
             .open_with_backend(Arc::clone(&backend))
             .unwrap();
@@ -318,5 +337,25 @@ impl Feed {
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return false,
             }
         }
+    }
+}
+
+/// A reference store that cannot be reached.
+#[derive(Debug)]
+pub(crate) struct Broken;
+
+impl valueset::secret::SecretStore for Broken {
+    fn id(&self) -> &'static str {
+        "aaa"
+    }
+
+    fn get(
+        &self,
+        _: &valueset::secret::SecretRef,
+    ) -> Result<valueset::Secret, valueset::secret::SecretStoreError> {
+        Err(valueset::secret::SecretStoreError::Unavailable {
+            store: "aaa".into(),
+            message: "down".into(),
+        })
     }
 }

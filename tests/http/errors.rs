@@ -82,6 +82,20 @@ fn a_lost_store_is_503_with_retry_after_and_recovers() {
         Some(json!({"key": "A", "value": "1", "description": ""})),
     );
     assert_eq!((r.status, r.code().as_str()), (503, "backend_unavailable"));
+    for method in ["PUT", "PATCH"] {
+        let body = json!({"value": "2", "description": ""});
+        let r = s.call(
+            method,
+            &Server::org("/apps/shop/values/A"),
+            ADMIN,
+            Some(body),
+        );
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (503, "backend_unavailable"),
+            "{method}"
+        );
+    }
     assert_eq!(s.raw("GET", "/healthz", None, &[], None).status, 200);
     s.backend.set_away(false);
     assert_eq!(s.raw("GET", "/readyz", None, &[], None).status, 200);

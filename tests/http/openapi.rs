@@ -62,5 +62,87 @@ fn the_document_describes_every_route_and_only_those() {
         assert!(ids.contains(id), "{id}");
     }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    // The library's rules on every parameter that takes an id, key or tag.
+    let param = |path: &str, method: &str, name: &str| -> Value {
+        let op = &paths[path][method];
+        op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["schema"]
+            .clone()
+    };
+    let id = serde_json::json!({"type": "string", "pattern": "^[a-z0-9](?:-?[a-z0-9]+)+$", "maxLength": 50});
+    for name in ["orgId", "appId", "envId"] {
+        assert_eq!(
+            param("/orgs/{orgId}/apps/{appId}/envs/{envId}", "get", name),
+            id,
+            "{name}"
+        );
+    }
+    let key =
+        serde_json::json!({"type": "string", "pattern": "^[A-Za-z0-9_.-]+$", "maxLength": 256});
+    assert_eq!(
+        param("/orgs/{orgId}/apps/{appId}/values/{key}", "get", "key"),
+        key
+    );
+    assert_eq!(
+        param(
+            "/orgs/{orgId}/apps/{appId}/value-set-versions",
+            "get",
+            "key_changed"
+        ),
+        key
+    );
+    let tag = param("/orgs/{orgId}/apps/{appId}/tags/{tag}", "put", "tag");
+    assert_eq!(
+        (
+            &tag["maxLength"],
+            tag["pattern"].as_str().unwrap().contains("(?!latest$)")
+        ),
+        (&serde_json::json!(128), true)
+    );
+    assert!(
+        param(
+            "/orgs/{orgId}/apps/{appId}/value-set-versions/{valueSetVersionId}",
+            "get",
+            "valueSetVersionId"
+        )
+        .get("pattern")
+        .is_none()
+    );
+    // A value's description must be given, null or not, as Humanitec has it.
+    let body = &doc["components"]["schemas"]["ValueBody"];
+    assert!(
+        body["required"]
+            .as_array()
+            .unwrap()
+            .contains(&"description".into()),
+        "{body}"
+    );
+    // An Environment-level path's parameters, in the path's order, and
+    // tokens needed under /orgs only.
+    let op = &paths["/orgs/{orgId}/apps/{appId}/envs/{envId}/values/{key}"]["put"];
+    let names: Vec<&str> = op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["in"] == "path")
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["orgId", "appId", "envId", "key"]);
+    let query: Vec<&str> = op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["in"] == "query")
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(query, ["dry_run", "cascade"]);
+    assert_eq!(op["security"], serde_json::json!([{"bearer": []}]));
+    assert!(op["responses"]["401"].is_object());
+    let health = &paths["/healthz"]["get"];
+    assert!(health.get("security").is_none() && health["responses"].get("401").is_none());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }

@@ -180,6 +180,13 @@ fn values_refuse_what_is_wrong() {
         ),
         (
             "PUT",
+            "/apps/shop/values/A",
+            Some(json!({"value": "2"})),
+            400,
+            "invalid_request",
+        ),
+        (
+            "PUT",
             "/apps/shop/values/B",
             Some(json!({"value": "2", "description": ""})),
             404,
@@ -248,6 +255,24 @@ fn values_refuse_what_is_wrong() {
         message.contains("needs") && message.contains("developer"),
         "{message}"
     );
+    // Changing a key needs the role first: 403 whether the key is
+    // there or not.
+    for key in ["A", "NOPE"] {
+        for method in ["PUT", "PATCH"] {
+            let body = json!({"value": "1", "description": ""});
+            let r = s.call(
+                method,
+                &at(&format!("/apps/shop/values/{key}")),
+                VIEWER,
+                Some(body),
+            );
+            assert_eq!(
+                (r.status, r.code().as_str()),
+                (403, "forbidden"),
+                "{method} {key}"
+            );
+        }
+    }
     let r = s.call(
         "POST",
         &at("/apps/shop/values"),
@@ -415,4 +440,44 @@ fn if_match_and_dry_runs() {
         Some(json!({"value": "1"})),
     );
     assert_eq!((r.status, r.code().as_str()), (400, "invalid_request"));
+}
+
+/// Clients creating one key at once: one 201, every other a 409, on an
+/// empty history and on one with versions.
+#[test]
+fn creating_one_key_at_once_makes_it_once() {
+    let s = Server::start();
+    s.shop();
+    for round in ["FIRST", "SECOND"] {
+        let statuses: Vec<u16> = std::thread::scope(|scope| {
+            let calls: Vec<_> = (0..8)
+                .map(|i| {
+                    let s = &s;
+                    scope.spawn(move || {
+                        let body = json!({"key": round, "value": i.to_string(), "description": ""});
+                        s.call("POST", &Server::org("/apps/shop/values"), ADMIN, Some(body))
+                            .status
+                    })
+                })
+                .collect();
+            calls.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        assert_eq!(
+            statuses.iter().filter(|&&st| st == 201).count(),
+            1,
+            "{round}: {statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|&&st| st == 409).count(),
+            7,
+            "{round}: {statuses:?}"
+        );
+        let created = s.ok(
+            "GET",
+            &format!("/apps/shop/value-set-versions?key_changed={round}"),
+            None,
+            200,
+        );
+        assert_eq!(created.as_array().unwrap().len(), 1);
+    }
 }

@@ -101,7 +101,8 @@ fn versions_are_listed_and_read_by_uuid_id_tag_or_latest() {
     );
     assert_eq!(env_list[0]["values"]["A"]["source"], "env");
     assert_eq!(env_list[0]["values"]["B"]["source"], "app");
-    let e4 = env_list[0]["id"].as_str().unwrap();
+    let e4 = env_list[0]["id"].as_str().unwrap().to_owned();
+    let e4 = e4.as_str();
     assert_eq!(
         s.ok(
             "GET",
@@ -111,6 +112,18 @@ fn versions_are_listed_and_read_by_uuid_id_tag_or_latest() {
         )["version"],
         "e4"
     );
+
+    // Deleting the override: a `remove` without a value, though the
+    // Environment's values show the App's `A` again.
+    s.ok("DELETE", "/apps/shop/envs/prod/values/A", None, 204);
+    let removed = s.ok(
+        "GET",
+        "/apps/shop/envs/prod/value-set-versions/latest",
+        None,
+        200,
+    );
+    assert_eq!(removed["change"], json!([{"op": "remove", "path": "/A"}]));
+    assert_eq!(removed["values"]["A"]["source"], "app");
 
     // Unknown: another level's UUID, a random UUID, a bad id, an unknown tag.
     for id in [
