@@ -299,6 +299,13 @@ mod tests {
             ),
             (
                 &format!(
+                    r#"{{"tokens": [{{"sha256": "{}", "actor": "a", "org_role": "member"}}]}}"#,
+                    "+f".repeat(32)
+                ),
+                "64 hex",
+            ),
+            (
+                &format!(
                     r#"{{"tokens": [{{"sha256": "{h}", "actor": "a", "org_role": "king"}}]}}"#
                 ),
                 "unknown org role `king`",

@@ -278,3 +278,27 @@ fn restore_and_purge() {
     );
     assert_eq!(r.status, 412);
 }
+
+/// A list has every version, however many pages of the history it takes.
+#[test]
+fn long_histories_are_listed_whole() {
+    let s = Server::start();
+    s.shop();
+    s.ok(
+        "POST",
+        "/apps/shop/values",
+        Some(json!({"key": "A", "value": "0", "description": ""})),
+        201,
+    );
+    for i in 1..205 {
+        let body = json!({"value": i.to_string(), "description": ""});
+        s.ok("PUT", "/apps/shop/values/A", Some(body), 200);
+    }
+    let list = s.ok("GET", "/apps/shop/value-set-versions", None, 200);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 205);
+    assert_eq!(
+        (&list[0]["version"], &list[204]["version"]),
+        (&json!("a205"), &json!("a1"))
+    );
+}
