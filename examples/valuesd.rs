@@ -41,6 +41,10 @@ struct Cli {
     /// The largest request body, in bytes.
     #[arg(long, default_value_t = http::DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+    /// How long to wait for a request (its body read, its answer made), in
+    /// seconds.
+    #[arg(long, default_value_t = http::DEFAULT_REQUEST_TIMEOUT.as_secs())]
+    request_timeout: u64,
 }
 
 fn main() -> ExitCode {
@@ -67,6 +71,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let shutdown = Shutdown::new();
     let mut options = ServiceOptions::default();
     options.body_limit = cli.body_limit;
+    options.request_timeout = std::time::Duration::from_secs(cli.request_timeout);
     options.shutdown = shutdown.clone();
     let router = http::router(store, &cli.org, tokens, options)?;
     let runtime = tokio::runtime::Runtime::new()?;

@@ -101,6 +101,7 @@ pub(crate) fn status_of(code: &str) -> StatusCode {
         | codes::RESTORE_PURGED => StatusCode::CONFLICT,
         codes::CONFLICT => StatusCode::PRECONDITION_FAILED,
         codes::BODY_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+        codes::REQUEST_TIMEOUT => StatusCode::REQUEST_TIMEOUT,
         codes::BUSY
         | codes::BACKEND_UNAVAILABLE
         | codes::BACKEND_CONFLICT
@@ -134,6 +135,8 @@ mod tests {
             // that moved on: 412, the caller's precondition.
             if code.name == codes::CONFLICT {
                 assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+            } else if code.name == codes::REQUEST_TIMEOUT {
+                assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
             } else {
                 assert_eq!(
                     code.retryable,

@@ -63,6 +63,9 @@ pub use openapi::openapi_json;
 /// The largest request body the service takes by default: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
+/// How long the service waits for a request by default: 30 s.
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Settings of the service, each with its default.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -70,6 +73,11 @@ pub struct ServiceOptions {
     /// The largest request body, in bytes; a larger one is refused with
     /// 413 before it is read whole. [`DEFAULT_BODY_LIMIT`] by default.
     pub body_limit: usize,
+    /// How long the service waits for a request, its body read and its
+    /// answer made (not an event stream's events); longer is 408
+    /// `request_timeout`. 30 s by default. A change the store had begun
+    /// may still be made: read to know.
+    pub request_timeout: std::time::Duration,
     /// How often an idle event stream sends a comment line;
     /// [`HEARTBEAT`] by default.
     pub heartbeat: std::time::Duration,
@@ -82,6 +90,7 @@ impl Default for ServiceOptions {
     fn default() -> Self {
         ServiceOptions {
             body_limit: DEFAULT_BODY_LIMIT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             heartbeat: HEARTBEAT,
             shutdown: Shutdown::new(),
         }
@@ -117,6 +126,7 @@ pub fn router(
 ) -> Result<Router, Error> {
     let ServiceOptions {
         body_limit,
+        request_timeout,
         heartbeat,
         shutdown,
     } = options;
@@ -151,8 +161,26 @@ pub fn router(
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            deadline(request_timeout, req, next)
+        }))
         .layer(middleware::from_fn(access_log))
         .with_state(shared))
+}
+
+/// Answers 408 when a request takes longer than `timeout`: reading its
+/// body included (a slow client), its event stream's events not (the
+/// stream's answer is made at once).
+async fn deadline(timeout: std::time::Duration, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            crate::codes::REQUEST_TIMEOUT,
+            format!("the request took longer than {} ms", timeout.as_millis()),
+        )
+        .into_response(),
+    }
 }
 
 /// The name of the actor a request was made by, for the access log.

@@ -214,6 +214,7 @@ impl Modify for Bearer {
                         "404",
                         "The organization, App, Environment, value or version is unknown.",
                     ),
+                    ("408", "The request took longer than the service waits."),
                     ("413", "The body is larger than the service takes."),
                     (
                         "503",

@@ -106,3 +106,45 @@ fn a_lost_store_is_503_with_retry_after_and_recovers() {
         201,
     );
 }
+
+/// A client that sends its body too slowly gets 408 when the service's
+/// wait is over; an event stream lives on past it.
+#[test]
+fn slow_clients_time_out_and_streams_do_not() {
+    use std::io::{Read, Write};
+    let mut options = ServiceOptions::default();
+    options.request_timeout = std::time::Duration::from_millis(300);
+    options.heartbeat = std::time::Duration::from_millis(100);
+    let s = Server::with_options(options);
+    s.shop();
+    let addr = s.base.trim_start_matches("http://");
+    let mut slow = std::net::TcpStream::connect(addr).unwrap();
+    let head = format!(
+        "POST /orgs/acme/apps HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"id\": "
+    );
+    slow.write_all(head.as_bytes()).unwrap();
+    let started = std::time::Instant::now();
+    let mut reply = String::new();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let _ = slow.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(reply.contains("\"error\":\"request_timeout\""), "{reply}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+
+    let mut feed = s.follow(&Server::org("/apps/shop/events"), ADMIN, None);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    s.ok(
+        "POST",
+        "/apps/shop/values",
+        Some(json!({"key": "A", "value": "1", "description": ""})),
+        201,
+    );
+    assert_eq!(
+        feed.next(std::time::Duration::from_secs(10))
+            .expect("a1")
+            .data["version"],
+        "a1"
+    );
+}
