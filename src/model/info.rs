@@ -24,7 +24,7 @@ pub struct AppInfo {
     /// When it was created.
     pub created_at: Timestamp,
     /// Who created it; empty for Apps created before creators were kept,
-    /// or brought in by an import.
+    /// or brought in by an import of a document without names.
     pub created_by: String,
 }
 
@@ -43,6 +43,6 @@ pub struct EnvInfo {
     /// When it was created.
     pub created_at: Timestamp,
     /// Who created it; empty for Environments created before creators were
-    /// kept, or brought in by an import.
+    /// kept, or brought in by an import of a document without names.
     pub created_by: String,
 }

@@ -37,8 +37,8 @@ pub use builder::StoreBuilder;
 pub use diff::DiffSide;
 pub use dry_run::DryRun;
 pub use export::{
-    EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedEntry, ExportedHistory, ExportedRef,
-    ExportedTag, ExportedTagMove, ExportedValue, ExportedVersion,
+    EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedEntry, ExportedHistory, ExportedName,
+    ExportedNames, ExportedRef, ExportedTag, ExportedTagMove, ExportedValue, ExportedVersion,
 };
 pub use maintenance::VerifyReport;
 pub use options::{

@@ -186,6 +186,12 @@ fn apps_move_with_their_history_and_sealed_secrets() {
     );
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.json()["id"], "shop");
+    // With its name, its Environments' names and types, and creators.
+    for path in ["/apps/shop", "/apps/shop/envs/prod"] {
+        let there = other.ok("GET", path, None, 200);
+        assert_eq!(there, s.ok("GET", path, None, 200));
+        assert_ne!(there["name"], there["id"], "{there}");
+    }
     for level in ["/apps/shop", "/apps/shop/envs/prod"] {
         let versions = format!("{level}/value-set-versions");
         assert_eq!(

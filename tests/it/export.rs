@@ -2,10 +2,11 @@
 //! secrets sealed or as references, never plaintext; a bad document
 //! imports nothing.
 
+use valueset::model::{DEFAULT_ENV_TYPE, MAX_NAME_LEN};
 use valueset::model::{NewValue, VersionSelector};
 use valueset::secret::{MemorySecretStore, SecretRef};
-use valueset::store::{ExportDocument, ExportSecrets};
-use valueset::store::{HistoryOptions, SetOptions};
+use valueset::store::{AppOptions, EnvOptions, HistoryOptions, SetOptions};
+use valueset::store::{ExportDocument, ExportSecrets, ExportedNames};
 use valueset::{Actor, AppId, EnvId, MasterKey, Secret, Store};
 
 use crate::common::{Spy, key};
@@ -33,8 +34,16 @@ pub(crate) fn source() -> (Store, Actor, AppId, EnvId) {
     let admin = Actor::admin("alice");
     let app = AppId::new("shop").unwrap();
     let prod = EnvId::new("prod").unwrap();
-    s.create_app(&admin, &app).unwrap();
-    s.create_env(&admin, &app, &prod).unwrap();
+    let app_options = AppOptions {
+        name: Some("The shop".into()),
+    };
+    s.create_app_with(&admin, &app, app_options).unwrap();
+    let prod_options = EnvOptions {
+        name: Some("Production".into()),
+        env_type: Some("production".into()),
+    };
+    s.create_env_with(&Actor::admin("bob"), &app, &prod, prod_options)
+        .unwrap();
     s.create_env(&admin, &app, &EnvId::new("dev").unwrap())
         .unwrap();
     let set = |k: &str, v: NewValue, env: Option<&EnvId>, description: Option<&str>| {
@@ -86,7 +95,12 @@ pub(crate) fn source() -> (Store, Actor, AppId, EnvId) {
 /// What a store shows of an App: every level's values, and what they
 /// resolve to.
 pub(crate) fn observed(s: &Store, admin: &Actor, app: &AppId) -> Vec<String> {
-    let mut out = Vec::new();
+    let info = s.app(admin, app).unwrap();
+    let mut out = vec![format!("app {} by {}", info.name, info.created_by)];
+    for env in s.envs_info(admin, app).unwrap() {
+        let (id, name, by) = (env.id, env.name, env.created_by);
+        out.push(format!("env {id} {name} {} by {by}", env.env_type));
+    }
     for env in std::iter::once(None).chain(s.envs(admin, app).unwrap().into_iter().map(Some)) {
         for v in s.list(admin, app, env.as_ref()).unwrap() {
             out.push(format!(
@@ -214,6 +228,59 @@ fn a_bad_document_imports_nothing_and_says_why() {
 }
 
 #[test]
+fn names_travel_checked_and_older_documents_import_under_ids() {
+    let (s, admin, app, prod) = source();
+    let key = transfer_key();
+    let doc = s.export_app(&admin, &app, Some(&key)).unwrap();
+    let names = doc.names.clone().expect("an export names its App");
+    assert_eq!(names.app.name, "The shop");
+    assert_eq!(names.envs[&prod].env_type, "production");
+    assert_eq!(names.envs[&prod].created_by, "bob");
+    let target = store();
+    let refused = |change: &dyn Fn(&mut ExportedNames)| {
+        let mut bad = doc.clone();
+        change(bad.names.as_mut().unwrap());
+        bad.update_digest(Some(&key));
+        let err = target.import_app(&admin, &bad, Some(&key)).unwrap_err();
+        assert!(target.apps(&admin).unwrap().is_empty(), "imported: {err}");
+        err
+    };
+    let err = refused(&|n| {
+        n.envs.remove(&EnvId::new("dev").unwrap());
+    });
+    assert!(err.to_string().contains("names"), "{err}");
+    let err = refused(&|n| n.app.env_type = "production".into());
+    assert!(err.to_string().contains("type"), "{err}");
+    let err = refused(&|n| n.app.name = "x".repeat(MAX_NAME_LEN + 1));
+    assert_eq!(err.code(), "too_long", "{err}");
+    let err = refused(&|n| {
+        let dev = n.envs.get_mut(&EnvId::new("dev").unwrap()).unwrap();
+        dev.env_type = "x".repeat(MAX_NAME_LEN + 1);
+    });
+    assert_eq!(err.code(), "too_long", "{err}");
+    let err = refused(&|n| n.app.created_by = "bad\u{7}name".into());
+    assert_eq!(err.code(), "invalid_actor", "{err}");
+    // Stripping the names changes the digest: refused.
+    let mut stripped = doc.clone();
+    stripped.names = None;
+    let err = target
+        .import_app(&admin, &stripped, Some(&key))
+        .unwrap_err();
+    assert!(err.to_string().contains("digest"), "{err}");
+    // A document made before names were kept (none, digest made without)
+    // imports with its App and Environments named by their ids.
+    stripped.update_digest(Some(&key));
+    target.import_app(&admin, &stripped, Some(&key)).unwrap();
+    let info = target.app(&admin, &app).unwrap();
+    assert_eq!((info.name.as_str(), info.created_by.as_str()), ("shop", ""));
+    let env = target.env(&admin, &app, &prod).unwrap();
+    assert_eq!(
+        (env.name.as_str(), env.env_type.as_str()),
+        ("prod", DEFAULT_ENV_TYPE)
+    );
+}
+
+#[test]
 fn an_import_is_one_atomic_write() {
     let (s, admin, app, _) = source();
     let doc = s.export_app(&admin, &app, Some(&transfer_key())).unwrap();
@@ -312,6 +379,7 @@ fn an_import_refuses_what_a_write_refuses() {
     doc.app = app.clone();
     doc.secrets = ExportSecrets::References;
     doc.envs.clear();
+    doc.names = None;
     doc.values.clear();
     doc.values.insert(key("A"), plain("${values.B}", true));
     doc.values.insert(key("B"), plain("x${values.A}", true));

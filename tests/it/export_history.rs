@@ -357,6 +357,7 @@ fn a_history_that_does_not_add_up_imports_nothing_and_says_why() {
         Box::new(|d| {
             d.history.as_mut().unwrap().envs.pop_last();
             d.envs.pop_last();
+            d.names.as_mut().unwrap().envs.pop_last();
         }),
         "environment `",
     );

@@ -956,8 +956,8 @@ mod walkthrough {
         let to = Ctl {
             dir: TempDir::new("valuesctl-export-to"),
         };
-        from.ok(&["app", "create", "shop"]);
-        from.ok(&["env", "create", "shop", "prod"]);
+        from.ok(&["app", "create", "shop", "--name", "The shop"]);
+        from.ok(&["env", "create", "shop", "prod", "--type", "production"]);
         from.ok(&["set", "shop", "HOST", "db", "--description", "the host"]);
         from.ok(&["set", "shop", "HOST", "db.prod", "--env", "prod"]);
         let out = from.run_with(
@@ -1003,6 +1003,11 @@ mod walkthrough {
         for args in [&["list", "shop"][..], &["list", "shop", "--env", "prod"]] {
             assert_eq!(strip(to.ok(args)), strip(from.ok(args)));
         }
+        assert_eq!(to.ok(&["app", "show", "shop"])["name"], "The shop");
+        // Made anew at the import (it carries no history), named as it was.
+        let prod = to.ok(&["env", "show", "shop", "prod"]);
+        assert_eq!(prod["created_by"], "admin");
+        assert_eq!(prod["type"], "production");
         let resolved = to.run_with(
             &[
                 "resolve",

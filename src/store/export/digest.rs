@@ -5,7 +5,7 @@
 use crate::crypto::{self, DerivedKey, MasterKey};
 use crate::id::EnvId;
 
-use super::document::{ExportDocument, ExportSecrets, ExportedValue};
+use super::document::{ExportDocument, ExportSecrets, ExportedNames, ExportedValue};
 use crate::model::ChangeOp;
 
 impl ExportDocument {
@@ -40,6 +40,10 @@ pub(crate) fn document_digest(doc: &ExportDocument, key: Option<&DerivedKey>) ->
             parts.push(key.as_str().into());
             value_parts(v, &mut parts);
         }
+    }
+    // A document from before names were kept keeps the digest it had.
+    if let Some(names) = &doc.names {
+        names_parts(names, &mut parts);
     }
     // Tags travel only with a history (an import refuses them otherwise),
     // and a document without one keeps the digest it always had.
@@ -79,6 +83,18 @@ fn value_parts(v: &ExportedValue, parts: &mut Vec<Vec<u8>>) {
             .unwrap_or_default()
             .into_bytes(),
     );
+}
+
+/// What the digest of a document takes from its names.
+fn names_parts(names: &ExportedNames, parts: &mut Vec<Vec<u8>>) {
+    parts.push(format!("names {}", names.envs.len()).into_bytes());
+    let envs = names.envs.iter().map(|(env, n)| (env.as_str(), n));
+    for (level, n) in std::iter::once(("", &names.app)).chain(envs) {
+        parts.push(format!("level {level}").into_bytes());
+        parts.push(n.name.clone().into_bytes());
+        parts.push(n.env_type.clone().into_bytes());
+        parts.push(n.created_by.clone().into_bytes());
+    }
 }
 
 /// What the digest of a document takes from its tags and history.
@@ -146,6 +162,7 @@ fn history_parts(doc: &ExportDocument, parts: &mut Vec<Vec<u8>>) {
 mod tests {
     use std::collections::BTreeMap;
 
+    use super::super::document::ExportedName;
     use super::super::document_history::{
         ExportedEntry, ExportedHistory, ExportedTag, ExportedTagMove, ExportedVersion,
     };
@@ -164,6 +181,7 @@ mod tests {
             secrets: ExportSecrets::References,
             values: BTreeMap::from([(Key::new("HOST").unwrap(), value)]),
             envs: BTreeMap::new(),
+            names: None,
             tags: Vec::new(),
             history: None,
             digest: String::new(),
@@ -201,6 +219,47 @@ mod tests {
             }],
         });
         doc
+    }
+
+    /// Names count when a document has them, each of their fields, and
+    /// in a form of their own.
+    #[test]
+    fn names_count() {
+        let env = EnvId::new("prod").unwrap();
+        let mut named = doc();
+        named.envs.insert(env.clone(), BTreeMap::new());
+        let without = hex(&named, None);
+        let prod = ExportedName {
+            name: "Prod".into(),
+            env_type: "production".into(),
+            created_by: "alice".into(),
+        };
+        named.names = Some(ExportedNames {
+            app: ExportedName {
+                name: "Shop".into(),
+                ..ExportedName::default()
+            },
+            envs: BTreeMap::from([(env, prod)]),
+        });
+        let with = hex(&named, None);
+        assert_eq!(
+            with,
+            "06899112e32c1ba198bc27433810513f439d92d191ff020c87dba98e722cf2c1"
+        );
+        assert_ne!(with, without);
+        let edits: [fn(&mut ExportedNames); 6] = [
+            |n| n.app.name.push('x'),
+            |n| n.app.env_type.push('x'),
+            |n| n.app.created_by.push('x'),
+            |n| n.envs.values_mut().for_each(|e| e.name.push('x')),
+            |n| n.envs.values_mut().for_each(|e| e.env_type.push('x')),
+            |n| n.envs.values_mut().for_each(|e| e.created_by.push('x')),
+        ];
+        for change in edits {
+            let mut changed = named.clone();
+            change(changed.names.as_mut().unwrap());
+            assert_ne!(hex(&changed, None), with);
+        }
     }
 
     fn hex(doc: &ExportDocument, key: Option<&MasterKey>) -> String {

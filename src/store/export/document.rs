@@ -31,6 +31,11 @@ pub struct ExportDocument {
     /// Each Environment's overrides (an Environment without any has an
     /// empty map).
     pub envs: BTreeMap<EnvId, BTreeMap<Key, ExportedValue>>,
+    /// What the App and its Environments are called, their types, and who
+    /// created them. Documents made before names were kept have none: an
+    /// import then names the App and its Environments by their ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<ExportedNames>,
     /// The tags of the App's and its Environments' histories. Tags name
     /// versions, so they travel with the history: a document without
     /// `history` has none.
@@ -97,4 +102,30 @@ pub struct ExportedRef {
     /// Its version in that store, if the store versions secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+}
+
+/// The names of an App and its Environments, in an export.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ExportedNames {
+    /// The App's.
+    pub app: ExportedName,
+    /// Each Environment's: one for every Environment of the document.
+    pub envs: BTreeMap<EnvId, ExportedName>,
+}
+
+/// What an App or an Environment is called, in an export.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ExportedName {
+    /// Its human-friendly name.
+    pub name: String,
+    /// An Environment's type; empty for an App.
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
+    pub env_type: String,
+    /// Who created it; empty when the store did not know.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub created_by: String,
 }

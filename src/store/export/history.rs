@@ -4,19 +4,19 @@
 
 use std::collections::BTreeMap;
 
-use super::transfer::{self, Moved, SecretSlot, Transfer};
+use super::transfer::{self, Labels, Moved, SecretSlot, Transfer};
 use crate::access::Action;
 use crate::codec::{Entry, State, TagMove, TagRecord};
 use crate::crypto::{self, DerivedKey, MasterKey};
 use crate::error::{Error, InvalidInput};
 use crate::id::{AppId, EnvId, Key};
-use crate::model::{Actor, NewValue, OrgRole, Timestamp, VersionId};
+use crate::model::{Actor, MAX_NAME_LEN, NewValue, OrgRole, Timestamp, VersionId};
 use crate::placeholder::Template;
 use crate::secret::{Secret, SecretRef};
 
 use super::{
-    ExportDocument, ExportedEntry, ExportedHistory, ExportedTag, ExportedTagMove, ExportedValue,
-    ExportedVersion, invalid, new_value,
+    ExportDocument, ExportedEntry, ExportedHistory, ExportedName, ExportedTag, ExportedTagMove,
+    ExportedValue, ExportedVersion, invalid, new_value,
 };
 use crate::store::{MAX_COMMENT_LEN, MAX_DESCRIPTION_LEN, Store, authorize, check_len};
 
@@ -235,12 +235,15 @@ impl Store {
             .iter()
             .map(|(env, ms)| (env.clone(), Timestamp::from_millis(*ms)))
             .collect();
+        let (app_labels, env_labels) = labels_of(doc)?;
         let transfer = Transfer {
             created_at: Timestamp::from_millis(history.created_at_ms),
             next_seq: history.next_seq,
             envs,
             versions,
             tags,
+            app_labels,
+            env_labels,
         };
         Ok((transfer, secrets))
     }
@@ -384,6 +387,42 @@ impl Store {
 
 /// Refuses a document whose `values` and `envs` are not where its history
 /// ends (sealed secrets are compared by presence: each sealing differs).
+/// The names of a document as the store keeps them, checked as creating
+/// the App and its Environments checks them; none for a document without.
+fn labels_of(doc: &ExportDocument) -> Result<(Labels, BTreeMap<EnvId, Labels>), Error> {
+    let Some(names) = &doc.names else {
+        return Ok(Default::default());
+    };
+    if !names.envs.keys().eq(doc.envs.keys()) {
+        return Err(invalid(
+            "its names are not of the environments it lists".into(),
+        ));
+    }
+    let labels = |n: &ExportedName, what: &str| -> Result<Labels, Error> {
+        check_len(|| format!("{what} name"), &n.name, MAX_NAME_LEN)?;
+        check_len(|| format!("{what} type"), &n.env_type, MAX_NAME_LEN)?;
+        if !n.created_by.is_empty() {
+            Actor::new(n.created_by.clone(), OrgRole::Member).check_name()?;
+        }
+        Ok(Labels {
+            name: n.name.clone(),
+            env_type: n.env_type.clone(),
+            created_by: n.created_by.clone(),
+        })
+    };
+    if !names.app.env_type.is_empty() {
+        return Err(invalid(
+            "it gives its app a type: only environments have one".into(),
+        ));
+    }
+    let app = labels(&names.app, "app")?;
+    let mut envs = BTreeMap::new();
+    for (env, n) in &names.envs {
+        envs.insert(env.clone(), labels(n, "environment")?);
+    }
+    Ok((app, envs))
+}
+
 fn check_ends(doc: &ExportDocument, history: &ExportedHistory) -> Result<(), Error> {
     type Ends<'d> = BTreeMap<Option<&'d EnvId>, BTreeMap<&'d Key, Option<ExportedValue>>>;
     let mut ends: Ends<'_> = BTreeMap::new();

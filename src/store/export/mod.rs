@@ -14,7 +14,7 @@ use crate::codec::{Entry, State};
 use crate::crypto::{self, DerivedKey, MasterKey};
 use crate::error::{Error, InvalidInput};
 use crate::id::{AppId, EnvId, Key};
-use crate::model::{Actor, NewValue};
+use crate::model::{Actor, DEFAULT_ENV_TYPE, NewValue};
 use crate::secret::{Secret, SecretRef};
 
 use super::Store;
@@ -26,7 +26,10 @@ mod history;
 mod transfer;
 
 use digest::document_digest;
-pub use document::{EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedRef, ExportedValue};
+pub use document::{
+    EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedName, ExportedNames, ExportedRef,
+    ExportedValue,
+};
 pub use document_history::{
     ExportedEntry, ExportedHistory, ExportedTag, ExportedTagMove, ExportedVersion,
 };
@@ -66,7 +69,7 @@ impl Store {
         key: Option<&MasterKey>,
         history: bool,
     ) -> Result<ExportDocument, Error> {
-        self.open_scope(actor, Action::ReadValues, app, None)?;
+        let (meta, _) = self.open_scope(actor, Action::ReadValues, app, None)?;
         let keys = key.map(MasterKey::export_keys);
         if keys.is_some() {
             access::check(actor, Action::ResolveSecrets, app)?;
@@ -86,8 +89,22 @@ impl Store {
         };
         let values = level(None)?;
         let mut envs = BTreeMap::new();
-        for (env, _) in reader.envs(app)? {
+        let mut names = ExportedNames {
+            app: ExportedName {
+                name: label(&meta.name, app.as_str()),
+                env_type: String::new(),
+                created_by: meta.created_by,
+            },
+            envs: BTreeMap::new(),
+        };
+        for (env, env_meta) in reader.envs(app)? {
             let overrides = level(Some(&env))?;
+            let name = ExportedName {
+                name: label(&env_meta.name, env.as_str()),
+                env_type: label(&env_meta.env_type, DEFAULT_ENV_TYPE),
+                created_by: env_meta.created_by,
+            };
+            names.envs.insert(env.clone(), name);
             envs.insert(env, overrides);
         }
         let (history, tags) = if history {
@@ -106,6 +123,7 @@ impl Store {
             },
             values,
             envs,
+            names: Some(names),
             tags,
             history,
             digest: String::new(),
@@ -232,6 +250,11 @@ fn exported_ref(store: String, reference: SecretRef) -> ExportedRef {
         reference: reference.reference,
         version: reference.version,
     }
+}
+
+/// A stored name or type, or what an empty one stands for.
+fn label(stored: &str, default: &str) -> String {
+    if stored.is_empty() { default } else { stored }.to_owned()
 }
 
 pub(super) fn invalid(reason: String) -> Error {

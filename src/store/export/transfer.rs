@@ -33,6 +33,19 @@ pub(crate) struct Transfer {
     /// Every version of every level, by sequence number.
     pub(crate) versions: BTreeMap<u64, Moved>,
     pub(crate) tags: Vec<(Option<EnvId>, TagName, TagRecord)>,
+    /// The App's name and creator.
+    pub(crate) app_labels: Labels,
+    /// Each Environment's name, type and creator; one missing has none.
+    pub(crate) env_labels: BTreeMap<EnvId, Labels>,
+}
+
+/// What an App or an Environment is called, as stored: empty for the id,
+/// the default type, an unknown creator.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Labels {
+    pub(crate) name: String,
+    pub(crate) env_type: String,
+    pub(crate) created_by: String,
 }
 
 /// One version as it was written. The record's `parent` and `entries`
@@ -79,6 +92,7 @@ impl Reader<'_> {
             v.ok_or_else(orphan)?.entries.insert(key, entry);
         }
         let mut envs = BTreeMap::new();
+        let mut env_labels = BTreeMap::new();
         let mut tags = self.tagged(Scope { app, env: None }, None)?;
         for (env, env_meta) in self.envs(app)? {
             let start = codec::env_version_key(app, &env, 0);
@@ -103,7 +117,13 @@ impl Reader<'_> {
                 env: Some((&env, &env_meta)),
             };
             tags.extend(self.tagged(scope, Some(&env))?);
-            envs.insert(env, env_meta.created_at);
+            envs.insert(env.clone(), env_meta.created_at);
+            let labels = Labels {
+                name: env_meta.name,
+                env_type: env_meta.env_type,
+                created_by: env_meta.created_by,
+            };
+            env_labels.insert(env, labels);
         }
         Ok(Transfer {
             created_at: meta.created_at,
@@ -111,6 +131,12 @@ impl Reader<'_> {
             envs,
             versions,
             tags,
+            app_labels: Labels {
+                name: meta.name,
+                env_type: String::new(),
+                created_by: meta.created_by,
+            },
+            env_labels,
         })
     }
 
@@ -298,14 +324,13 @@ impl Writer<'_> {
             created_at: transfer.created_at,
             next_seq: transfer.next_seq,
             last_hash: self.heads.get(&None).copied().unwrap_or([0; 32]),
-            // Names and creators are not part of an export (yet): an
-            // imported App is named by its id.
-            name: String::new(),
-            created_by: String::new(),
+            name: transfer.app_labels.name.clone(),
+            created_by: transfer.app_labels.created_by.clone(),
         };
         self.batch.expect(codec::app_key(app), None);
         self.batch.insert(codec::app_key(app), meta.encode());
         for (env, created_at) in &transfer.envs {
+            let labels = transfer.env_labels.get(env).cloned().unwrap_or_default();
             let env_meta = EnvMeta {
                 created_at: *created_at,
                 diverged_at: diverged.get(env).copied(),
@@ -314,9 +339,9 @@ impl Writer<'_> {
                     .get(&Some(env.clone()))
                     .copied()
                     .unwrap_or([0; 32]),
-                name: String::new(),
-                env_type: String::new(),
-                created_by: String::new(),
+                name: labels.name,
+                env_type: labels.env_type,
+                created_by: labels.created_by,
             };
             self.batch
                 .insert(codec::env_key(app, env), env_meta.encode());
