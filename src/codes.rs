@@ -90,6 +90,8 @@ codes! {
     SECRET_NOT_FOUND = "secret_not_found", false, "a secret store has nothing at the reference";
     SECRET_STORE_READ_ONLY = "secret_store_read_only", false, "a write was asked of a read-only secret store";
     SECRET_STORE_UNAVAILABLE = "secret_store_unavailable", true, "a secret store could not answer";
+    INVALID_SECRET_REF = "invalid_secret_ref", false, "a secret reference is not one its store could hold";
+    SECRET_STORE_DENIED = "secret_store_denied", false, "a secret store refused access: its credentials lack the right to the secret";
     OTHER_APP_SECRET = "other_app_secret", false, "a reference names a secret the library stored for another App";
     MISSING_MASTER_KEY = "missing_master_key", false, "secrets need a master key and none was given";
     WRONG_MASTER_KEY = "wrong_master_key", false, "the master key is not the one the store uses";

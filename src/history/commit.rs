@@ -257,10 +257,12 @@ fn seal(
     let mut stored: Vec<Put> = Vec::new();
     let scope_name = scope.env_id().map_or("_app", EnvId::as_str);
     for (key, secret) in std::mem::take(&mut draft.puts) {
-        let name = format!("{}/{}/{}/{}", scope.app, scope_name, key, seq);
+        let name = format!("{}/{}/{}", scope.app, scope_name, key);
         let reference = if let Some(builtin) = &ctx.secrets.builtin_managed {
-            builtin.seal_into(batch, &name, &secret)?
+            builtin.seal_into(batch, &format!("{name}/{seq}"), &secret)?
         } else {
+            // One name per key: each new secret of the key is a new
+            // version of it in the store.
             let reference = ctx
                 .secrets
                 .managed

@@ -15,10 +15,11 @@ use crate::secret::{Secret, SecretRef, SecretStore, SecretStoreError};
 /// The secret stores a Store knows: the one it writes submitted secrets to,
 /// and every store references may name (that one included).
 ///
-/// The library names each secret it stores `app/level/key/seq`. In the
-/// stores it writes to (the managed one and the built-in one) a secret
-/// therefore belongs to the App its name begins with, and an App may only
-/// reach its own: [`check_reference`](Self::check_reference) refuses a
+/// The library names each secret it stores `app/level/key` (in the
+/// built-in store `app/level/key/seq`). In the stores it writes to (the
+/// managed one and the built-in one) such a secret therefore belongs to the
+/// App its name begins with ([`SecretStore::library_owner`]), and an App
+/// may only reach its own: [`check_reference`](Self::check_reference) refuses a
 /// reference to another App's secret when it is set, and
 /// [`read`](Self::read) refuses it again when it would be read, so a record
 /// forged past the first check does not open either.
@@ -74,7 +75,8 @@ impl SecretStores {
     }
 
     /// Checks a secret reference about to be set in `app`: its store is
-    /// known; in a store the library writes to, it names a secret of `app`;
+    /// known and could hold it; in a store the library writes to, it names
+    /// a secret of `app`;
     /// in the built-in store, a record that exists.
     pub(crate) fn check_reference(
         &self,
@@ -82,7 +84,7 @@ impl SecretStores {
         store: &str,
         reference: &SecretRef,
     ) -> Result<(), SecretStoreError> {
-        self.get(store)?;
+        self.get(store)?.validate_reference(reference)?;
         self.check_owner(app, store, reference)?;
         match self.builtin_with_id(store) {
             Some(b) if !b.contains(reference)? => Err(SecretStoreError::NotFound {
@@ -120,8 +122,8 @@ impl SecretStores {
         reference: &SecretRef,
     ) -> Result<(), SecretStoreError> {
         let library_store = store == self.managed.id() || self.builtin_with_id(store).is_some();
-        let owner = reference.reference.split('/').next().unwrap_or_default();
-        if library_store && owner != app.as_str() {
+        let owner = self.get(store)?.library_owner(reference);
+        if library_store && owner.is_some_and(|owner| owner != app.as_str()) {
             return Err(SecretStoreError::OtherApp {
                 store: store.to_owned(),
             });

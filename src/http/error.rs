@@ -108,6 +108,8 @@ pub(crate) fn status_of(code: &str) -> StatusCode {
         | codes::ROTATION_UNDER_WAY
         | codes::SECRET_STORE_UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
         codes::NO_SPACE => StatusCode::INSUFFICIENT_STORAGE,
+        // The secret store refused the service's own credentials.
+        codes::SECRET_STORE_DENIED => StatusCode::BAD_GATEWAY,
         // The store's own data or configuration failed: not the caller's.
         codes::CORRUPTED
         | codes::TAMPERED

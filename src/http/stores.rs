@@ -75,7 +75,11 @@ pub(super) async fn refuse(
     State(s): AppState,
     _: axum::Extension<Actor>,
     p: Params,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    // The body is read (within the body limit) and dropped, so the
+    // connection stays fit for the client's next request.
+    drop(body);
     p.org(&s)?;
     Err(ApiError::new(
         StatusCode::BAD_REQUEST,
@@ -93,8 +97,9 @@ pub(super) async fn refuse_change(
     s: AppState,
     a: axum::Extension<Actor>,
     p: Params,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    refuse(s, a, p).await
+    refuse(s, a, p, body).await
 }
 
 /// Deleting a store: refused, as [`refuse`].
@@ -105,8 +110,9 @@ pub(super) async fn refuse_delete(
     s: AppState,
     a: axum::Extension<Actor>,
     p: Params,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    refuse(s, a, p).await
+    refuse(s, a, p, body).await
 }
 
 /// The process is up.

@@ -6,6 +6,8 @@
 //! [`Secret::expose_secret`], so that `grep expose_secret` lists every exit.
 
 mod memory;
+#[cfg(feature = "vault")]
+mod vault;
 
 use std::fmt;
 
@@ -15,6 +17,8 @@ use crate::codes;
 use crate::text::Shown;
 
 pub use memory::MemorySecretStore;
+#[cfg(feature = "vault")]
+pub use vault::{DEFAULT_VAULT_ID, VaultAuth, VaultConfig, VaultConfigError, VaultSecretStore};
 
 /// A secret string: wiped from memory on drop, never printed.
 ///
@@ -119,6 +123,40 @@ pub trait SecretStore: Send + Sync + fmt::Debug + 'static {
     /// cannot answer.
     fn get(&self, reference: &SecretRef) -> Result<Secret, SecretStoreError>;
 
+    /// Reads many secrets at once: one answer per reference, in their
+    /// order. A deployment reads every secret it needs through this before
+    /// it renders, so a store that can do better than one read after
+    /// another (concurrent requests, one query) should override it; the
+    /// default calls [`get`](Self::get) for each.
+    fn get_many(&self, references: &[SecretRef]) -> Vec<Result<Secret, SecretStoreError>> {
+        references.iter().map(|r| self.get(r)).collect()
+    }
+
+    /// The App a reference belongs to when it names a secret the library
+    /// stored here, `None` when it names one the store's owner keeps. When
+    /// this store is the one submitted secrets go to, an App may reference
+    /// only its own secrets among those the library stored, and any of the
+    /// owner's. The default takes every reference as the library's, the App
+    /// being the first `/`-separated part of the name [`put`](Self::put)
+    /// was given; a store that also holds its owner's secrets (Vault, under
+    /// a prefix of its own) says which are which.
+    fn library_owner<'r>(&self, reference: &'r SecretRef) -> Option<&'r str> {
+        reference.reference.split('/').next()
+    }
+
+    /// Checks, without reading it, that `reference` is one this store
+    /// could hold; a reference is checked so when it is set. The default
+    /// takes any.
+    ///
+    /// # Errors
+    ///
+    /// [`SecretStoreError::InvalidReference`] saying what a reference here
+    /// looks like.
+    fn validate_reference(&self, reference: &SecretRef) -> Result<(), SecretStoreError> {
+        let _ = reference;
+        Ok(())
+    }
+
     /// Whether [`put`](Self::put) and [`delete`](Self::delete) can succeed.
     /// Read-only stores hold secrets that their owners manage.
     fn is_writable(&self) -> bool {
@@ -155,6 +193,36 @@ pub trait SecretStore: Send + Sync + fmt::Debug + 'static {
         Err(SecretStoreError::ReadOnly {
             store: self.id().to_owned(),
         })
+    }
+}
+
+/// A shared store is a store: one instance can serve several
+/// [`Store`](crate::Store)s, or stay in reach of its owner after it was
+/// handed to a builder.
+impl<S: SecretStore + ?Sized> SecretStore for std::sync::Arc<S> {
+    fn id(&self) -> &str {
+        (**self).id()
+    }
+    fn get(&self, reference: &SecretRef) -> Result<Secret, SecretStoreError> {
+        (**self).get(reference)
+    }
+    fn get_many(&self, references: &[SecretRef]) -> Vec<Result<Secret, SecretStoreError>> {
+        (**self).get_many(references)
+    }
+    fn library_owner<'r>(&self, reference: &'r SecretRef) -> Option<&'r str> {
+        (**self).library_owner(reference)
+    }
+    fn validate_reference(&self, reference: &SecretRef) -> Result<(), SecretStoreError> {
+        (**self).validate_reference(reference)
+    }
+    fn is_writable(&self) -> bool {
+        (**self).is_writable()
+    }
+    fn put(&self, name: &str, secret: &Secret) -> Result<SecretRef, SecretStoreError> {
+        (**self).put(name, secret)
+    }
+    fn delete(&self, reference: &SecretRef) -> Result<(), SecretStoreError> {
+        (**self).delete(reference)
     }
 }
 
@@ -227,7 +295,31 @@ pub enum SecretStoreError {
         /// The store's id.
         store: String,
     },
-    /// The store could not answer (network, permissions, I/O). The message
+    /// The reference is not one the store could hold (for Vault, not
+    /// `PATH#FIELD` with a clean path and a positive version).
+    #[error("secret store `{store}` cannot hold a secret at `{}`: {reason}", Shown(&reference.to_string()))]
+    InvalidReference {
+        /// The store's id.
+        store: String,
+        /// The reference.
+        reference: SecretRef,
+        /// What a reference there looks like.
+        reason: String,
+    },
+    /// The store refused access: the credentials it was given lack the
+    /// right to the secret (a Vault policy that does not grant the path,
+    /// say). Not retryable: the store's configuration must change.
+    #[error(
+        "secret store `{store}` denied access to `{}`: its credentials lack the right",
+        Shown(&reference.to_string())
+    )]
+    Denied {
+        /// The store's id.
+        store: String,
+        /// The reference that was asked for.
+        reference: SecretRef,
+    },
+    /// The store could not answer (network, I/O, a server error). The message
     /// is the store's own and must not contain secret content.
     #[error("secret store `{store}` is unavailable: {message}")]
     Unavailable {
@@ -242,14 +334,17 @@ impl SecretStoreError {
     /// The stable code: `secret_not_found`, `secret_store_read_only`,
     /// `unknown_secret_store`, `missing_master_key`, `decrypt_failed`,
     /// `rotation_under_way`, `wrong_master_key`,
-    /// `secret_store_unavailable`, or `forbidden` for
-    /// [`SecretStoreError::OtherApp`].
+    /// `secret_store_unavailable`, `secret_store_denied`,
+    /// `invalid_secret_ref`, or
+    /// `other_app_secret` for [`SecretStoreError::OtherApp`].
     pub fn code(&self) -> &'static str {
         match self {
             SecretStoreError::NotFound { .. } => codes::SECRET_NOT_FOUND,
             SecretStoreError::ReadOnly { .. } => codes::SECRET_STORE_READ_ONLY,
             SecretStoreError::UnknownStore { .. } => codes::UNKNOWN_SECRET_STORE,
             SecretStoreError::Unavailable { .. } => codes::SECRET_STORE_UNAVAILABLE,
+            SecretStoreError::Denied { .. } => codes::SECRET_STORE_DENIED,
+            SecretStoreError::InvalidReference { .. } => codes::INVALID_SECRET_REF,
             SecretStoreError::MissingMasterKey { .. } => codes::MISSING_MASTER_KEY,
             SecretStoreError::DecryptionFailed { .. } => codes::DECRYPT_FAILED,
             SecretStoreError::RotationUnderWay { .. } => codes::ROTATION_UNDER_WAY,

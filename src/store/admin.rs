@@ -2,6 +2,7 @@
 //! deletes its values, its history and the secrets the library stored for
 //! it, never those behind secret references.
 
+use std::collections::BTreeSet;
 use std::ops::ControlFlow;
 
 use crate::access::{self, Action};
@@ -10,7 +11,7 @@ use crate::codec::{self, AppMeta, Entry, EnvMeta, State};
 use crate::error::Error;
 use crate::id::{AppId, EnvId};
 use crate::model::{Actor, AppInfo, DEFAULT_ENV_TYPE, EnvInfo, MAX_NAME_LEN, OrgRole};
-use crate::secret::SecretStoreError;
+use crate::secret::{SecretRef, SecretStoreError};
 
 use super::{AppOptions, EnvOptions, Store, authorize, check_len};
 
@@ -173,13 +174,20 @@ impl Store {
             }
         }
         self.inner.backend.apply(batch)?;
+        // A key's secrets are versions of one name in another store, and a
+        // level's entries name only its own keys' secrets: each name goes
+        // whole, every version at once.
+        let names: BTreeSet<(String, String)> = managed
+            .into_iter()
+            .map(|(store, reference)| (store, reference.reference))
+            .collect();
         let mut outcome = DeleteOutcome::default();
-        for (store, reference) in managed {
+        for (store, name) in names {
             let deleted = self
                 .inner
                 .secrets
                 .get(&store)
-                .and_then(|s| s.delete(&reference));
+                .and_then(|s| s.delete(&SecretRef::new(name)));
             outcome.secrets_not_deleted.extend(deleted.err());
         }
         outcome.compaction = self.inner.backend.compact().err();

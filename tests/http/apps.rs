@@ -248,6 +248,19 @@ fn secret_stores_are_listed_and_configured_at_start() {
             "{method} {path}"
         );
     }
+    // A refusal reads the body it was sent, so the connection serves the
+    // client's next request (a Terraform provider's create, then a read).
+    let big = json!({"id": "vault", "description": "x".repeat(200_000)});
+    for _ in 0..20 {
+        let r = s.call(
+            "POST",
+            &Server::org("/secretstores"),
+            ADMIN,
+            Some(big.clone()),
+        );
+        assert_eq!(r.status, 400);
+        s.ok("GET", "/secretstores", None, 200);
+    }
 }
 
 #[test]

@@ -294,6 +294,55 @@ impl Backend for Spy {
     }
 }
 
+/// The Vault test server (`scripts/openbao-test-server start` exports
+/// `VALUESET_TEST_VAULT_ADDR` and `VALUESET_TEST_VAULT_TOKEN`): tests that
+/// need it fail, never skip, without it.
+#[cfg(feature = "vault")]
+pub(crate) fn vault_server() -> (String, String) {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} must name the Vault test server (scripts/openbao-test-server start)")
+        })
+    };
+    (
+        var("VALUESET_TEST_VAULT_ADDR"),
+        var("VALUESET_TEST_VAULT_TOKEN"),
+    )
+}
+
+/// A Vault store with id `id` on the test server, with the root token,
+/// keeping the library's secrets under a prefix no other test uses.
+#[cfg(feature = "vault")]
+pub(crate) fn vault_store(id: &str) -> valueset::secret::VaultSecretStore {
+    use valueset::secret::{VaultAuth, VaultConfig, VaultSecretStore};
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let (addr, token) = vault_server();
+    let mut config = VaultConfig::new(addr, VaultAuth::Token(valueset::Secret::new(token)));
+    id.clone_into(&mut config.id);
+    config.prefix = format!(
+        "valueset-test/{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    VaultSecretStore::new(config).unwrap()
+}
+
+/// The store submitted secrets go to in the suites that run on every
+/// kind: the memory store, or with `VALUESET_TEST_SECRET_STORE=vault` the
+/// Vault test server. The same tests run on each.
+pub(crate) fn library_store(id: &str) -> std::sync::Arc<dyn valueset::secret::SecretStore> {
+    match std::env::var("VALUESET_TEST_SECRET_STORE").as_deref() {
+        Err(_) | Ok("" | "memory") => {
+            std::sync::Arc::new(valueset::secret::MemorySecretStore::new(id))
+        }
+        #[cfg(feature = "vault")]
+        Ok("vault") => std::sync::Arc::new(vault_store(id)),
+        Ok(other) => panic!(
+            "VALUESET_TEST_SECRET_STORE={other}: use memory, or vault with `--features vault`"
+        ),
+    }
+}
+
 /// A library secret store the test can look into after handing it to the
 /// Store.
 #[derive(Debug, Clone)]

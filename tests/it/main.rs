@@ -49,5 +49,7 @@ mod tags;
 mod tamper;
 mod templates;
 mod valuesctl;
+#[cfg(feature = "vault")]
+mod vault;
 mod versions;
 mod watch;

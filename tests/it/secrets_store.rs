@@ -6,7 +6,7 @@ use valueset::secret::{MemorySecretStore, SecretRef};
 use valueset::store::{SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Key, Secret, Store};
 
-use crate::common::Shared;
+use crate::common::library_store;
 
 const CANARY: &str = "CANARY-5be1d0a7";
 
@@ -19,7 +19,7 @@ struct Fixture {
 
 fn fixture(vault: MemorySecretStore) -> Fixture {
     let store = Store::builder()
-        .secret_store(MemorySecretStore::new("library"))
+        .secret_store(library_store("library"))
         .reference_store(vault)
         .in_memory()
         .unwrap();
@@ -198,11 +198,23 @@ fn references_are_read_at_resolve_time_and_never_written() -> valueset::Result<(
 
 #[test]
 fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
-    let library = std::sync::Arc::new(MemorySecretStore::new("library"));
+    let library = library_store("library");
     let store = Store::builder()
-        .secret_store(Shared(library.clone()))
+        .secret_store(std::sync::Arc::clone(&library))
         .in_memory()
         .unwrap();
+    // Whether each secret the library stored can still be read from the
+    // store it went to, asked of that store directly.
+    let live = |refs: &[&SecretRef]| -> Vec<bool> {
+        refs.iter()
+            .map(|r| match library.get(r) {
+                Ok(_) => true,
+                Err(e) if e.code() == "secret_not_found" => false,
+                Err(e) => panic!("{e}"),
+            })
+            .collect()
+    };
+    let reference = |v: &valueset::model::ValueView| v.secret().unwrap().secret_ref.clone();
     let admin = Actor::admin("a");
     let app = AppId::new("shop")?;
     let env = EnvId::new("prod")?;
@@ -217,6 +229,7 @@ fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
         NewValue::secret(Secret::new("one".into())),
         SetOptions::default(),
     )?;
+    let one = reference(&store.get(&admin, &app, None, &k)?);
     store.set(
         &admin,
         &app,
@@ -225,6 +238,7 @@ fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
         NewValue::secret(Secret::new("two".into())),
         SetOptions::default(),
     )?;
+    let two = reference(&store.get(&admin, &app, None, &k)?);
     store.set(
         &admin,
         &app,
@@ -233,7 +247,17 @@ fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
         NewValue::secret(Secret::new("env".into())),
         SetOptions::default(),
     )?;
-    assert_eq!(library.len(), 3);
+    let own = reference(&store.get(&admin, &app, Some(&env), &k)?);
+    // A key's secrets are versions of one name; each level has its own.
+    assert_eq!(one.reference, two.reference);
+    assert_ne!(one.version, two.version);
+    assert_ne!(one.reference, own.reference);
+    assert_eq!(live(&[&one, &two, &own]), [true, true, true]);
+    assert_eq!(
+        library.get(&one).unwrap().expose_secret(),
+        "one",
+        "an older version stays readable"
+    );
     store.purge(
         &admin,
         &app,
@@ -242,7 +266,7 @@ fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
         &k,
         WriteOptions::default(),
     )?;
-    assert_eq!(library.len(), 2);
+    assert_eq!(live(&[&one, &two, &own]), [false, true, true]);
     // Resolving a version whose secret was purged names the key.
     let snapshot = store.snapshot(
         &admin,
@@ -254,9 +278,13 @@ fn purge_and_deletion_remove_the_library_secrets() -> valueset::Result<()> {
     assert_eq!(e.code(), "purged");
     assert!(e.to_string().contains("`PW`"));
     store.delete_env(&admin, &app, &env)?;
-    assert_eq!(library.len(), 1);
-    store.delete_app(&admin, &app)?;
-    assert!(library.is_empty());
+    assert_eq!(live(&[&one, &two, &own]), [false, true, false]);
+    // The name goes whole, every version of it.
+    assert_eq!(live(&[&SecretRef::new(own.reference.clone())]), [false]);
+    let outcome = store.delete_app(&admin, &app)?;
+    assert!(outcome.secrets_not_deleted.is_empty(), "{outcome:?}");
+    assert_eq!(live(&[&one, &two, &own]), [false, false, false]);
+    assert_eq!(live(&[&SecretRef::new(two.reference.clone())]), [false]);
     Ok(())
 }
 

@@ -434,10 +434,11 @@ impl Writer<'_> {
             .ok_or_else(|| invalid(format!("the secret of `{key}` at {introduced} is missing")))?;
         let secrets = self.ctx.secrets;
         let level = env.as_ref().map_or("_app", EnvId::as_str);
-        let name = format!("{}/{level}/{key}/{introduced}", self.app);
+        let name = format!("{}/{level}/{key}", self.app);
         let reference = if let Some(builtin) = &secrets.builtin_managed {
-            builtin.seal_into(&mut self.batch, &name, secret)?
+            builtin.seal_into(&mut self.batch, &format!("{name}/{introduced}"), secret)?
         } else {
+            // Slots come in order, so the key's versions do too.
             let reference = secrets.managed.put(&name, secret)?;
             self.puts.push(Put {
                 store: Arc::clone(&secrets.managed),

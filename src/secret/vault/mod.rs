@@ -1,0 +1,296 @@
+//! [`VaultSecretStore`]: secrets in HashiCorp Vault or OpenBao, in a KV
+//! version 2 engine (guide: [Secrets in Vault](crate::_documentation::guide#secrets-in-vault)).
+//!
+//! A reference is `PATH#FIELD` under the configured mount, with a KV
+//! version or the latest. As the managed store, the library's secrets go
+//! to `PREFIX/APP/LEVEL/KEY`, field `value`: each new secret of a key a new
+//! KV version, written with check-and-set; a purge destroys that version;
+//! deleting an App or Environment deletes its paths whole. Paths outside
+//! the prefix are the owner's: read, never written or deleted.
+//!
+//! The files: `config` (settings, from Vault's environment variables),
+//! `client` (one HTTP request and its answer), `auth` (token or AppRole,
+//! renewed), `path` (references and URL paths), and this one (the
+//! [`SecretStore`] calls).
+
+mod auth;
+mod client;
+mod config;
+mod path;
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use serde_json::{Value, json};
+
+use self::auth::{Auth, AuthFailure};
+use self::client::{Answer, Client, Method};
+use self::path::{Target, VALUE_FIELD, encoded};
+pub use config::{DEFAULT_VAULT_ID, VaultAuth, VaultConfig, VaultConfigError};
+
+use super::{Secret, SecretRef, SecretStore, SecretStoreError};
+
+/// How often a write tries again when another writer added a version of
+/// the same path between its read of the current version and its write.
+const CAS_TRIES: usize = 8;
+
+/// A [`SecretStore`] in Vault's (or OpenBao's) KV version 2 engine.
+///
+/// ```no_run
+/// use valueset::secret::{VaultSecretStore, VaultConfig};
+///
+/// // VAULT_ADDR, and VAULT_TOKEN or VAULT_ROLE_ID and VAULT_SECRET_ID.
+/// let config = VaultConfig::from_env()?.expect("VAULT_ADDR is set");
+/// let vault = VaultSecretStore::new(config)?;
+/// let store = valueset::Store::builder()
+///     .secret_store(vault)
+///     .in_memory()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct VaultSecretStore {
+    id: String,
+    client: Client,
+    auth: Auth,
+    mount: String,
+    prefix: String,
+    concurrency: usize,
+}
+
+impl VaultSecretStore {
+    /// A store as `config` says. Nothing is asked of the server until a
+    /// secret is.
+    ///
+    /// # Errors
+    ///
+    /// [`VaultConfigError`] for an address that is not `http://` or
+    /// `https://`, a mount or prefix that is not a clean path, or a CA
+    /// file that cannot be read or holds no certificate.
+    pub fn new(config: VaultConfig) -> Result<Self, VaultConfigError> {
+        config.check()?;
+        let client = Client::new(&config)?;
+        Ok(VaultSecretStore {
+            id: config.id,
+            client,
+            auth: Auth::new(config.auth),
+            mount: config.mount,
+            prefix: config.prefix,
+            concurrency: config.concurrency,
+        })
+    }
+
+    /// A store configured from Vault's environment variables
+    /// ([`VaultConfig::from_env`]); `None` when `VAULT_ADDR` is not set.
+    ///
+    /// # Errors
+    ///
+    /// As [`VaultConfig::from_env`] and [`new`](Self::new).
+    pub fn from_env() -> Result<Option<Self>, VaultConfigError> {
+        VaultConfig::from_env()?.map(Self::new).transpose()
+    }
+
+    /// `method` on `path`, with the token; once more after a new login
+    /// when Vault refused an AppRole token (it may have been revoked).
+    fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        reference: &SecretRef,
+    ) -> Result<Answer, SecretStoreError> {
+        for _ in 0..2 {
+            let token = self.auth.token(&self.client).map_err(|e| match e {
+                AuthFailure::Refused => self.denied(reference),
+                AuthFailure::Store(e) => e,
+            })?;
+            let answer = self
+                .client
+                .call(method, path, Some(token.expose_secret()), body)?;
+            if !matches!(answer, Answer::Denied) || !self.auth.refused() {
+                return Ok(answer);
+            }
+        }
+        Ok(Answer::Denied)
+    }
+
+    /// `{mount}/{kind}/{path}`, encoded for a URL.
+    fn url_path(&self, kind: &str, path: &str) -> String {
+        format!("{}/{kind}/{}", encoded(&self.mount), encoded(path))
+    }
+
+    fn target<'r>(&self, reference: &'r SecretRef) -> Result<Target<'r>, SecretStoreError> {
+        path::parse(reference).ok_or_else(|| SecretStoreError::InvalidReference {
+            store: self.id.clone(),
+            reference: reference.clone(),
+            reason: "a Vault reference is PATH#FIELD under the KV mount (no empty, `.` or `..` parts), with a KV version of 1 or more or none".to_owned(),
+        })
+    }
+
+    fn not_found(&self, reference: &SecretRef) -> SecretStoreError {
+        SecretStoreError::NotFound {
+            store: self.id.clone(),
+            reference: reference.clone(),
+        }
+    }
+
+    fn denied(&self, reference: &SecretRef) -> SecretStoreError {
+        SecretStoreError::Denied {
+            store: self.id.clone(),
+            reference: reference.clone(),
+        }
+    }
+
+    /// The path's current KV version; 0 when nothing was ever written
+    /// there.
+    fn current_version(&self, path: &str, reference: &SecretRef) -> Result<u64, SecretStoreError> {
+        match self.call(
+            Method::Get,
+            &self.url_path("metadata", path),
+            None,
+            reference,
+        )? {
+            Answer::Ok(json) => Ok(json
+                .pointer("/data/current_version")
+                .and_then(Value::as_u64)
+                .unwrap_or(0)),
+            Answer::NotFound => Ok(0),
+            other => Err(self.failed(other, reference)),
+        }
+    }
+
+    /// The error of an answer that is not the one asked for.
+    fn failed(&self, answer: Answer, reference: &SecretRef) -> SecretStoreError {
+        match answer {
+            Answer::NotFound => self.not_found(reference),
+            Answer::Denied => self.denied(reference),
+            Answer::CasMismatch => self
+                .client
+                .unavailable("another writer changed the secret at the same time"),
+            Answer::Refused(reason) => self.client.unavailable(&reason),
+            Answer::Ok(_) => self.client.unavailable("an answer without what was asked"),
+        }
+    }
+}
+
+impl SecretStore for VaultSecretStore {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn get(&self, reference: &SecretRef) -> Result<Secret, SecretStoreError> {
+        let target = self.target(reference)?;
+        let mut url = self.url_path("data", target.path);
+        if let Some(v) = target.version {
+            let _ = write!(url, "?version={v}");
+        }
+        match self.call(Method::Get, &url, None, reference)? {
+            Answer::Ok(json) => {
+                let field = json.pointer("/data/data").and_then(|d| d.get(target.field));
+                match field {
+                    Some(Value::String(s)) => Ok(Secret::new(s.clone())),
+                    Some(Value::Null) | None => Err(self.not_found(reference)),
+                    Some(other) => Ok(Secret::new(other.to_string())),
+                }
+            }
+            other => Err(self.failed(other, reference)),
+        }
+    }
+
+    fn get_many(&self, references: &[SecretRef]) -> Vec<Result<Secret, SecretStoreError>> {
+        let workers = self.concurrency.min(references.len());
+        if workers <= 1 {
+            return references.iter().map(|r| self.get(r)).collect();
+        }
+        let next = AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<Result<Secret, SecretStoreError>>>> =
+            Mutex::new((0..references.len()).map(|_| None).collect());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(reference) = references.get(i) else {
+                            break;
+                        };
+                        let result = self.get(reference);
+                        let mut results = results.lock().unwrap_or_else(PoisonError::into_inner);
+                        results[i] = Some(result);
+                    }
+                });
+            }
+        });
+        let results = results.into_inner().unwrap_or_else(PoisonError::into_inner);
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(self.client.unavailable("a read did not finish"))))
+            .collect()
+    }
+
+    fn validate_reference(&self, reference: &SecretRef) -> Result<(), SecretStoreError> {
+        self.target(reference).map(|_| ())
+    }
+
+    fn library_owner<'r>(&self, reference: &'r SecretRef) -> Option<&'r str> {
+        let path = reference
+            .reference
+            .rsplit_once('#')
+            .map_or(reference.reference.as_str(), |(p, _)| p);
+        path::owner(&self.prefix, path)
+    }
+
+    fn is_writable(&self) -> bool {
+        true
+    }
+
+    fn put(&self, name: &str, secret: &Secret) -> Result<SecretRef, SecretStoreError> {
+        let path = format!("{}/{name}", self.prefix);
+        let reference = SecretRef::new(format!("{path}#{VALUE_FIELD}"));
+        self.target(&reference)?;
+        let url = self.url_path("data", &path);
+        for _ in 0..CAS_TRIES {
+            let current = self.current_version(&path, &reference)?;
+            let body = json!({
+                "options": {"cas": current},
+                "data": {VALUE_FIELD: secret.expose_secret()},
+            });
+            match self.call(Method::Post, &url, Some(&body), &reference)? {
+                Answer::Ok(json) => {
+                    let version = json
+                        .pointer("/data/version")
+                        .and_then(Value::as_u64)
+                        .ok_or_else(|| {
+                            self.client
+                                .unavailable("a write answered without its version")
+                        })?;
+                    return Ok(reference.with_version(version.to_string()));
+                }
+                Answer::CasMismatch => {}
+                other => return Err(self.failed(other, &reference)),
+            }
+        }
+        Err(self.failed(Answer::CasMismatch, &reference))
+    }
+
+    fn delete(&self, reference: &SecretRef) -> Result<(), SecretStoreError> {
+        let target = self.target(reference)?;
+        if path::owner(&self.prefix, target.path).is_none() {
+            // Never the owner's secrets: only what the library wrote.
+            return Err(SecretStoreError::ReadOnly {
+                store: self.id.clone(),
+            });
+        }
+        let answer = if let Some(v) = target.version {
+            let body = json!({"versions": [v]});
+            let url = self.url_path("destroy", target.path);
+            self.call(Method::Post, &url, Some(&body), reference)?
+        } else {
+            let url = self.url_path("metadata", target.path);
+            self.call(Method::Delete, &url, None, reference)?
+        };
+        match answer {
+            Answer::Ok(_) | Answer::NotFound => Ok(()),
+            other => Err(self.failed(other, reference)),
+        }
+    }
+}
