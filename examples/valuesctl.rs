@@ -30,7 +30,7 @@ use valueset::resolve::{Resolved, Workload};
 use valueset::secret::SecretRef;
 use valueset::store::{
     AppOptions, ChangeSet, DeleteOptions, DiffSide, EnvOptions, HistoryOptions, RestoreKeys,
-    SetOptions, WatchOptions, WriteOptions,
+    SetOptions, StoreBuilder, WatchOptions, WriteOptions,
 };
 use valueset::{
     Actor, AppId, EnvId, Error, Key, MasterKey, Secret, Store, TagName, Template, VersionId,
@@ -58,6 +58,17 @@ struct Cli {
     /// Print indented JSON for people.
     #[arg(long, global = true)]
     pretty: bool,
+    /// Where submitted secrets go: `builtin` (the store's own, sealed with
+    /// `VALUESET_MASTER_KEY`) or `vault` (`VAULT_ADDR`, with the `vault`
+    /// feature). Whenever `VAULT_ADDR` is set, the store `vault` is there
+    /// for references.
+    #[arg(
+        long = "managed-store",
+        global = true,
+        value_name = "STORE",
+        default_value = "builtin"
+    )]
+    managed_store: String,
     /// Print compact JSON, one document per line (the default).
     #[arg(long, global = true, conflicts_with = "pretty")]
     json: bool,
@@ -978,6 +989,7 @@ fn open(cli: &Cli) -> Result<Store, Failure> {
     if let Ok(hex) = std::env::var("VALUESET_MASTER_KEY") {
         builder = builder.master_key(MasterKey::from_hex(&hex)?);
     }
+    builder = with_vault(builder, &cli.managed_store)?;
     let location = cli.store.to_string_lossy();
     let Some((scheme, _)) = location.split_once("://") else {
         return Ok(builder.open(&cli.store)?);
@@ -999,6 +1011,45 @@ fn open(cli: &Cli) -> Result<Store, Failure> {
             format!("unknown store URL scheme `{other}`: give a directory or a postgres:// URL"),
         )),
     }
+}
+
+/// The store `vault` whenever `VAULT_ADDR` is set (configured as Vault's
+/// own tools are): for references, and for submitted secrets with
+/// `--managed-store vault`.
+#[cfg(feature = "vault")]
+fn with_vault(builder: StoreBuilder, managed: &str) -> Result<StoreBuilder, Failure> {
+    let vault = valueset::secret::VaultSecretStore::from_env()
+        .map_err(|e| fail("invalid_vault_config", e.to_string()))?;
+    match (vault, managed) {
+        (Some(vault), "vault") => Ok(builder.secret_store(vault)),
+        (Some(vault), "builtin") => Ok(builder.reference_store(vault)),
+        (None, "vault") => Err(fail(
+            "invalid_vault_config",
+            "--managed-store vault needs VAULT_ADDR (and VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID)",
+        )),
+        (None, "builtin") => Ok(builder),
+        (_, other) => Err(unknown_managed_store(other)),
+    }
+}
+
+/// Without the `vault` feature there is no Vault store.
+#[cfg(not(feature = "vault"))]
+fn with_vault(builder: StoreBuilder, managed: &str) -> Result<StoreBuilder, Failure> {
+    match managed {
+        "builtin" => Ok(builder),
+        "vault" => Err(fail(
+            "unsupported_store",
+            "this valuesctl was built without Vault: build it with `--features vault`",
+        )),
+        other => Err(unknown_managed_store(other)),
+    }
+}
+
+fn unknown_managed_store(name: &str) -> Failure {
+    fail(
+        "unknown_secret_store",
+        format!("unknown managed store `{name}`: use builtin or vault"),
+    )
 }
 
 /// The key that seals an export, from `VALUESET_EXPORT_KEY`.

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use valueset::http::{self, ServiceOptions, Shutdown, Tokens};
+use valueset::store::StoreBuilder;
 use valueset::{MasterKey, Store};
 
 /// valueset's HTTP service: Humanitec's Shared Values API.
@@ -45,6 +46,16 @@ struct Cli {
     /// seconds.
     #[arg(long, default_value_t = http::DEFAULT_REQUEST_TIMEOUT.as_secs())]
     request_timeout: u64,
+    /// Where submitted secrets go: `builtin` (the store's own, sealed with
+    /// `VALUESET_MASTER_KEY`) or `vault` (`VAULT_ADDR`, with the `vault`
+    /// feature). Whenever `VAULT_ADDR` is set, the store `vault` is there
+    /// for references.
+    #[arg(
+        long = "managed-store",
+        value_name = "STORE",
+        default_value = "builtin"
+    )]
+    managed_store: String,
 }
 
 fn main() -> ExitCode {
@@ -66,7 +77,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let store = Arc::new(open(&cli.store)?);
+    let store = Arc::new(open(&cli.store, &cli.managed_store)?);
     let tokens = tokens(cli.tokens)?;
     let shutdown = Shutdown::new();
     let mut options = ServiceOptions::default();
@@ -108,11 +119,12 @@ async fn stopped() {
     ctrl_c.await.unwrap_or(());
 }
 
-fn open(location: &str) -> Result<Store, Box<dyn std::error::Error>> {
+fn open(location: &str, managed: &str) -> Result<Store, Box<dyn std::error::Error>> {
     let mut builder = Store::builder();
     if let Ok(hex) = std::env::var("VALUESET_MASTER_KEY") {
         builder = builder.master_key(MasterKey::from_hex(&hex)?);
     }
+    builder = with_vault(builder, managed)?;
     match location.split_once("://") {
         None => Ok(builder.open(location)?),
         #[cfg(feature = "postgres")]
@@ -151,4 +163,36 @@ fn tokens(path: Option<PathBuf>) -> Result<Tokens, Box<dyn std::error::Error>> {
         println!("{token}");
     }
     Ok(tokens)
+}
+
+/// The store `vault` whenever `VAULT_ADDR` is set (configured as Vault's
+/// own tools are): for references, and for submitted secrets with
+/// `--managed-store vault`.
+#[cfg(feature = "vault")]
+fn with_vault(
+    builder: StoreBuilder,
+    managed: &str,
+) -> Result<StoreBuilder, Box<dyn std::error::Error>> {
+    match (valueset::secret::VaultSecretStore::from_env()?, managed) {
+        (Some(vault), "vault") => Ok(builder.secret_store(vault)),
+        (Some(vault), "builtin") => Ok(builder.reference_store(vault)),
+        (None, "vault") => Err("--managed-store vault needs VAULT_ADDR (and VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID)".into()),
+        (None, "builtin") => Ok(builder),
+        (_, other) => Err(format!("unknown managed store `{other}`: use builtin or vault").into()),
+    }
+}
+
+/// Without the `vault` feature there is no Vault store.
+#[cfg(not(feature = "vault"))]
+fn with_vault(
+    builder: StoreBuilder,
+    managed: &str,
+) -> Result<StoreBuilder, Box<dyn std::error::Error>> {
+    match managed {
+        "builtin" => Ok(builder),
+        "vault" => Err(
+            "this valuesd was built without Vault: build it with `--features http,vault`".into(),
+        ),
+        other => Err(format!("unknown managed store `{other}`: use builtin or vault").into()),
+    }
 }

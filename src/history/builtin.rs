@@ -7,7 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use crate::backend::{Backend, Batch};
 use crate::codec::{self, KEYCHECK_KEY, KeyCheck};
 use crate::crypto::{DerivedKey, MasterKey, same_check};
-use crate::secret::{Secret, SecretRef, SecretStore, SecretStoreError};
+use crate::secret::{Secret, SecretRef, SecretStore, SecretStoreError, SecretStoreInfo};
 
 /// The id of the built-in store.
 pub(crate) const BUILTIN_ID: &str = "builtin";
@@ -219,6 +219,10 @@ impl fmt::Debug for BuiltinSecretStore {
 impl SecretStore for BuiltinSecretStore {
     fn id(&self) -> &str {
         BUILTIN_ID
+    }
+
+    fn describe(&self) -> SecretStoreInfo {
+        SecretStoreInfo::of_kind("builtin")
     }
 
     fn get(&self, reference: &SecretRef) -> Result<Secret, SecretStoreError> {

@@ -113,6 +113,51 @@ impl SecretStores {
         self.get(store)?.get(reference)
     }
 
+    /// [`read`](Self::read) for many secrets of one store at once: one
+    /// answer per `(reference, managed)`, in their order, the readable ones
+    /// asked of the store together ([`SecretStore::get_many`]).
+    pub(crate) fn read_many(
+        &self,
+        app: &AppId,
+        store: &str,
+        wanted: &[(SecretRef, bool)],
+    ) -> Vec<Result<Secret, SecretStoreError>> {
+        let target = match self.get(store) {
+            Ok(target) => target,
+            Err(e) => return wanted.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let checked: Vec<Result<(), SecretStoreError>> = wanted
+            .iter()
+            .map(|(reference, managed)| {
+                if !managed || self.builtin_with_id(store).is_some() {
+                    self.check_owner(app, store, reference)
+                } else {
+                    Ok(())
+                }
+            })
+            .collect();
+        let readable: Vec<SecretRef> = wanted
+            .iter()
+            .zip(&checked)
+            .filter(|(_, c)| c.is_ok())
+            .map(|((r, _), _)| r.clone())
+            .collect();
+        let mut read = target.get_many(&readable).into_iter();
+        checked
+            .into_iter()
+            .map(|c| {
+                c.and_then(|()| {
+                    read.next().unwrap_or_else(|| {
+                        Err(SecretStoreError::Unavailable {
+                            store: store.to_owned(),
+                            message: "it answered fewer reads than it was asked".to_owned(),
+                        })
+                    })
+                })
+            })
+            .collect()
+    }
+
     /// Refuses a reference into a store the library writes to that names a
     /// secret of another App.
     fn check_owner(

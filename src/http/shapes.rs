@@ -174,7 +174,28 @@ pub(crate) struct SecretStoreJson {
     pub(crate) updated_at: String,
     /// `valuesd`.
     pub(crate) updated_by: String,
+    /// For a Vault store (`VaultResponse`): where it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) vault: Option<VaultStoreJson>,
+    /// For the built-in store (`HumanitecResponse`, Humanitec's own
+    /// store's place): an empty object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) humanitec: Option<BuiltinStoreJson>,
 }
+
+/// A Vault store's place (`VaultResponse`): its address and the path the
+/// library's secrets go to; never its token or login.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct VaultStoreJson {
+    /// The server's address.
+    pub(crate) url: String,
+    /// The KV mount and the prefix under it (`secret/valueset`).
+    pub(crate) path: String,
+}
+
+/// The built-in store's place: nothing to say (`HumanitecResponse`).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct BuiltinStoreJson {}
 
 impl ValueJson {
     /// The JSON of a value as a read shows it.

@@ -16,7 +16,7 @@ use crate::model::Actor;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::Params;
-use super::shapes::SecretStoreJson;
+use super::shapes::{BuiltinStoreJson, SecretStoreJson, VaultStoreJson};
 use super::{AppState, Shared};
 
 pub(super) fn routes() -> Router<Arc<Shared>> {
@@ -133,16 +133,22 @@ pub(super) async fn readyz(State(s): AppState) -> Result<&'static str, ApiError>
 fn secret_stores(s: &Shared) -> Vec<SecretStoreJson> {
     let primary = s.store.managed_secret_store();
     let at = s.started_at.to_string();
-    let mut ids = s.store.secret_store_ids();
-    ids.sort_by_key(|id| *id != primary);
-    ids.into_iter()
-        .map(|id| SecretStoreJson {
+    let mut stores = s.store.secret_stores();
+    stores.sort_by_key(|(id, _)| *id != primary);
+    stores
+        .into_iter()
+        .map(|(id, info)| SecretStoreJson {
             id: id.to_owned(),
             primary: id == primary,
             created_at: at.clone(),
             created_by: "valuesd".to_owned(),
             updated_at: at.clone(),
             updated_by: "valuesd".to_owned(),
+            vault: (info.kind == "vault").then(|| VaultStoreJson {
+                url: info.url.clone().unwrap_or_default(),
+                path: info.path.clone().unwrap_or_default(),
+            }),
+            humanitec: (info.kind == "builtin").then_some(BuiltinStoreJson {}),
         })
         .collect()
 }

@@ -21,6 +21,15 @@ pub trait Values {
     /// being resolved; [`LookupError::SecretStore`] when a secret could not be
     /// read.
     fn value(&self, key: &str) -> Result<Option<Value<'_>>, LookupError>;
+
+    /// A hint before a workload renders: `keys` are those its templates
+    /// name, about to be looked up (with, in turn, the keys the template
+    /// values among them name). Values whose lookups are slow (secrets in
+    /// a remote store) fetch them together here instead of one by one; the
+    /// default does nothing.
+    fn prefetch(&self, keys: &[&str]) {
+        let _ = keys;
+    }
 }
 
 /// A value found by [`Values::value`].

@@ -2,7 +2,7 @@
 //! webhooks, with the workload's own values on top.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
@@ -118,6 +118,34 @@ impl Values for Layered<'_> {
             None => self.base.value(key),
         }
     }
+
+    fn prefetch(&self, keys: &[&str]) {
+        let below: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| !self.top.contains_key(*k))
+            .collect();
+        self.base.prefetch(&below);
+    }
+}
+
+/// The keys the templates of `workload` name with `${values.KEY}`, once
+/// each (a template that does not parse names none: rendering says why).
+fn named_keys(workload: &Workload) -> BTreeSet<String> {
+    let files = workload.files.values().map(|f| f.value.as_str());
+    let hooks = workload.webhooks.values().flat_map(|h| {
+        std::iter::once(h.url.as_str()).chain(h.headers.values().map(String::as_str))
+    });
+    workload
+        .variables
+        .values()
+        .map(String::as_str)
+        .chain(files)
+        .chain(workload.labels.values().map(String::as_str))
+        .chain(hooks)
+        .filter_map(|text| Template::parse(text).ok())
+        .flat_map(|t| t.value_keys().map(Cow::into_owned).collect::<Vec<_>>())
+        .collect()
 }
 
 impl Resolver<'_> {
@@ -157,6 +185,8 @@ impl Resolver<'_> {
         if context.workload.is_none() {
             context.workload = Some(workload.id.clone());
         }
+        let keys = named_keys(workload);
+        values.prefetch(&keys.iter().map(String::as_str).collect::<Vec<_>>());
         let nesting = Nesting::new(self.template_depth);
         let mut items = Items {
             resolver: self,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::{Secret, SecretRef, SecretStore, SecretStoreError};
+use super::{Secret, SecretRef, SecretStore, SecretStoreError, SecretStoreInfo};
 
 /// A [`SecretStore`] that keeps versioned secrets in memory.
 ///
@@ -99,6 +99,10 @@ impl fmt::Debug for MemorySecretStore {
 impl SecretStore for MemorySecretStore {
     fn id(&self) -> &str {
         &self.id
+    }
+
+    fn describe(&self) -> SecretStoreInfo {
+        SecretStoreInfo::of_kind("memory")
     }
 
     fn get(&self, reference: &SecretRef) -> Result<Secret, SecretStoreError> {

@@ -132,6 +132,12 @@ pub trait SecretStore: Send + Sync + fmt::Debug + 'static {
         references.iter().map(|r| self.get(r)).collect()
     }
 
+    /// What the store is and where, never a credential; the default says
+    /// nothing.
+    fn describe(&self) -> SecretStoreInfo {
+        SecretStoreInfo::default()
+    }
+
     /// The App a reference belongs to when it names a secret the library
     /// stored here, `None` when it names one the store's owner keeps. When
     /// this store is the one submitted secrets go to, an App may reference
@@ -196,6 +202,31 @@ pub trait SecretStore: Send + Sync + fmt::Debug + 'static {
     }
 }
 
+/// What a secret store is and where, for people and for the service's list
+/// of stores: never a credential.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct SecretStoreInfo {
+    /// Its kind: `builtin`, `memory`, `vault`; empty when the store does
+    /// not say.
+    pub kind: String,
+    /// Where its server is, for a store that has one (without any user or
+    /// password the address held).
+    pub url: Option<String>,
+    /// Where in it the library's secrets go, for a store that says.
+    pub path: Option<String>,
+}
+
+impl SecretStoreInfo {
+    /// A store of `kind`, nothing more said.
+    pub fn of_kind(kind: impl Into<String>) -> Self {
+        SecretStoreInfo {
+            kind: kind.into(),
+            ..SecretStoreInfo::default()
+        }
+    }
+}
+
 /// A shared store is a store: one instance can serve several
 /// [`Store`](crate::Store)s, or stay in reach of its owner after it was
 /// handed to a builder.
@@ -208,6 +239,9 @@ impl<S: SecretStore + ?Sized> SecretStore for std::sync::Arc<S> {
     }
     fn get_many(&self, references: &[SecretRef]) -> Vec<Result<Secret, SecretStoreError>> {
         (**self).get_many(references)
+    }
+    fn describe(&self) -> SecretStoreInfo {
+        (**self).describe()
     }
     fn library_owner<'r>(&self, reference: &'r SecretRef) -> Option<&'r str> {
         (**self).library_owner(reference)

@@ -31,6 +31,7 @@ use crate::error::{Error, NotFound};
 use crate::history::{Ctx, Reader, Scope, SecretStores};
 use crate::id::{AppId, EnvId};
 use crate::model::{Actor, Clock, VersionId};
+use crate::secret::SecretStoreInfo;
 
 pub use admin::DeleteOutcome;
 pub use builder::StoreBuilder;
@@ -136,6 +137,17 @@ impl Store {
             .by_id
             .keys()
             .map(String::as_str)
+            .collect()
+    }
+
+    /// Every secret store this Store reads from, in id order, with what
+    /// each says of itself (its kind and where it is, never a credential).
+    pub fn secret_stores(&self) -> Vec<(&str, SecretStoreInfo)> {
+        self.inner
+            .secrets
+            .by_id
+            .iter()
+            .map(|(id, store)| (id.as_str(), store.describe()))
             .collect()
     }
 

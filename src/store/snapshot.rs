@@ -1,10 +1,12 @@
 //! [`Snapshot`]: one Environment's values at one version, for resolving a
 //! deployment's templates. Secrets are read from their stores only when a
-//! placeholder needs them, and only for callers allowed to deploy.
+//! placeholder needs them (a workload's all at once, before it renders),
+//! and only for callers allowed to deploy.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::access::{self, Action};
 use crate::codec::{Entry, State};
@@ -12,8 +14,9 @@ use crate::error::Error;
 use crate::history::Scope;
 use crate::id::{AppId, EnvId, Key};
 use crate::model::{Actor, VersionId, VersionSelector};
+use crate::placeholder::Template;
 use crate::resolve::{Context, LookupError, Resolver, Value, Values};
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretRef, SecretStoreError};
 
 use super::{Inner, Store};
 
@@ -28,6 +31,8 @@ pub struct Snapshot {
     secrets_allowed: bool,
     redacted: bool,
     context: Context,
+    /// Secrets read ahead by [`Values::prefetch`], by key.
+    prefetched: Mutex<BTreeMap<Key, Result<Secret, SecretStoreError>>>,
 }
 
 impl Store {
@@ -87,6 +92,7 @@ impl Store {
                 env: Some(env.to_string()),
                 ..Context::default()
             },
+            prefetched: Mutex::new(BTreeMap::new()),
         })
     }
 }
@@ -138,7 +144,71 @@ impl Snapshot {
     }
 }
 
+/// A secret to read ahead: its key, its reference, and whether the library
+/// stored it.
+type Wanted<'k> = (&'k Key, (SecretRef, bool));
+
+impl Snapshot {
+    /// The secrets `keys` need, with those the templates among them name in
+    /// turn: each key whose value is a secret, with its store, reference
+    /// and whether the library stored it.
+    fn secrets_needed(&self, keys: &[&str]) -> Vec<(&Key, &str, &SecretRef, bool)> {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut todo: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        let mut needed = Vec::new();
+        while let Some(key) = todo.pop() {
+            let Some((key, entry)) = self.values.get_key_value(key.as_str()) else {
+                continue;
+            };
+            if !seen.insert(key.as_str()) {
+                continue;
+            }
+            match &entry.state {
+                State::Template(text) => {
+                    if let Ok(t) = Template::parse(text) {
+                        todo.extend(t.value_keys().map(Cow::into_owned));
+                    }
+                }
+                State::Managed { store, reference } => {
+                    needed.push((key, store.as_str(), reference, true));
+                }
+                State::Reference { store, reference } => {
+                    needed.push((key, store.as_str(), reference, false));
+                }
+                State::Plain(_) | State::Deleted | State::Purged => {}
+            }
+        }
+        needed
+    }
+}
+
 impl Values for Snapshot {
+    /// Reads every secret the keys need, one request per store (as each
+    /// store can: Vault's concurrently), before the workload renders.
+    fn prefetch(&self, keys: &[&str]) {
+        if self.redacted || !self.secrets_allowed {
+            return;
+        }
+        let mut by_store: BTreeMap<&str, Vec<Wanted<'_>>> = BTreeMap::new();
+        for (key, store, reference, managed) in self.secrets_needed(keys) {
+            by_store
+                .entry(store)
+                .or_default()
+                .push((key, (reference.clone(), managed)));
+        }
+        let mut prefetched = self
+            .prefetched
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (store, wanted) in by_store {
+            let (keys, refs): (Vec<&Key>, Vec<(SecretRef, bool)>) = wanted.into_iter().unzip();
+            let read = self.store.secrets.read_many(&self.app, store, &refs);
+            for (key, secret) in keys.into_iter().zip(read) {
+                prefetched.insert(key.clone(), secret);
+            }
+        }
+    }
+
     fn value(&self, key: &str) -> Result<Option<Value<'_>>, LookupError> {
         let Some(entry) = self.values.get(key) else {
             return Ok(None);
@@ -155,6 +225,17 @@ impl Values for Snapshot {
                 if !self.secrets_allowed {
                     return Err(LookupError::Forbidden);
                 }
+                let prefetched = self
+                    .prefetched
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if let Some(read) = prefetched.get(key) {
+                    return match read {
+                        Ok(secret) => Ok(Some(Value::OwnedSecret(secret.clone_secret()))),
+                        Err(e) => Err(e.clone().into()),
+                    };
+                }
+                drop(prefetched);
                 let managed = matches!(entry.state, State::Managed { .. });
                 let secret = self
                     .store

@@ -63,6 +63,16 @@ impl Server {
         Server::build(backend, options, Store::builder())
     }
 
+    /// A server whose store is made by `builder` (and a master key).
+    #[cfg_attr(not(feature = "vault"), allow(dead_code))]
+    pub(crate) fn with_builder(builder: valueset::StoreBuilder) -> Server {
+        Server::build(
+            Arc::new(Away::default()),
+            ServiceOptions::default(),
+            builder,
+        )
+    }
+
     /// A server whose store also reads from the reference store `aaa`,
     /// which never answers.
     pub(crate) fn with_broken_reference_store() -> Server {

@@ -17,4 +17,9 @@ mod extras;
 mod openapi;
 mod resolve;
 mod values;
+#[cfg(feature = "vault")]
+mod vault;
+#[cfg(feature = "vault")]
+#[path = "../support/vault_api.rs"]
+mod vault_api;
 mod versions;

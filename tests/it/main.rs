@@ -51,5 +51,8 @@ mod templates;
 mod valuesctl;
 #[cfg(feature = "vault")]
 mod vault;
+#[cfg(feature = "vault")]
+#[path = "../support/vault_api.rs"]
+mod vault_api;
 mod versions;
 mod watch;

@@ -331,3 +331,124 @@ fn redacted_snapshots_read_no_secret() -> valueset::Result<()> {
     }
     Ok(())
 }
+
+/// A store that counts how it is read: one at a time, or many at once.
+#[derive(Debug)]
+struct Counting {
+    inner: MemorySecretStore,
+    singles: std::sync::atomic::AtomicUsize,
+    batches: std::sync::Mutex<Vec<usize>>,
+}
+
+impl valueset::secret::SecretStore for Counting {
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+    fn get(&self, r: &SecretRef) -> Result<Secret, valueset::secret::SecretStoreError> {
+        self.singles
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(r)
+    }
+    fn get_many(
+        &self,
+        refs: &[SecretRef],
+    ) -> Vec<Result<Secret, valueset::secret::SecretStoreError>> {
+        self.batches.lock().unwrap().push(refs.len());
+        refs.iter().map(|r| self.inner.get(r)).collect()
+    }
+    fn is_writable(&self) -> bool {
+        true
+    }
+    fn put(&self, n: &str, s: &Secret) -> Result<SecretRef, valueset::secret::SecretStoreError> {
+        self.inner.put(n, s)
+    }
+    fn delete(&self, r: &SecretRef) -> Result<(), valueset::secret::SecretStoreError> {
+        self.inner.delete(r)
+    }
+}
+
+/// A workload's secrets are read before it renders, each store asked once
+/// for all it holds (the ones template values name too), not one by one.
+#[test]
+fn a_workload_reads_its_secrets_at_once() -> valueset::Result<()> {
+    let library = std::sync::Arc::new(Counting {
+        inner: MemorySecretStore::new("library"),
+        singles: std::sync::atomic::AtomicUsize::new(0),
+        batches: std::sync::Mutex::new(Vec::new()),
+    });
+    let owned =
+        MemorySecretStore::read_only("vault", [("db/pw".to_owned(), Secret::new("owned".into()))]);
+    let store = Store::builder()
+        .secret_store(std::sync::Arc::clone(&library))
+        .reference_store(owned)
+        .in_memory()?;
+    let admin = Actor::admin("a");
+    let (app, prod) = (AppId::new("shop")?, EnvId::new("prod")?);
+    store.create_app(&admin, &app)?;
+    store.create_env(&admin, &app, &prod)?;
+    let set = |k: &str, v: NewValue| {
+        store.set(
+            &admin,
+            &app,
+            None,
+            &Key::new(k).unwrap(),
+            v,
+            SetOptions::default(),
+        )
+    };
+    for k in ["A", "B", "C", "UNUSED"] {
+        set(k, NewValue::secret(Secret::new(format!("{k}-{CANARY}"))))?;
+    }
+    set("T", NewValue::template("${values.C}+${values.HOST}"))?;
+    set("HOST", NewValue::plain("db"))?;
+    set(
+        "OWNED",
+        NewValue::secret_ref("vault", SecretRef::new("db/pw")),
+    )?;
+    let mut workload = valueset::resolve::Workload {
+        id: "api".into(),
+        ..Default::default()
+    };
+    for (name, text) in [
+        ("X", "${values.A}"),
+        ("Y", "${values.B}/${values.A}"),
+        ("Z", "${values.T}"),
+        ("W", "${values.OWNED}"),
+    ] {
+        workload.variables.insert(name.into(), text.into());
+    }
+    let snapshot = store.snapshot(&admin, &app, &prod, VersionSelector::Latest)?;
+    let out = snapshot.resolver().resolve_workload(&workload).unwrap();
+    let shown = |name: &str| {
+        out.variables[name]
+            .as_secret()
+            .unwrap()
+            .expose_secret()
+            .to_owned()
+    };
+    assert_eq!(shown("Y"), format!("B-{CANARY}/A-{CANARY}"));
+    assert_eq!(shown("Z"), format!("C-{CANARY}+db"));
+    assert_eq!(shown("W"), "owned");
+    assert_eq!(
+        *library.batches.lock().unwrap(),
+        [3],
+        "A, B and C in one read"
+    );
+    assert_eq!(library.singles.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // A redacted snapshot reads none.
+    let redacted = store
+        .snapshot(&admin, &app, &prod, VersionSelector::Latest)?
+        .redacted();
+    redacted.resolver().resolve_workload(&workload).unwrap();
+    assert_eq!(library.batches.lock().unwrap().len(), 1);
+    // A secret that cannot be read fails the item that needs it, by name.
+    let missing = NewValue::secret_ref("vault", SecretRef::new("db/nonesuch"));
+    set("OWNED", missing)?;
+    let snapshot = store.snapshot(&admin, &app, &prod, VersionSelector::Latest)?;
+    let errors = snapshot.resolver().resolve_workload(&workload).unwrap_err();
+    assert!(
+        errors.to_string().contains("`variables.W`") && errors.to_string().contains("db/nonesuch"),
+        "{errors}"
+    );
+    Ok(())
+}

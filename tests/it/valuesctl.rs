@@ -17,12 +17,18 @@ pub(crate) fn valuesctl() -> &'static PathBuf {
         let exe = std::env::current_exe().unwrap();
         let target_dir = exe.parent().unwrap().parent().unwrap();
         let bin = target_dir.join("examples").join("valuesctl");
-        let postgres = cfg!(feature = "postgres");
-        if postgres || !bin.exists() {
+        let features: Vec<&str> = [
+            ("postgres", cfg!(feature = "postgres")),
+            ("vault", cfg!(feature = "vault")),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
+        if !features.is_empty() || !bin.exists() {
             let mut build = Command::new(env!("CARGO"));
             build.args(["build", "--example", "valuesctl"]);
-            if postgres {
-                build.args(["--features", "postgres"]);
+            if !features.is_empty() {
+                build.args(["--features", &features.join(",")]);
             }
             let status = build
                 .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -12,76 +12,10 @@ use valueset::secret::{SecretRef, SecretStore, VaultAuth, VaultConfig, VaultSecr
 use valueset::store::{HistoryOptions, SetOptions, WriteOptions};
 use valueset::{Actor, AppId, EnvId, Secret, Store};
 
-use crate::common::{key, vault_server, vault_store};
+use crate::common::{key, vault_store};
+use crate::vault_api::Api;
 
 const CANARY: &str = "CANARY-vault-9c41";
-
-/// Vault's HTTP API, as an operator would call it.
-struct Api {
-    addr: String,
-    token: String,
-}
-
-impl Api {
-    fn root() -> Self {
-        let (addr, token) = vault_server();
-        Api { addr, token }
-    }
-
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
-        let url = format!("{}/v1/{path}", self.addr);
-        let request = ureq::http::Request::builder()
-            .method(method)
-            .uri(&url)
-            .header("X-Vault-Token", &self.token);
-        let mut response = match body {
-            Some(b) => agent.run(request.body(b.to_string()).unwrap()),
-            None => agent.run(request.body(()).unwrap()),
-        }
-        .unwrap();
-        let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let (status, json) = self.call(method, path, body);
-        assert!(
-            (200..300).contains(&status),
-            "{method} {path}: {status} {json}"
-        );
-        json
-    }
-
-    /// Writes `data` at `path` of the `secret/` mount: a new KV version.
-    fn write(&self, path: &str, data: &Value) -> u64 {
-        let json = self.ok(
-            "POST",
-            &format!("secret/data/{path}"),
-            Some(json!({"data": data})),
-        );
-        json["data"]["version"].as_u64().unwrap()
-    }
-
-    /// A token with only `policy` (HCL), created for this test.
-    fn token_with(&self, name: &str, policy: &str) -> String {
-        self.ok(
-            "PUT",
-            &format!("sys/policies/acl/{name}"),
-            Some(json!({"policy": policy})),
-        );
-        let json = self.ok(
-            "POST",
-            "auth/token/create",
-            Some(json!({"policies": [name], "no_default_policy": true, "ttl": "10m"})),
-        );
-        json["auth"]["client_token"].as_str().unwrap().to_owned()
-    }
-}
 
 /// A name no other test, in this process or another, uses.
 fn unique(prefix: &str) -> String {
@@ -191,6 +125,11 @@ fn a_reference_reads_the_kv_version_it_names() -> valueset::Result<()> {
     )
     .unwrap_err();
     assert_eq!(e.code(), "invalid_secret_ref");
+    // A large secret (a bundle of certificates, say) reads whole.
+    let big = "b".repeat(3 << 19);
+    api.write(&format!("{path}-big"), &json!({"pem": big}));
+    set("BIG", SecretRef::new(format!("{path}-big#pem")))?;
+    assert_eq!(r("${values.BIG}")?.len(), big.len());
     // The owner's secret is never written or deleted by the library.
     store.delete_app(&admin, &app)?;
     let read = api.ok("GET", &format!("secret/data/{path}"), None);
@@ -207,6 +146,16 @@ fn a_purge_destroys_its_kv_version_and_a_deletion_its_paths() -> valueset::Resul
         .in_memory()?;
     let (admin, app, prod) = shop(&store);
     let k = key("PW");
+    // A dry run knows a secret could be stored, and stores none.
+    let preview = store.dry_run().set(
+        &admin,
+        &app,
+        None,
+        &k,
+        NewValue::secret(Secret::new("dry".into())),
+        SetOptions::default(),
+    )?;
+    assert!(preview.version.change.iter().any(|c| c.key == k));
     let first = set_secret(&store, (&admin, &app), None, "PW", "one")?;
     set_secret(&store, (&admin, &app), None, "PW", CANARY)?;
     let info = store.get(&admin, &app, None, &k)?;
@@ -448,12 +397,12 @@ fn an_approle_login_with_a_short_ttl_renews() -> valueset::Result<()> {
         &format!("sys/policies/acl/{policy}"),
         Some(json!({"policy": format!("path \"secret/data/{path}\" {{ capabilities = [\"read\"] }}")})),
     );
-    // A token that lives 2 s unless renewed, and a secret id that logs in
-    // once: only renewal keeps the store working past 2 s.
+    // A token that lives 3 s unless renewed, and a secret id that logs in
+    // once: only renewal keeps the store working past 3 s.
     api.ok(
         "POST",
         &format!("auth/{mount}/role/deploy"),
-        Some(json!({"token_ttl": "2s", "token_max_ttl": "60s", "token_policies": [policy], "secret_id_num_uses": 1})),
+        Some(json!({"token_ttl": "3s", "token_max_ttl": "60s", "token_policies": [policy], "secret_id_num_uses": 1})),
     );
     let role_id =
         api.ok("GET", &format!("auth/{mount}/role/deploy/role-id"), None)["data"]["role_id"]
@@ -476,8 +425,11 @@ fn an_approle_login_with_a_short_ttl_renews() -> valueset::Result<()> {
     let vault = VaultSecretStore::new(config).unwrap();
     assert!(!format!("{vault:?}").contains(&secret_id));
     let reference = SecretRef::new(format!("{path}#f"));
+    // Reads 2.2 s apart: each comes after the renewal is due (at two
+    // thirds of 3 s) and before the token expires, so each must renew it;
+    // the third comes after the first token would have expired.
     let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(5_500) {
+    for _ in 0..3 {
         let read = vault.get(&reference).map_err(|e| e.to_string());
         assert_eq!(
             read.map(|s| s.expose_secret().to_owned()),
@@ -485,7 +437,7 @@ fn an_approle_login_with_a_short_ttl_renews() -> valueset::Result<()> {
             "after {:?}",
             start.elapsed()
         );
-        std::thread::sleep(Duration::from_millis(700));
+        std::thread::sleep(Duration::from_millis(2_200));
     }
     // A wrong secret id is refused as denied, not as unavailable.
     let config = VaultConfig::new(
@@ -502,6 +454,134 @@ fn an_approle_login_with_a_short_ttl_renews() -> valueset::Result<()> {
         .unwrap_err();
     assert_eq!(e.code(), "secret_store_denied", "{e}");
     Ok(())
+}
+
+/// Vault stops taking an AppRole login's token (revoked, or lost by a
+/// server that restarted): the store logs in again and goes on.
+#[test]
+fn a_revoked_approle_token_logs_in_again() {
+    let api = Api::root();
+    let mount = unique("approle");
+    let path = unique("relogin");
+    api.write(&path, &json!({"f": CANARY}));
+    api.ok(
+        "POST",
+        &format!("sys/auth/{mount}"),
+        Some(json!({"type": "approle"})),
+    );
+    let policy = unique("valueset-test-relogin");
+    let hcl = format!("path \"secret/data/{path}\" {{ capabilities = [\"read\"] }}");
+    api.ok(
+        "PUT",
+        &format!("sys/policies/acl/{policy}"),
+        Some(json!({"policy": hcl})),
+    );
+    let role = format!("auth/{mount}/role/deploy");
+    api.ok(
+        "POST",
+        &role,
+        Some(json!({"token_ttl": "10m", "token_policies": [policy]})),
+    );
+    let role_id = api.ok("GET", &format!("{role}/role-id"), None)["data"]["role_id"].clone();
+    let secret_id = api.ok("POST", &format!("{role}/secret-id"), None)["data"]["secret_id"].clone();
+    let auth = VaultAuth::AppRole {
+        role_id: role_id.as_str().unwrap().to_owned(),
+        secret_id: Secret::new(secret_id.as_str().unwrap().to_owned()),
+        mount: mount.clone(),
+    };
+    let vault = VaultSecretStore::new(VaultConfig::new(api.addr.clone(), auth)).unwrap();
+    let reference = SecretRef::new(format!("{path}#f"));
+    assert!(vault.get(&reference).is_ok());
+    // Revoke every token this auth mount gave.
+    let accessors = api.ok("GET", "auth/token/accessors?list=true", None)["data"]["keys"].clone();
+    let mut revoked = 0;
+    for accessor in accessors.as_array().unwrap() {
+        let body = json!({"accessor": accessor});
+        let token = api.ok("POST", "auth/token/lookup-accessor", Some(body.clone()));
+        if token["data"]["path"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(&format!("auth/{mount}/"))
+        {
+            api.ok("POST", "auth/token/revoke-accessor", Some(body));
+            revoked += 1;
+        }
+    }
+    assert_eq!(revoked, 1);
+    let read = vault.get(&reference).map_err(|e| e.to_string());
+    assert_eq!(
+        read.map(|s| s.expose_secret().to_owned()),
+        Ok(CANARY.to_owned())
+    );
+}
+
+/// As the managed store, Vault keeps every App's secrets under one prefix:
+/// an App may reference its own there and the owner's outside it, never
+/// another App's.
+#[test]
+fn an_app_never_reaches_another_app_s_secret_in_vault() -> valueset::Result<()> {
+    let api = Api::root();
+    let owned = unique("teams/shared");
+    api.write(&owned, &json!({"f": "owners"}));
+    let store = Store::builder()
+        .secret_store(vault_store("vault"))
+        .in_memory()?;
+    let (admin, app, prod) = shop(&store);
+    set_secret(&store, (&admin, &app), None, "PW", CANARY)?;
+    let theirs = store
+        .get(&admin, &app, None, &key("PW"))?
+        .secret()
+        .unwrap()
+        .secret_ref
+        .clone();
+    let other = AppId::new("other").unwrap();
+    store.create_app(&admin, &other)?;
+    let refer = |app: &AppId, k: &str, r: SecretRef| {
+        let value = NewValue::secret_ref("vault", r);
+        store.set(&admin, app, None, &key(k), value, SetOptions::default())
+    };
+    let e = refer(&other, "STOLEN", theirs.clone()).unwrap_err();
+    assert_eq!(e.code(), "other_app_secret");
+    refer(&other, "OWNED", SecretRef::new(format!("{owned}#f")))?;
+    refer(&app, "AGAIN", theirs)?;
+    assert_eq!(
+        resolve(&store, &admin, &app, &prod, "${values.AGAIN}")?,
+        CANARY
+    );
+    Ok(())
+}
+
+/// Writers of one key at once never overwrite each other: each write is a
+/// KV version of its own (check-and-set on the version read before it).
+#[test]
+fn writers_of_one_key_each_get_a_version_of_their_own() {
+    let vault = vault_store("vault");
+    let name = unique("race/_app/KEY");
+    let versions: Vec<u64> = std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let (vault, name) = (&vault, &name);
+                scope.spawn(move || {
+                    (0..5)
+                        .map(|i| {
+                            let secret = Secret::new(format!("{w}-{i}"));
+                            let r = vault.put(name, &secret).unwrap();
+                            let version = r.version.clone().unwrap().parse().unwrap();
+                            assert_eq!(vault.get(&r).unwrap().expose_secret(), format!("{w}-{i}"));
+                            version
+                        })
+                        .collect::<Vec<u64>>()
+                })
+            })
+            .collect();
+        writers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let mut sorted = versions.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=20).collect::<Vec<u64>>(), "{versions:?}");
 }
 
 #[test]
@@ -532,4 +612,155 @@ fn many_reads_at_once_answer_each_in_order() {
             }
         }
     }
+}
+
+/// valuesctl on `dir`, with Vault's variables when `vault` is given; it
+/// succeeded, what it printed, and its errors. Neither the token nor (unless
+/// `shows_secret`) the canary may be in what it printed.
+fn run_ctl(
+    dir: &std::path::Path,
+    vault: Option<&Api>,
+    args: &[&str],
+    input: &str,
+    shows_secret: bool,
+) -> (bool, Value, String) {
+    let mut cmd = Command::new(crate::valuesctl::valuesctl());
+    cmd.arg("--store").arg(dir).args(args);
+    cmd.env_remove("VAULT_ADDR").env_remove("VAULT_TOKEN");
+    if let Some(api) = vault {
+        cmd.env("VAULT_ADDR", &api.addr)
+            .env("VAULT_TOKEN", &api.token);
+    }
+    cmd.env("VALUESET_MASTER_KEY", "07".repeat(32));
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, input.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let token = vault.map_or("", |api| api.token.as_str());
+    assert!(
+        !stderr.contains(CANARY) && (token.is_empty() || !stderr.contains(token)),
+        "{stderr}"
+    );
+    assert!(
+        shows_secret || !stdout.contains(CANARY),
+        "a secret in {args:?}"
+    );
+    let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (out.status.success(), json, stderr)
+}
+
+/// `valuesctl` with Vault's variables: the store `vault` for references,
+/// and with `--managed-store vault` for the secrets it is given.
+#[test]
+fn valuesctl_takes_vault_from_its_variables() {
+    let api = Api::root();
+    let owned = unique("teams/ctl");
+    api.write(&owned, &json!({"password": "first"}));
+    api.write(&owned, &json!({"password": "second"}));
+    let dir = std::env::temp_dir().join(unique("valueset-ctl-vault"));
+    let ctl = |args: &[&str], input: &str, vault: bool, shows_secret: bool| {
+        run_ctl(&dir, vault.then_some(&api), args, input, shows_secret)
+    };
+    let ok = |args: &[&str]| {
+        let (ok, json, err) = ctl(args, "", true, false);
+        assert!(ok, "{args:?}: {err}");
+        json
+    };
+    ok(&["app", "create", "shop"]);
+    ok(&["env", "create", "shop", "prod"]);
+    let reference = format!("{owned}#password");
+    ok(&[
+        "set-ref",
+        "shop",
+        "OLD",
+        "--secret-store",
+        "vault",
+        "--ref",
+        &reference,
+        "--ref-version",
+        "1",
+    ]);
+    let (done, _, err) = ctl(
+        &[
+            "set-ref",
+            "shop",
+            "BAD",
+            "--secret-store",
+            "vault",
+            "--ref",
+            &owned,
+        ],
+        "",
+        true,
+        false,
+    );
+    assert!(!done && err.contains("invalid_secret_ref"), "{err}");
+    // Submitted secrets go to Vault, under the default prefix…
+    let (done, _, err) = ctl(
+        &[
+            "--managed-store",
+            "vault",
+            "set",
+            "shop",
+            "PW",
+            "-",
+            "--secret",
+        ],
+        CANARY,
+        true,
+        false,
+    );
+    assert!(done, "{err}");
+    let shown = ok(&["--managed-store", "vault", "get", "shop", "PW"]);
+    assert_eq!(shown["secret_store_id"], "vault", "{shown}");
+    let path = shown["secret_ref"]["reference"]
+        .as_str()
+        .unwrap()
+        .split_once('#')
+        .unwrap()
+        .0
+        .to_owned();
+    assert_eq!(path, "valueset/shop/_app/PW");
+    let read = api.ok("GET", &format!("secret/data/{path}"), None);
+    assert_eq!(read["data"]["data"]["value"], CANARY);
+    // …and resolve from there, with the reference at its KV version.
+    let args = [
+        "--managed-store",
+        "vault",
+        "resolve",
+        "shop",
+        "prod",
+        "--template",
+        "${values.OLD}:${values.PW}",
+        "--reveal-secrets",
+    ];
+    let (done, out, err) = ctl(&args, "", true, true);
+    assert!(done, "{err}");
+    assert_eq!(
+        out["value"],
+        format!("first:{CANARY}"),
+        "{}",
+        out.to_string().replace(CANARY, "…")
+    );
+    // Without Vault's variables, --managed-store vault is refused.
+    let (done, _, err) = ctl(
+        &["--managed-store", "vault", "get", "shop", "PW"],
+        "",
+        false,
+        false,
+    );
+    assert!(!done && err.contains("invalid_vault_config"), "{err}");
+    // The App goes, and its path with it: another test run starts afresh.
+    ok(&["--managed-store", "vault", "app", "delete", "shop"]);
+    assert_eq!(
+        api.call("GET", &format!("secret/metadata/{path}"), None).0,
+        404
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -136,6 +136,17 @@ impl Client {
         }
     }
 
+    /// The server's address, without any user or password it held.
+    pub(super) fn address(&self) -> String {
+        match self.base.split_once("://") {
+            Some((scheme, rest)) => {
+                let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+                format!("{scheme}://{host}")
+            }
+            None => self.base.clone(),
+        }
+    }
+
     /// The store's error for a server it could not use.
     pub(super) fn unavailable(&self, message: &str) -> SecretStoreError {
         SecretStoreError::Unavailable {
@@ -204,6 +215,8 @@ mod tests {
         );
         assert_eq!(errors(&json!({"errors": ["a", "b"]})), "a; b");
         assert_eq!(errors(&json!({})), "no reason given");
+        let just = "x".repeat(200);
+        assert_eq!(errors(&json!({"errors": [just.clone()]})), just);
         let long = errors(&json!({"errors": ["é".repeat(300)]}));
         assert!(long.len() <= 204 && long.ends_with('…'), "{}", long.len());
     }

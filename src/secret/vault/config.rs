@@ -101,13 +101,15 @@ impl VaultConfig {
     /// [`VaultConfigError::Invalid`] when `VAULT_ADDR` is set but neither
     /// a token nor both AppRole settings are.
     pub fn from_env() -> Result<Option<Self>, VaultConfigError> {
-        Self::from_vars(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        Self::from_vars(|name| std::env::var(name).ok())
     }
 
     /// [`from_env`](Self::from_env), from any source of variables.
     pub(crate) fn from_vars(
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<Self>, VaultConfigError> {
+        // An empty variable is one not set, as Vault's tools take it.
+        let var = |name: &str| var(name).filter(|v| !v.is_empty());
         let Some(address) = var("VAULT_ADDR") else {
             return Ok(None);
         };
@@ -173,6 +175,24 @@ mod tests {
     #[test]
     fn read_as_vault_s_tools_read_it() {
         assert!(VaultConfig::from_vars(vars(&[])).unwrap().is_none());
+        assert!(
+            VaultConfig::from_vars(vars(&[("VAULT_ADDR", "")]))
+                .unwrap()
+                .is_none()
+        );
+        let empty_token = VaultConfig::from_vars(vars(&[
+            ("VAULT_ADDR", "http://127.0.0.1:8200"),
+            ("VAULT_TOKEN", ""),
+            ("VAULT_ROLE_ID", "role"),
+            ("VAULT_SECRET_ID", "id"),
+        ]));
+        assert!(matches!(
+            empty_token,
+            Ok(Some(VaultConfig {
+                auth: VaultAuth::AppRole { .. },
+                ..
+            }))
+        ));
         let token = VaultConfig::from_vars(vars(&[
             ("VAULT_ADDR", "http://127.0.0.1:8200"),
             ("VAULT_TOKEN", "canary-token-4d1"),

@@ -29,11 +29,12 @@ use self::client::{Answer, Client, Method};
 use self::path::{Target, VALUE_FIELD, encoded};
 pub use config::{DEFAULT_VAULT_ID, VaultAuth, VaultConfig, VaultConfigError};
 
-use super::{Secret, SecretRef, SecretStore, SecretStoreError};
+use super::{Secret, SecretRef, SecretStore, SecretStoreError, SecretStoreInfo};
 
 /// How often a write tries again when another writer added a version of
-/// the same path between its read of the current version and its write.
-const CAS_TRIES: usize = 8;
+/// the same path between its read of the current version and its write;
+/// between tries it waits a random while, up to twice as long each time.
+const CAS_TRIES: u32 = 16;
 
 /// A [`SecretStore`] in Vault's (or OpenBao's) KV version 2 engine.
 ///
@@ -173,6 +174,18 @@ impl VaultSecretStore {
     }
 }
 
+/// Waits up to 2^`attempt` ms (at most about a quarter of a second), an
+/// amount that differs between writers, so that writers who collided do
+/// not collide again.
+fn backoff(attempt: u32) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let cap_ms = 1u64 << attempt.min(8);
+    let jitter = u64::from(nanos) % (cap_ms * 1000);
+    std::thread::sleep(std::time::Duration::from_micros(jitter));
+}
+
 impl SecretStore for VaultSecretStore {
     fn id(&self) -> &str {
         &self.id
@@ -227,6 +240,14 @@ impl SecretStore for VaultSecretStore {
             .collect()
     }
 
+    fn describe(&self) -> SecretStoreInfo {
+        SecretStoreInfo {
+            kind: "vault".to_owned(),
+            url: Some(self.client.address()),
+            path: Some(format!("{}/{}", self.mount, self.prefix)),
+        }
+    }
+
     fn validate_reference(&self, reference: &SecretRef) -> Result<(), SecretStoreError> {
         self.target(reference).map(|_| ())
     }
@@ -248,7 +269,10 @@ impl SecretStore for VaultSecretStore {
         let reference = SecretRef::new(format!("{path}#{VALUE_FIELD}"));
         self.target(&reference)?;
         let url = self.url_path("data", &path);
-        for _ in 0..CAS_TRIES {
+        for attempt in 0..CAS_TRIES {
+            if attempt > 0 {
+                backoff(attempt);
+            }
             let current = self.current_version(&path, &reference)?;
             let body = json!({
                 "options": {"cas": current},
@@ -292,5 +316,146 @@ impl SecretStore for VaultSecretStore {
             Answer::Ok(_) | Answer::NotFound => Ok(()),
             other => Err(self.failed(other, reference)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::{Arc, Condvar};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A server that answers a read only once `together` of them are in
+    /// flight at once (503 after two seconds otherwise): reads made one
+    /// after another fail.
+    fn answering_together(together: usize) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        let waiting = Arc::new((Mutex::new(0usize), Condvar::new()));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let waiting = Arc::clone(&waiting);
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                        line.clear();
+                    }
+                    let (count, ready) = &*waiting;
+                    let mut n = count.lock().unwrap();
+                    *n += 1;
+                    ready.notify_all();
+                    let (n, _) = ready
+                        .wait_timeout_while(n, Duration::from_secs(2), |n| *n < together)
+                        .unwrap();
+                    let (status, body) = if *n >= together {
+                        ("200 OK", r#"{"data":{"data":{"f":"v"}}}"#)
+                    } else {
+                        ("503 Service Unavailable", r#"{"errors":["one at a time"]}"#)
+                    };
+                    drop(n);
+                    let mut stream = stream;
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                });
+            }
+        });
+        addr
+    }
+
+    /// A server that answers every request with `status` and `body`, and
+    /// counts them.
+    fn answering(status: &'static str, body: &'static str) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        let count = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&count);
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        (addr, count)
+    }
+
+    /// A token Vault refuses is not sent again: only an AppRole login can
+    /// be made anew.
+    #[test]
+    fn a_refused_token_is_asked_once() {
+        let (addr, count) = answering("403 Forbidden", r#"{"errors":["permission denied"]}"#);
+        let vault = VaultSecretStore::new(VaultConfig::new(
+            addr,
+            VaultAuth::Token(Secret::new("t".into())),
+        ))
+        .unwrap();
+        let e = vault.get(&SecretRef::new("a#f")).unwrap_err();
+        assert_eq!(e.code(), "secret_store_denied");
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        // A sealed server (503) is unavailable, which is retryable.
+        let (addr, _) = answering(
+            "503 Service Unavailable",
+            r#"{"errors":["Vault is sealed"]}"#,
+        );
+        let vault = VaultSecretStore::new(VaultConfig::new(
+            addr,
+            VaultAuth::Token(Secret::new("t".into())),
+        ))
+        .unwrap();
+        let e = vault.get(&SecretRef::new("a#f")).unwrap_err();
+        assert_eq!(e.code(), "secret_store_unavailable");
+        assert!(e.to_string().contains("Vault is sealed"), "{e}");
+    }
+
+    /// A request Vault refuses for another reason than a lost
+    /// check-and-set says Vault's reason.
+    #[test]
+    fn a_refused_request_says_why() {
+        let (addr, count) = answering("400 Bad Request", r#"{"errors":["no handler for route"]}"#);
+        let vault = VaultSecretStore::new(VaultConfig::new(
+            addr,
+            VaultAuth::Token(Secret::new("t".into())),
+        ))
+        .unwrap();
+        let e = vault
+            .put("shop/_app/PW", &Secret::new("s".into()))
+            .unwrap_err();
+        assert_eq!(e.code(), "secret_store_unavailable");
+        assert!(e.to_string().contains("no handler for route"), "{e}");
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn many_reads_are_in_flight_at_once() {
+        let mut config = VaultConfig::new(
+            answering_together(4),
+            VaultAuth::Token(Secret::new("t".into())),
+        );
+        config.concurrency = 4;
+        let vault = VaultSecretStore::new(config).unwrap();
+        let refs: Vec<SecretRef> = (0..4).map(|i| SecretRef::new(format!("p{i}#f"))).collect();
+        for read in vault.get_many(&refs) {
+            assert_eq!(
+                read.map(|s| s.expose_secret().to_owned()),
+                Ok("v".to_owned())
+            );
+        }
+        assert!(vault.get_many(&[]).is_empty());
     }
 }
