@@ -88,6 +88,20 @@ fn set_ref(w: &Two, actor: &Actor, store: &str, reference: &str) -> valueset::Re
         .map(|_| ())
 }
 
+/// The code a workload that uses `stolen` fails with: its secrets are
+/// read ahead together, and the owner check holds there too.
+fn workload_code(snapshot: &valueset::store::Snapshot) -> &'static str {
+    let mut workload = valueset::resolve::Workload {
+        id: "api".into(),
+        ..Default::default()
+    };
+    workload
+        .variables
+        .insert("S".into(), "${values.stolen}".into());
+    let errors = snapshot.resolver().resolve_workload(&workload).unwrap_err();
+    errors.code()
+}
+
 fn versions(w: &Two) -> usize {
     let options = HistoryOptions {
         limit: Some(1000),
@@ -210,6 +224,7 @@ fn a_forged_reference_to_another_apps_record_does_not_open() -> valueset::Result
             .unwrap_err(),
     );
     assert_eq!(e.code(), "other_app_secret", "{e}");
+    assert_eq!(workload_code(&snapshot), "other_app_secret");
     assert!(!format!("{e} {e:?}").contains(CANARY));
     // The other App still reads its own secret, and shop's history no
     // longer verifies.
@@ -246,6 +261,7 @@ fn a_forged_reference_into_the_managed_store_does_not_open() -> valueset::Result
             .unwrap_err(),
     );
     assert_eq!(e.code(), "other_app_secret", "{e}");
+    assert_eq!(workload_code(&snapshot), "other_app_secret");
     Ok(())
 }
 

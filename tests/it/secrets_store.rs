@@ -435,6 +435,16 @@ fn a_workload_reads_its_secrets_at_once() -> valueset::Result<()> {
         "A, B and C in one read"
     );
     assert_eq!(library.singles.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // Without a workload, each placeholder reads its secret when it is
+    // resolved: once.
+    let out = snapshot.resolver().resolve_str("${values.B}")?;
+    assert_eq!(
+        out.as_secret().unwrap().expose_secret(),
+        format!("B-{CANARY}")
+    );
+    let fresh = store.snapshot(&admin, &app, &prod, VersionSelector::Latest)?;
+    fresh.resolver().resolve_str("${values.A}")?;
+    assert_eq!(library.singles.load(std::sync::atomic::Ordering::SeqCst), 1);
     // A redacted snapshot reads none.
     let redacted = store
         .snapshot(&admin, &app, &prod, VersionSelector::Latest)?

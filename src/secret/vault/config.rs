@@ -32,7 +32,8 @@ pub struct VaultConfig {
     /// Where under the mount the library writes the secrets it stores;
     /// `valueset` by default. References outside it are the owner's.
     pub prefix: String,
-    /// How long one request may take, connecting included; 10 s by default.
+    /// How long each phase of a request may take (connecting, sending,
+    /// waiting for the answer, reading it); 10 s by default.
     pub timeout: Duration,
     /// How many reads [`get_many`](crate::secret::SecretStore::get_many)
     /// makes at once; 16 by default.
