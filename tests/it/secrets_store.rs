@@ -48,6 +48,32 @@ fn the_store_names_its_secret_stores() {
         .unwrap();
     assert_eq!(keyed.managed_secret_store(), "builtin");
     assert_eq!(keyed.secret_store_ids(), ["builtin", "vault"]);
+    // Each says what it is, through an `Arc` too; never a credential.
+    let shared = std::sync::Arc::new(MemorySecretStore::new("shared"));
+    let described = Store::builder()
+        .master_key(valueset::MasterKey::generate())
+        .reference_store(shared)
+        .in_memory()
+        .unwrap();
+    let kinds: Vec<(&str, String)> = described
+        .secret_stores()
+        .into_iter()
+        .map(|(id, info)| (id, info.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("builtin", "builtin".to_owned()),
+            ("shared", "memory".to_owned())
+        ]
+    );
+    let (id, library) = f.store.secret_stores().remove(0);
+    assert_eq!(id, "library");
+    let expected = match std::env::var("VALUESET_TEST_SECRET_STORE").as_deref() {
+        Ok("vault") => "vault",
+        _ => "memory",
+    };
+    assert_eq!(library.kind, expected);
 }
 
 #[test]

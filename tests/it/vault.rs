@@ -228,6 +228,16 @@ fn a_token_its_policy_denies_gets_permission_denied() -> valueset::Result<()> {
     config.id = "vault".to_owned();
     let vault = VaultSecretStore::new(config).unwrap();
     assert!(!format!("{vault:?}").contains(&token), "the token in Debug");
+    let info = vault.describe();
+    assert_eq!(
+        (
+            info.kind.as_str(),
+            info.url.as_deref(),
+            info.path.as_deref()
+        ),
+        ("vault", Some(api.addr.as_str()), Some("secret/valueset"))
+    );
+    assert!(!format!("{info:?}").contains(&token));
     let store = Store::builder().reference_store(vault).in_memory()?;
     let (admin, app, prod) = shop(&store);
     for (k, path) in [("OK", &allowed), ("NO", &denied)] {

@@ -231,6 +231,20 @@ mod tests {
     }
 
     #[test]
+    fn the_address_shown_has_no_user_or_password() {
+        let client = |address: &str| {
+            let auth = super::super::VaultAuth::Token(crate::secret::Secret::new("t".into()));
+            Client::new(&VaultConfig::new(address, auth)).unwrap()
+        };
+        let shown = client("https://ops:canary-pw@vault.example:8200/").address();
+        assert_eq!(shown, "https://vault.example:8200");
+        assert_eq!(
+            client("http://127.0.0.1:8200").address(),
+            "http://127.0.0.1:8200"
+        );
+    }
+
+    #[test]
     fn a_ca_file_without_certificates_is_refused() {
         let dir = std::env::temp_dir().join(format!("valueset-ca-{}", std::process::id()));
         std::fs::write(&dir, "not a certificate").unwrap();
