@@ -35,6 +35,18 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     /// [`BackendError`] when the storage cannot be read.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError>;
 
+    /// The values at `keys`, in their order (`None` where there is none):
+    /// what [`get`](Self::get) gives for each. The default asks one after
+    /// another; a backend with round trips reads them in one (PostgreSQL:
+    /// one query).
+    ///
+    /// # Errors
+    ///
+    /// [`BackendError`] when the storage cannot be read.
+    fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, BackendError> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
+
     /// Calls `visit` with each entry whose key is in `start..end` (`end`
     /// exclusive), in ascending key order, or descending when `reverse`,
     /// until `visit` breaks. `visit` must not call back into the backend.
@@ -150,6 +162,10 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
 impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
         (**self).get(key)
+    }
+
+    fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, BackendError> {
+        (**self).get_many(keys)
     }
 
     fn scan(

@@ -68,6 +68,30 @@ fn last_in_agrees_with_a_reverse_scan(b: &dyn Backend) {
     );
 }
 
+/// `get_many` answers as `get` does for each key, in their order.
+fn get_many_agrees_with_get(b: &dyn Backend) {
+    let mut batch = Batch::new();
+    batch.insert(b"a".to_vec(), b"1".to_vec());
+    batch.insert(b"b\x00c".to_vec(), b"2".to_vec());
+    batch.insert(b"d".to_vec(), Vec::new());
+    b.apply(batch).unwrap();
+    let keys: [&[u8]; 6] = [b"d", b"missing", b"a", b"b\x00c", b"a", b""];
+    let each: Vec<_> = keys.iter().map(|k| b.get(k).unwrap()).collect();
+    assert_eq!(b.get_many(&keys).unwrap(), each);
+    assert_eq!(each[0], Some(Vec::new()));
+    assert_eq!(each[2], Some(b"1".to_vec()));
+    assert!(b.get_many(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn every_backend_reads_many_keys_as_it_reads_one() {
+    get_many_agrees_with_get(&MemoryBackend::new());
+    get_many_agrees_with_get(&SledBackend::temporary().unwrap());
+    if std::env::var("VALUESET_TEST_BACKEND").as_deref() == Ok("postgres") {
+        get_many_agrees_with_get(&crate::common::postgres_backend());
+    }
+}
+
 #[test]
 fn memory_finds_the_last_entry_of_a_range() {
     last_in_agrees_with_a_reverse_scan(&MemoryBackend::new());

@@ -221,6 +221,7 @@ pub(crate) struct Spy {
     gets: AtomicUsize,
     scans: AtomicUsize,
     seek_lists: AtomicUsize,
+    get_lists: AtomicUsize,
     applies: AtomicUsize,
     versions: AtomicUsize,
 }
@@ -238,6 +239,7 @@ impl Spy {
             gets: AtomicUsize::new(0),
             scans: AtomicUsize::new(0),
             seek_lists: AtomicUsize::new(0),
+            get_lists: AtomicUsize::new(0),
             applies: AtomicUsize::new(0),
             versions: AtomicUsize::new(0),
         }
@@ -254,6 +256,11 @@ impl Spy {
     /// Calls of `Backend::last_in_each`: on PostgreSQL, a query each.
     pub(crate) fn seek_lists(&self) -> usize {
         self.seek_lists.load(Ordering::SeqCst)
+    }
+
+    /// Calls of `Backend::get_many`: on PostgreSQL, a query each.
+    pub(crate) fn get_lists(&self) -> usize {
+        self.get_lists.load(Ordering::SeqCst)
     }
 
     pub(crate) fn applies(&self) -> usize {
@@ -280,6 +287,12 @@ impl Backend for Spy {
     fn last_in_each(&self, ranges: &[KeyRange]) -> Result<Vec<Option<KeyValue>>, BackendError> {
         self.seek_lists.fetch_add(1, Ordering::SeqCst);
         ranges.iter().map(|(s, e)| self.last_in(s, e)).collect()
+    }
+    /// The trait's own way (a counted `get` per key), counted once more as
+    /// one list.
+    fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, BackendError> {
+        self.get_lists.fetch_add(1, Ordering::SeqCst);
+        keys.iter().map(|k| self.get(k)).collect()
     }
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {
         self.applies.fetch_add(1, Ordering::SeqCst);

@@ -488,3 +488,59 @@ fn a_workload_reads_its_secrets_at_once() -> valueset::Result<()> {
     );
     Ok(())
 }
+
+/// The built-in store reads a workload's secrets in one read of the
+/// backend (one query on PostgreSQL), not one per secret.
+#[test]
+fn the_built_in_store_reads_a_workload_s_secrets_in_one_read() -> valueset::Result<()> {
+    let backend = std::sync::Arc::new(crate::common::Spy::default());
+    let store = Store::builder()
+        .master_key(valueset::MasterKey::from_bytes([3; 32]))
+        .open_with_backend(std::sync::Arc::clone(&backend))?;
+    let admin = Actor::admin("a");
+    let (app, prod) = (AppId::new("shop")?, EnvId::new("prod")?);
+    store.create_app(&admin, &app)?;
+    store.create_env(&admin, &app, &prod)?;
+    let mut workload = valueset::resolve::Workload {
+        id: "api".into(),
+        ..Default::default()
+    };
+    for i in 0..5 {
+        let value = NewValue::secret(Secret::new(format!("{CANARY}-{i}")));
+        store.set(
+            &admin,
+            &app,
+            None,
+            &Key::new(format!("S{i}"))?,
+            value,
+            SetOptions::default(),
+        )?;
+        workload
+            .variables
+            .insert(format!("V{i}"), format!("${{values.S{i}}}"));
+    }
+    let snapshot = store.snapshot(&admin, &app, &prod, VersionSelector::Latest)?;
+    let (lists, gets) = (backend.get_lists(), backend.gets());
+    let out = snapshot.resolver().resolve_workload(&workload).unwrap();
+    for i in 0..5 {
+        let shown = out.variables[&format!("V{i}")]
+            .as_secret()
+            .unwrap()
+            .expose_secret()
+            .to_owned();
+        assert_eq!(shown, format!("{CANARY}-{i}"));
+    }
+    assert_eq!(backend.get_lists() - lists, 1, "one read for the five");
+    assert_eq!(
+        backend.gets() - gets,
+        5,
+        "the list's own reads, and no other"
+    );
+    // A store opened without the key reads none, and says so for each.
+    let locked = Store::builder().open_with_backend(std::sync::Arc::clone(&backend))?;
+    let snapshot = locked.snapshot(&admin, &app, &prod, VersionSelector::Latest)?;
+    let errors = snapshot.resolver().resolve_workload(&workload).unwrap_err();
+    assert_eq!(errors.iter().count(), 5);
+    assert_eq!(errors.code(), "missing_master_key");
+    Ok(())
+}

@@ -350,6 +350,22 @@ impl Backend for PostgresBackend {
         })
     }
 
+    /// One query for all of them.
+    fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, BackendError> {
+        let sql = format!("SELECT k, v FROM {} WHERE k = ANY($1)", self.table);
+        let wanted: Vec<&[u8]> = keys.to_vec();
+        self.with_conn("read", |c| {
+            let statement = c.statement(&sql)?;
+            let found: std::collections::HashMap<Vec<u8>, Vec<u8>> = c
+                .client
+                .query(&statement, &[&wanted])?
+                .into_iter()
+                .map(|row| (row.get(0), row.get(1)))
+                .collect();
+            Ok(keys.iter().map(|k| found.get(*k).cloned()).collect())
+        })
+    }
+
     /// Reads in pages that grow as the visitor keeps going, so a scan that
     /// breaks after one row reads a handful.
     fn scan(
