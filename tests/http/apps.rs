@@ -228,6 +228,9 @@ fn secret_stores_are_listed_and_configured_at_start() {
     for field in ["created_at", "created_by", "updated_at", "updated_by"] {
         assert!(builtin[field].is_string(), "{field}");
     }
+    // Humanitec's place for its own store; no other kind's.
+    assert_eq!(builtin["humanitec"], json!({}));
+    assert!(builtin.get("vault").is_none(), "{builtin}");
     assert_eq!(&s.ok("GET", "/secretstores/builtin", None, 200), builtin);
     let r = s.call("GET", &Server::org("/secretstores/vault"), ADMIN, None);
     assert_eq!((r.status, r.code().as_str()), (404, "unknown_secret_store"));

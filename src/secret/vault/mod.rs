@@ -174,10 +174,14 @@ impl VaultSecretStore {
     }
 }
 
-/// Waits up to 2^`attempt` ms (at most about a quarter of a second), an
-/// amount that differs between writers, so that writers who collided do
-/// not collide again.
+/// Before a write's `attempt`: nothing before the first; then a wait of up
+/// to 2^`attempt` ms (at most about a quarter of a second), an amount that
+/// differs between writers, so that writers who collided do not collide
+/// again.
 fn backoff(attempt: u32) {
+    if attempt == 0 {
+        return;
+    }
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
@@ -270,9 +274,7 @@ impl SecretStore for VaultSecretStore {
         self.target(&reference)?;
         let url = self.url_path("data", &path);
         for attempt in 0..CAS_TRIES {
-            if attempt > 0 {
-                backoff(attempt);
-            }
+            backoff(attempt);
             let current = self.current_version(&path, &reference)?;
             let body = json!({
                 "options": {"cas": current},
