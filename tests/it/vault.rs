@@ -466,6 +466,45 @@ fn an_approle_login_with_a_short_ttl_renews() -> valueset::Result<()> {
     Ok(())
 }
 
+/// A given token that expires is renewed before it does: reads 2.2 s
+/// apart with a 3 s token, the last after the token would have expired.
+#[test]
+fn a_given_token_with_a_short_ttl_is_renewed() {
+    let api = Api::root();
+    let path = unique("renew-token");
+    api.write(&path, &json!({"f": CANARY}));
+    let policy = unique("valueset-test-token");
+    let hcl = format!("path \"secret/data/{path}\" {{ capabilities = [\"read\"] }}");
+    api.ok(
+        "PUT",
+        &format!("sys/policies/acl/{policy}"),
+        Some(json!({"policy": hcl})),
+    );
+    let created = api.ok(
+        "POST",
+        "auth/token/create",
+        Some(json!({"policies": [policy, "default"], "ttl": "3s", "explicit_max_ttl": "60s", "renewable": true})),
+    );
+    let token = created["auth"]["client_token"].as_str().unwrap().to_owned();
+    let vault = VaultSecretStore::new(VaultConfig::new(
+        api.addr.clone(),
+        VaultAuth::Token(Secret::new(token)),
+    ))
+    .unwrap();
+    let reference = SecretRef::new(format!("{path}#f"));
+    let start = Instant::now();
+    for _ in 0..3 {
+        let read = vault.get(&reference).map_err(|e| e.to_string());
+        assert_eq!(
+            read.map(|s| s.expose_secret().to_owned()),
+            Ok(CANARY.to_owned()),
+            "after {:?}",
+            start.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(2_200));
+    }
+}
+
 /// Vault stops taking an AppRole login's token (revoked, or lost by a
 /// server that restarted): the store logs in again and goes on.
 #[test]

@@ -1,6 +1,7 @@
-//! Logging in to Vault: a token used as given, or an AppRole login made
-//! when first needed, renewed when two thirds of its lease have passed, and
-//! made again when it cannot be renewed (or its lease has worn down to its
+//! Logging in to Vault: a token as given, looked up once and renewed when
+//! two thirds of its time have passed if it expires and may be renewed; or
+//! an AppRole login made when first needed, renewed the same way, and made
+//! again when it cannot be renewed (or its lease has worn down to its
 //! maximum) or Vault stops taking it.
 
 use std::sync::{Mutex, PoisonError};
@@ -57,14 +58,6 @@ impl Auth {
 
     /// The token to send now, after logging in or renewing when due.
     pub(super) fn token(&self, client: &Client) -> Result<Secret, AuthFailure> {
-        let (role_id, secret_id, mount) = match &self.method {
-            VaultAuth::Token(token) => return Ok(token.clone_secret()),
-            VaultAuth::AppRole {
-                role_id,
-                secret_id,
-                mount,
-            } => (role_id, secret_id, mount),
-        };
         let mut login = self.login.lock().unwrap_or_else(PoisonError::into_inner);
         let due = login
             .as_ref()
@@ -75,14 +68,34 @@ impl Auth {
                 .filter(|l| l.renewable)
                 .and_then(|l| renew(client, l).ok())
                 .filter(|new| new.lease >= login.as_ref().map_or(Duration::ZERO, |l| l.lease) / 4);
-            *login = Some(match renewed {
-                Some(new) => new,
-                None => approle_login(client, mount, role_id, secret_id)?,
-            });
+            let next = match (renewed, &self.method) {
+                (Some(new), _) => Some(new),
+                (None, VaultAuth::Token(token)) => given_token(client, token, login.is_some()),
+                (
+                    None,
+                    VaultAuth::AppRole {
+                        role_id,
+                        secret_id,
+                        mount,
+                    },
+                ) => Some(approle_login(client, mount, role_id, secret_id)?),
+            };
+            match next {
+                Some(next) => *login = Some(next),
+                None => return Ok(self.given().unwrap_or_else(|| Secret::new(String::new()))),
+            }
         }
         Ok(login
             .as_ref()
             .map_or_else(|| Secret::new(String::new()), |l| l.token.clone_secret()))
+    }
+
+    /// The token given in the configuration, if one was.
+    fn given(&self) -> Option<Secret> {
+        match &self.method {
+            VaultAuth::Token(token) => Some(token.clone_secret()),
+            VaultAuth::AppRole { .. } => None,
+        }
     }
 
     /// Vault refused the token: with an AppRole, the login is dropped so the
@@ -93,6 +106,42 @@ impl Auth {
         }
         let mut login = self.login.lock().unwrap_or_else(PoisonError::into_inner);
         login.take().is_some()
+    }
+}
+
+/// A token given as is, looked up once (`lookup-self`) to know whether it
+/// expires and can be renewed. After a renewal that failed (`renewing`),
+/// it is used as it is until Vault stops taking it. `None` when Vault could
+/// not be asked: the token is used, and looked up at the next call.
+fn given_token(client: &Client, token: &Secret, renewing: bool) -> Option<Login> {
+    let as_is = || Login {
+        token: token.clone_secret(),
+        renew_at: None,
+        lease: Duration::ZERO,
+        renewable: false,
+    };
+    if renewing {
+        return Some(as_is());
+    }
+    match client.call(
+        Method::Get,
+        "auth/token/lookup-self",
+        Some(token.expose_secret()),
+        None,
+    ) {
+        Ok(Answer::Ok(json)) => {
+            let data = json.get("data")?;
+            let ttl = Duration::from_secs(data.get("ttl").and_then(Value::as_u64).unwrap_or(0));
+            let renewable = data.get("renewable").and_then(Value::as_bool) == Some(true);
+            Some(Login {
+                token: token.clone_secret(),
+                renew_at: (renewable && !ttl.is_zero()).then(|| Instant::now() + ttl * 2 / 3),
+                lease: ttl,
+                renewable,
+            })
+        }
+        Ok(_) => Some(as_is()),
+        Err(_) => None,
     }
 }
 

@@ -44,7 +44,9 @@ pub struct VaultConfig {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum VaultAuth {
-    /// A token, used as given (renewing it is its owner's affair).
+    /// A token. It is looked up once: one that expires and may be renewed
+    /// is renewed when two thirds of its time have passed, as long as
+    /// Vault renews it.
     Token(Secret),
     /// An AppRole login, made when first needed, renewed before its token
     /// expires and made again when it cannot be renewed.

@@ -343,9 +343,22 @@ mod tests {
                 let waiting = Arc::clone(&waiting);
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut first = String::new();
+                    let _ = reader.read_line(&mut first);
                     let mut line = String::new();
                     while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
                         line.clear();
+                    }
+                    let mut stream = stream;
+                    if first.contains("lookup-self") {
+                        // The token: it does not expire.
+                        let body = r#"{"data":{"ttl":0,"renewable":false}}"#;
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        return;
                     }
                     let (count, ready) = &*waiting;
                     let mut n = count.lock().unwrap();
@@ -360,7 +373,6 @@ mod tests {
                         ("503 Service Unavailable", r#"{"errors":["one at a time"]}"#)
                     };
                     drop(n);
-                    let mut stream = stream;
                     let _ = write!(
                         stream,
                         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -409,9 +421,13 @@ mod tests {
         .unwrap();
         let e = vault.get(&SecretRef::new("a#f")).unwrap_err();
         assert_eq!(e.code(), "secret_store_denied");
-        assert_eq!(count.load(Ordering::SeqCst), 1);
+        // The token's lookup (refused: used as given from then on), then
+        // the read; the next read is the read alone.
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+        vault.get(&SecretRef::new("a#f")).unwrap_err();
+        assert_eq!(count.load(Ordering::SeqCst), 3);
         // A sealed server (503) is unavailable, which is retryable.
-        let (addr, _) = answering(
+        let (addr, count) = answering(
             "503 Service Unavailable",
             r#"{"errors":["Vault is sealed"]}"#,
         );
@@ -423,6 +439,10 @@ mod tests {
         let e = vault.get(&SecretRef::new("a#f")).unwrap_err();
         assert_eq!(e.code(), "secret_store_unavailable");
         assert!(e.to_string().contains("Vault is sealed"), "{e}");
+        // A lookup that could not be made is made again with the next read.
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+        vault.get(&SecretRef::new("a#f")).unwrap_err();
+        assert_eq!(count.load(Ordering::SeqCst), 4);
     }
 
     /// A request Vault refuses for another reason than a lost
@@ -440,7 +460,11 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code(), "secret_store_unavailable");
         assert!(e.to_string().contains("no handler for route"), "{e}");
-        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            2,
+            "the token's lookup, then the write's first read"
+        );
     }
 
     #[test]
