@@ -133,12 +133,12 @@ fn given_token(client: &Client, token: &Secret, renewing: bool) -> Option<Login>
             let data = json.get("data")?;
             let ttl = Duration::from_secs(data.get("ttl").and_then(Value::as_u64).unwrap_or(0));
             let renewable = data.get("renewable").and_then(Value::as_bool) == Some(true);
-            Some(Login {
-                token: token.clone_secret(),
-                renew_at: (renewable && !ttl.is_zero()).then(|| Instant::now() + ttl * 2 / 3),
-                lease: ttl,
+            Some(lease_of(
+                token.clone_secret(),
+                ttl,
                 renewable,
-            })
+                Instant::now(),
+            ))
         }
         Ok(_) => Some(as_is()),
         Err(_) => None,
@@ -186,12 +186,19 @@ fn login_of(json: &Value, now: Instant) -> Option<Login> {
     let auth = json.get("auth")?;
     let token = auth.get("client_token")?.as_str()?.to_owned();
     let lease = Duration::from_secs(auth.get("lease_duration").and_then(Value::as_u64)?);
-    Some(Login {
-        token: Secret::new(token),
+    let renewable = auth.get("renewable").and_then(Value::as_bool) == Some(true);
+    Some(lease_of(Secret::new(token), lease, renewable, now))
+}
+
+/// `token` with `lease` from `now`: renewed when two thirds of it have
+/// passed (if Vault will renew it), never when it does not expire.
+fn lease_of(token: Secret, lease: Duration, renewable: bool, now: Instant) -> Login {
+    Login {
+        token,
         renew_at: (!lease.is_zero()).then(|| now + lease * 2 / 3),
         lease,
-        renewable: auth.get("renewable").and_then(Value::as_bool) == Some(true),
-    })
+        renewable,
+    }
 }
 
 #[cfg(test)]

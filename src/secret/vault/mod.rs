@@ -445,6 +445,58 @@ mod tests {
         assert_eq!(count.load(Ordering::SeqCst), 4);
     }
 
+    /// A server whose token lookups fail (503) and whose reads answer the
+    /// token they were sent, as the field `f`.
+    fn echoing_the_token() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let (mut first, mut line, mut token) =
+                    (String::new(), String::new(), String::new());
+                let _ = reader.read_line(&mut first);
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("x-vault-token")
+                    {
+                        value.trim().clone_into(&mut token);
+                    }
+                    line.clear();
+                }
+                let (status, body) = if first.contains("lookup-self") {
+                    (
+                        "503 Service Unavailable",
+                        r#"{"errors":["busy"]}"#.to_owned(),
+                    )
+                } else {
+                    (
+                        "200 OK",
+                        format!(r#"{{"data":{{"data":{{"f":"{token}"}}}}}}"#),
+                    )
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        addr
+    }
+
+    /// When the token cannot be looked up, it is still sent as given.
+    #[test]
+    fn a_token_that_cannot_be_looked_up_is_sent_as_given() {
+        let vault = VaultSecretStore::new(VaultConfig::new(
+            echoing_the_token(),
+            VaultAuth::Token(Secret::new("given-token".into())),
+        ))
+        .unwrap();
+        let read = vault.get(&SecretRef::new("a#f")).unwrap();
+        assert_eq!(read.expose_secret(), "given-token");
+    }
+
     /// A request Vault refuses for another reason than a lost
     /// check-and-set says Vault's reason.
     #[test]
