@@ -33,6 +33,7 @@ mod extract;
 mod extras;
 mod ids;
 mod openapi;
+mod payloads;
 mod resolve;
 mod shapes;
 mod stores;

@@ -22,7 +22,7 @@ use utoipa::IntoParams;
 use crate::access::{self, Action};
 use crate::model::{Actor, SnapshotValue, VersionSelector};
 use crate::placeholder::Template;
-use crate::resolve::{Resolved, Workload};
+use crate::resolve::{Resolved, ResolvedWorkload, Workload};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Args, Body, Params};
@@ -88,55 +88,7 @@ pub(super) async fn resolve(
                 secrets: secrets_of(&version.values),
                 workload: &workload,
             };
-            let map = |m: &BTreeMap<String, Resolved<'_>>,
-                       templates: &BTreeMap<String, String>|
-             -> Value {
-                m.iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            show.item(v, templates.get(k).map_or("", String::as_str)),
-                        )
-                    })
-                    .collect::<Map<_, _>>()
-                    .into()
-            };
-            let files: Map<_, _> = out
-                .files
-                .iter()
-                .map(|(k, f)| {
-                    let template = workload.files.get(k).map_or("", |t| t.value.as_str());
-                    let mut v = show.item(&f.content, template);
-                    v["mode"] = json!(f.mode);
-                    (k.clone(), v)
-                })
-                .collect();
-            let labels: Map<_, _> = out
-                .labels
-                .iter()
-                .map(|(k, v)| (k.clone(), json!({"value": v, "secret": false})))
-                .collect();
-            let webhooks: Map<_, _> = out
-                .webhooks
-                .iter()
-                .map(|(k, w)| {
-                    let t = workload.webhooks.get(k);
-                    let url = t.map_or("", |t| t.url.as_str());
-                    let none = BTreeMap::new();
-                    let headers = t.map_or(&none, |t| &t.headers);
-                    (
-                        k.clone(),
-                        json!({"url": show.item(&w.url, url), "headers": map(&w.headers, headers)}),
-                    )
-                })
-                .collect();
-            Ok(json!({
-                "version": version.info.id.to_string(),
-                "variables": map(&out.variables, &workload.variables),
-                "files": files,
-                "labels": labels,
-                "webhooks": webhooks,
-            }))
+            Ok(show.answer(&out, &version.info.id.to_string()))
         })
         .await?;
     Ok(axum::Json(json).into_response())
@@ -163,6 +115,59 @@ struct Shown<'w> {
 }
 
 impl Shown<'_> {
+    /// The answer: each item of the resolved workload `out` as shown, and
+    /// the `version` resolved against.
+    fn answer(&self, out: &ResolvedWorkload<'_>, version: &str) -> Value {
+        let map =
+            |m: &BTreeMap<String, Resolved<'_>>, templates: &BTreeMap<String, String>| -> Value {
+                m.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            self.item(v, templates.get(k).map_or("", String::as_str)),
+                        )
+                    })
+                    .collect::<Map<_, _>>()
+                    .into()
+            };
+        let files: Map<_, _> = out
+            .files
+            .iter()
+            .map(|(k, f)| {
+                let template = self.workload.files.get(k).map_or("", |t| t.value.as_str());
+                let mut v = self.item(&f.content, template);
+                v["mode"] = json!(f.mode);
+                (k.clone(), v)
+            })
+            .collect();
+        let labels: Map<_, _> = out
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), json!({"value": v, "secret": false})))
+            .collect();
+        let webhooks: Map<_, _> = out
+            .webhooks
+            .iter()
+            .map(|(k, w)| {
+                let t = self.workload.webhooks.get(k);
+                let url = t.map_or("", |t| t.url.as_str());
+                let none = BTreeMap::new();
+                let headers = t.map_or(&none, |t| &t.headers);
+                (
+                    k.clone(),
+                    json!({"url": self.item(&w.url, url), "headers": map(&w.headers, headers)}),
+                )
+            })
+            .collect();
+        json!({
+            "version": version,
+            "variables": map(&out.variables, &self.workload.variables),
+            "files": files,
+            "labels": labels,
+            "webhooks": webhooks,
+        })
+    }
+
     fn item(&self, resolved: &Resolved<'_>, template: &str) -> Value {
         match resolved {
             Resolved::Plain(text) => json!({"value": text, "secret": false}),

@@ -11,18 +11,19 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::access::{self, Action};
 use crate::codes;
 use crate::error::Error;
 use crate::id::{AppId, EnvId, Key};
 use crate::model::{Actor, NewValue, Source, VersionId};
-use crate::secret::{Secret, SecretRef};
+use crate::secret::Secret;
 use crate::store::{ChangeSet, DeleteOptions, HistoryOptions, SetOptions, Store, WriteOptions};
 
 use super::error::ApiError;
 use super::extract::{Args, Body, IfMatch, Params};
+use super::payloads::{PatchBody, ValueBody, new_value, required_description};
 use super::shapes::{PreviewJson, ValueJson, ValueOrPreview};
 use super::{AppState, Shared};
 
@@ -34,57 +35,6 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/orgs/{orgId}/apps/{appId}/values/{key}", one.clone())
         .route("/orgs/{orgId}/apps/{appId}/envs/{envId}/values", list)
         .route("/orgs/{orgId}/apps/{appId}/envs/{envId}/values/{key}", one)
-}
-
-/// A secret to store, or a reference to one (`SecretReference`).
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct SecretRefBody {
-    /// The store a reference points into.
-    store: Option<String>,
-    /// The reference, in the store's own format.
-    #[serde(rename = "ref")]
-    reference: Option<String>,
-    /// The version of the referenced secret, if the store has versions.
-    version: Option<String>,
-    /// A secret to store (instead of a reference).
-    value: Option<String>,
-}
-
-/// A new value (`ValueCreatePayloadRequest`), or a whole replacement
-/// (`ValueEditPayloadRequest`, where `key` may be left out).
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct ValueBody {
-    /// The key (`^[A-Za-z0-9_.-]+$`).
-    #[schema(pattern = "^[A-Za-z0-9_.-]+$", max_length = 256)]
-    key: Option<String>,
-    /// The value, or the secret when `is_secret`.
-    value: Option<String>,
-    /// What it is for (at most 4096 bytes): required, as Humanitec's
-    /// document has it, and `null` for none.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, required = true, max_length = 4096)]
-    description: Given,
-    /// Whether it is a secret.
-    #[serde(default)]
-    is_secret: bool,
-    /// A secret to store, or a reference to one.
-    secret_ref: Option<SecretRefBody>,
-    /// Whether the value is a template over the same level's values (an
-    /// addition).
-    #[serde(default)]
-    template: bool,
-}
-
-/// A change of some of a value's parts (`ValuePatchPayloadRequest`).
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct PatchBody {
-    /// The new value (a secret's new content, for a secret).
-    value: Option<String>,
-    /// The new description (at most 4096 bytes).
-    #[schema(max_length = 4096)]
-    description: Option<String>,
-    /// A new secret to store, or a new reference.
-    secret_ref: Option<SecretRefBody>,
 }
 
 /// The query of a change.
@@ -526,70 +476,6 @@ fn latest(
         .history(actor, app, env, options)?
         .first()
         .map(|v| v.id))
-}
-
-/// A field that must be in a body, where `null` is a value.
-#[derive(Default)]
-enum Given {
-    /// Not in the body.
-    #[default]
-    Missing,
-    /// In the body (`None` for `null`).
-    Value(Option<String>),
-}
-
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Given, D::Error> {
-    Option::<String>::deserialize(d).map(Given::Value)
-}
-
-fn required_description(given: Given) -> Result<String, ApiError> {
-    match given {
-        Given::Value(text) => Ok(text.unwrap_or_default()),
-        Given::Missing => Err(ApiError::bad_request(
-            "the body has no `description` (give `null` for none)",
-        )),
-    }
-}
-
-/// What a value's payload asks to store.
-fn new_value(
-    is_secret: bool,
-    value: Option<String>,
-    secret_ref: Option<SecretRefBody>,
-    template: bool,
-) -> Result<NewValue, ApiError> {
-    if let Some(r) = secret_ref {
-        if value.is_some() {
-            return Err(ApiError::bad_request(
-                "give `value` or `secret_ref`, not both",
-            ));
-        }
-        return match (r.value, r.reference) {
-            (Some(_), Some(_)) => Err(ApiError::bad_request(
-                "`secret_ref` takes `value` or `ref`, not both",
-            )),
-            (Some(secret), None) => Ok(NewValue::secret(Secret::new(secret))),
-            (None, Some(reference)) => {
-                let store = r.store.ok_or_else(|| {
-                    ApiError::bad_request("a `secret_ref` with `ref` needs `store`")
-                })?;
-                let mut at = SecretRef::new(reference);
-                if let Some(version) = r.version {
-                    at = at.with_version(version);
-                }
-                Ok(NewValue::secret_ref(store, at))
-            }
-            (None, None) => Err(ApiError::bad_request("`secret_ref` needs `value` or `ref`")),
-        };
-    }
-    let text = value.unwrap_or_default();
-    Ok(if is_secret {
-        NewValue::secret(Secret::new(text))
-    } else if template {
-        NewValue::template(text)
-    } else {
-        NewValue::plain(text)
-    })
 }
 
 /// A copy of a value to try again with (a secret's copy is a secret).

@@ -390,57 +390,42 @@ fn a_server_stopped_mid_run_is_retryable_and_nothing_is_half_written() -> values
     Ok(())
 }
 
-#[test]
-fn an_approle_login_with_a_short_ttl_renews() -> valueset::Result<()> {
-    let api = Api::root();
+/// A policy made for the test that may read `path` only; its name.
+fn read_policy(api: &Api, path: &str) -> String {
+    let name = unique("valueset-test-read");
+    let hcl = format!("path \"secret/data/{path}\" {{ capabilities = [\"read\"] }}");
+    api.ok(
+        "PUT",
+        &format!("sys/policies/acl/{name}"),
+        Some(json!({"policy": hcl})),
+    );
+    name
+}
+
+/// An AppRole auth mount of the test's own, with a role `deploy` of
+/// `settings`: the mount, the role id and a secret id.
+fn approle(api: &Api, settings: &Value) -> (String, String, Secret) {
     let mount = unique("approle");
-    let path = unique("renew");
-    api.write(&path, &json!({"f": CANARY}));
     api.ok(
         "POST",
         &format!("sys/auth/{mount}"),
         Some(json!({"type": "approle"})),
     );
-    let policy = unique("valueset-test-renew");
-    api.ok(
-        "PUT",
-        &format!("sys/policies/acl/{policy}"),
-        Some(json!({"policy": format!("path \"secret/data/{path}\" {{ capabilities = [\"read\"] }}")})),
-    );
-    // A token that lives 3 s unless renewed, and a secret id that logs in
-    // once: only renewal keeps the store working past 3 s.
-    api.ok(
-        "POST",
-        &format!("auth/{mount}/role/deploy"),
-        Some(json!({"token_ttl": "3s", "token_max_ttl": "60s", "token_policies": [policy], "secret_id_num_uses": 1})),
-    );
-    let role_id =
-        api.ok("GET", &format!("auth/{mount}/role/deploy/role-id"), None)["data"]["role_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-    let secret_id =
-        api.ok("POST", &format!("auth/{mount}/role/deploy/secret-id"), None)["data"]["secret_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-    let config = VaultConfig::new(
-        api.addr.clone(),
-        VaultAuth::AppRole {
-            role_id,
-            secret_id: Secret::new(secret_id.clone()),
-            mount: mount.clone(),
-        },
-    );
-    let vault = VaultSecretStore::new(config).unwrap();
-    assert!(!format!("{vault:?}").contains(&secret_id));
-    let reference = SecretRef::new(format!("{path}#f"));
-    // Reads 2.2 s apart: each comes after the renewal is due (at two
-    // thirds of 3 s) and before the token expires, so each must renew it;
-    // the third comes after the first token would have expired.
+    let role = format!("auth/{mount}/role/deploy");
+    api.ok("POST", &role, Some(settings.clone()));
+    let role_id = api.ok("GET", &format!("{role}/role-id"), None)["data"]["role_id"].clone();
+    let secret_id = api.ok("POST", &format!("{role}/secret-id"), None)["data"]["secret_id"].clone();
+    let text = |v: &Value| v.as_str().unwrap().to_owned();
+    (mount, text(&role_id), Secret::new(text(&secret_id)))
+}
+
+/// Reads `reference` three times 2.2 s apart: each read comes after a 3 s
+/// token's renewal is due (at two thirds) and before it expires; the third
+/// after the first token would have expired.
+fn reads_across_renewals(vault: &VaultSecretStore, reference: &SecretRef) {
     let start = Instant::now();
     for _ in 0..3 {
-        let read = vault.get(&reference).map_err(|e| e.to_string());
+        let read = vault.get(reference).map_err(|e| e.to_string());
         assert_eq!(
             read.map(|s| s.expose_secret().to_owned()),
             Ok(CANARY.to_owned()),
@@ -449,6 +434,31 @@ fn an_approle_login_with_a_short_ttl_renews() -> valueset::Result<()> {
         );
         std::thread::sleep(Duration::from_millis(2_200));
     }
+}
+
+#[test]
+fn an_approle_login_with_a_short_ttl_renews() -> valueset::Result<()> {
+    let api = Api::root();
+    let path = unique("renew");
+    api.write(&path, &json!({"f": CANARY}));
+    let policy = read_policy(&api, &path);
+    // A token that lives 3 s unless renewed, and a secret id that logs in
+    // once: only renewal keeps the store working past 3 s.
+    let settings = json!({"token_ttl": "3s", "token_max_ttl": "60s", "token_policies": [policy], "secret_id_num_uses": 1});
+    let (mount, role_id, secret_id) = approle(&api, &settings);
+    let shown = secret_id.expose_secret().to_owned();
+    let config = VaultConfig::new(
+        api.addr.clone(),
+        VaultAuth::AppRole {
+            role_id,
+            secret_id,
+            mount: mount.clone(),
+        },
+    );
+    let vault = VaultSecretStore::new(config).unwrap();
+    assert!(!format!("{vault:?}").contains(&shown));
+    let reference = SecretRef::new(format!("{path}#f"));
+    reads_across_renewals(&vault, &reference);
     // A wrong secret id is refused as denied, not as unavailable.
     let config = VaultConfig::new(
         api.addr.clone(),
@@ -473,13 +483,7 @@ fn a_given_token_with_a_short_ttl_is_renewed() {
     let api = Api::root();
     let path = unique("renew-token");
     api.write(&path, &json!({"f": CANARY}));
-    let policy = unique("valueset-test-token");
-    let hcl = format!("path \"secret/data/{path}\" {{ capabilities = [\"read\"] }}");
-    api.ok(
-        "PUT",
-        &format!("sys/policies/acl/{policy}"),
-        Some(json!({"policy": hcl})),
-    );
+    let policy = read_policy(&api, &path);
     let created = api.ok(
         "POST",
         "auth/token/create",
@@ -492,17 +496,7 @@ fn a_given_token_with_a_short_ttl_is_renewed() {
     ))
     .unwrap();
     let reference = SecretRef::new(format!("{path}#f"));
-    let start = Instant::now();
-    for _ in 0..3 {
-        let read = vault.get(&reference).map_err(|e| e.to_string());
-        assert_eq!(
-            read.map(|s| s.expose_secret().to_owned()),
-            Ok(CANARY.to_owned()),
-            "after {:?}",
-            start.elapsed()
-        );
-        std::thread::sleep(Duration::from_millis(2_200));
-    }
+    reads_across_renewals(&vault, &reference);
 }
 
 /// Vault stops taking an AppRole login's token (revoked, or lost by a
@@ -510,32 +504,14 @@ fn a_given_token_with_a_short_ttl_is_renewed() {
 #[test]
 fn a_revoked_approle_token_logs_in_again() {
     let api = Api::root();
-    let mount = unique("approle");
     let path = unique("relogin");
     api.write(&path, &json!({"f": CANARY}));
-    api.ok(
-        "POST",
-        &format!("sys/auth/{mount}"),
-        Some(json!({"type": "approle"})),
-    );
-    let policy = unique("valueset-test-relogin");
-    let hcl = format!("path \"secret/data/{path}\" {{ capabilities = [\"read\"] }}");
-    api.ok(
-        "PUT",
-        &format!("sys/policies/acl/{policy}"),
-        Some(json!({"policy": hcl})),
-    );
-    let role = format!("auth/{mount}/role/deploy");
-    api.ok(
-        "POST",
-        &role,
-        Some(json!({"token_ttl": "10m", "token_policies": [policy]})),
-    );
-    let role_id = api.ok("GET", &format!("{role}/role-id"), None)["data"]["role_id"].clone();
-    let secret_id = api.ok("POST", &format!("{role}/secret-id"), None)["data"]["secret_id"].clone();
+    let policy = read_policy(&api, &path);
+    let settings = json!({"token_ttl": "10m", "token_policies": [policy]});
+    let (mount, role_id, secret_id) = approle(&api, &settings);
     let auth = VaultAuth::AppRole {
-        role_id: role_id.as_str().unwrap().to_owned(),
-        secret_id: Secret::new(secret_id.as_str().unwrap().to_owned()),
+        role_id,
+        secret_id,
         mount: mount.clone(),
     };
     let vault = VaultSecretStore::new(VaultConfig::new(api.addr.clone(), auth)).unwrap();
