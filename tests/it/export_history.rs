@@ -454,6 +454,21 @@ fn a_history_entry_or_tag_that_cannot_be_imports_nothing_and_says_why() {
         }),
         "deletes overrides",
     );
+    // ...and only overrides of a key its version removes from the App
+    // (the verifier would refuse the App afterwards: found by fuzzing).
+    says(
+        Box::new(|d| {
+            let versions = &mut d.history.as_mut().unwrap().versions;
+            let v = versions
+                .iter_mut()
+                .find(|v| !v.cascaded.is_empty())
+                .unwrap();
+            for c in &mut v.change {
+                c.key = key("OTHER");
+            }
+        }),
+        "deletes overrides",
+    );
 }
 
 /// Every stored key under `prefix`, with its value.

@@ -385,8 +385,6 @@ impl Store {
     }
 }
 
-/// Refuses a document whose `values` and `envs` are not where its history
-/// ends (sealed secrets are compared by presence: each sealing differs).
 /// The names of a document as the store keeps them, checked as creating
 /// the App and its Environments checks them; none for a document without.
 fn labels_of(doc: &ExportDocument) -> Result<(Labels, BTreeMap<EnvId, Labels>), Error> {
@@ -423,6 +421,8 @@ fn labels_of(doc: &ExportDocument) -> Result<(Labels, BTreeMap<EnvId, Labels>), 
     Ok((app, envs))
 }
 
+/// Refuses a document whose `values` and `envs` are not where its history
+/// ends (sealed secrets are compared by presence: each sealing differs).
 fn check_ends(doc: &ExportDocument, history: &ExportedHistory) -> Result<(), Error> {
     type Ends<'d> = BTreeMap<Option<&'d EnvId>, BTreeMap<&'d Key, Option<ExportedValue>>>;
     let mut ends: Ends<'_> = BTreeMap::new();

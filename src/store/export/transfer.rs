@@ -15,7 +15,7 @@ use crate::crypto;
 use crate::error::InvalidInput;
 use crate::error::{Error, NotFound};
 use crate::id::{AppId, EnvId, Key, TagName};
-use crate::model::Timestamp;
+use crate::model::{ChangeOp, Timestamp};
 use crate::secret::{Secret, SecretRef};
 
 use crate::history::{
@@ -251,7 +251,19 @@ fn check(transfer: &Transfer) -> Result<(), Error> {
             .values()
             .flat_map(|m| m.values())
             .any(Entry::is_live);
-        if cascades_live || (v.env.is_some() && !v.cascaded.is_empty()) {
+        // An override goes with the App's value its version removes.
+        let removed = |key: &Key| {
+            let change = &v.record.change;
+            change
+                .iter()
+                .any(|c| c.op == ChangeOp::Remove && c.key == *key)
+        };
+        let unremoved = v
+            .cascaded
+            .values()
+            .flat_map(|m| m.keys())
+            .any(|k| !removed(k));
+        if cascades_live || unremoved || (v.env.is_some() && !v.cascaded.is_empty()) {
             return Err(invalid(format!(
                 "version {seq} deletes overrides it cannot delete"
             )));
