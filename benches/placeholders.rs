@@ -5,7 +5,12 @@
 //! - `file_1mib`: a 1 MiB file with a placeholder every ~500 bytes;
 //! - `no_placeholder_1mib`: 1 MiB with no placeholder.
 //!
+//! - `short_values`: 10,000 values of 20–80 bytes with 0–3 placeholders.
+//!
 //! Implementations: `memchr` (a `memmem` scan for `${`: the physical limit),
+//! `hand` (an expander written by hand for this one syntax: `memchr` for
+//! `$`, `{`, `}`, a `HashMap` lookup, a copy; what a team would write
+//! instead of a library),
 //! `regex` (`replace_all` of `\$\{([^}]*)\}` with a `HashMap` lookup),
 //! `shellexpand` (`env_with_context`), `valueset_parse` (parse only) and
 //! `valueset` (parse and resolve). Every implementation's output is checked
@@ -26,7 +31,7 @@ use valueset::resolve::{ResolveBuffer, Resolver};
 
 #[path = "common/placeholder_inputs.rs"]
 mod inputs;
-use inputs::{Rng, file, small_values, values};
+use inputs::{Rng, file, short_values, small_values, values};
 
 struct Impls {
     map: HashMap<String, String>,
@@ -36,6 +41,30 @@ struct Impls {
 impl Impls {
     fn memchr(text: &str) -> usize {
         memmem::find_iter(text.as_bytes(), b"${").count()
+    }
+
+    /// The hand-written expander: borrowed when there is no `${`.
+    fn hand<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let bytes = text.as_bytes();
+        let Some(mut start) = memmem::find(bytes, b"${") else {
+            return Cow::Borrowed(text);
+        };
+        let mut out = String::with_capacity(text.len() + 64);
+        let mut copied = 0;
+        while let Some(len) = memchr::memchr(b'}', &bytes[start + 2..]) {
+            out.push_str(&text[copied..start]);
+            let name = &text[start + 2..start + 2 + len];
+            if let Some(v) = name.strip_prefix("values.").and_then(|k| self.map.get(k)) {
+                out.push_str(v);
+            }
+            copied = start + 2 + len + 1;
+            match memmem::find(&bytes[copied..], b"${") {
+                Some(at) => start = copied + at,
+                None => break,
+            }
+        }
+        out.push_str(&text[copied..]);
+        Cow::Owned(out)
     }
 
     fn regex<'t>(&self, text: &'t str) -> Cow<'t, str> {
@@ -74,31 +103,44 @@ fn bench(c: &mut Criterion) {
     let small = small_values(&mut rng);
     let file_with = file(&mut rng, true);
     let file_without = file(&mut rng, false);
+    let short = short_values(&mut rng);
 
     // Every implementation gives the same output.
-    for text in small.iter().chain([&file_with, &file_without]) {
+    for text in small
+        .iter()
+        .chain(&short)
+        .chain([&file_with, &file_without])
+    {
         let expected = impls.valueset(text);
+        assert_eq!(impls.hand(text), expected);
         assert_eq!(impls.regex(text), expected);
         assert_eq!(impls.shellexpand(text), expected);
     }
 
-    bench_small(c, &impls, &small);
+    bench_small(c, &impls, "small_values", &small);
+    bench_small(c, &impls, "short_values", &short);
     bench_file(c, &impls, "file_1mib", &file_with);
     bench_file(c, &impls, "no_placeholder_1mib", &file_without);
 }
 
-/// Case (a): many short values, one call each.
-fn bench_small(c: &mut Criterion, impls: &Impls, small: &[String]) {
+/// Cases (a) and (d): many short values, one call each.
+fn bench_small(c: &mut Criterion, impls: &Impls, group: &str, small: &[String]) {
     let resolver = Resolver::new(&impls.map);
     let small_bytes: usize = small.iter().map(String::len).sum();
     let small_out: usize = small.iter().map(|t| impls.valueset(t).len()).sum();
     let small_hits: usize = small.iter().map(|t| Impls::memchr(t)).sum();
-    let mut g = c.benchmark_group("small_values");
+    let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Bytes(small_bytes as u64));
     g.bench_function("memchr", |b| {
         b.iter(|| {
             let n: usize = small.iter().map(|t| Impls::memchr(black_box(t))).sum();
             assert_eq!(n, small_hits);
+        });
+    });
+    g.bench_function("hand", |b| {
+        b.iter(|| {
+            let n: usize = small.iter().map(|t| impls.hand(black_box(t)).len()).sum();
+            assert_eq!(n, small_out);
         });
     });
     g.bench_function("regex", |b| {
@@ -172,6 +214,9 @@ fn bench_file(c: &mut Criterion, impls: &Impls, name: &str, text: &str) {
     g.throughput(Throughput::Bytes(text.len() as u64));
     g.bench_function("memchr", |b| {
         b.iter(|| assert_eq!(Impls::memchr(black_box(text)), hits));
+    });
+    g.bench_function("hand", |b| {
+        b.iter(|| assert_eq!(impls.hand(black_box(text)).len(), out_len));
     });
     g.bench_function("regex", |b| {
         b.iter(|| assert_eq!(impls.regex(black_box(text)).len(), out_len));

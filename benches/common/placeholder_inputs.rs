@@ -47,9 +47,21 @@ pub(crate) fn placeholder(rng: &mut Rng) -> String {
 
 /// 10,000 values of 20–200 bytes, each with 0–3 placeholders.
 pub(crate) fn small_values(rng: &mut Rng) -> Vec<String> {
+    sized_values(rng, 20, 200)
+}
+
+/// 10,000 values of 20–80 bytes, each with 0–3 placeholders (a quarter
+/// without any): configuration as most of it is.
+pub(crate) fn short_values(rng: &mut Rng) -> Vec<String> {
+    sized_values(rng, 20, 80)
+}
+
+/// 10,000 values of `min` to `max` bytes, each with 0–3 placeholders
+/// (the filler fills what the placeholders leave of the length).
+fn sized_values(rng: &mut Rng, min: usize, max: usize) -> Vec<String> {
     (0..10_000)
         .map(|_| {
-            let len = 20 + rng.below(181);
+            let len = min + rng.below(max - min + 1);
             let count = rng.below(4);
             let mut text = String::with_capacity(len);
             let mut placeholders = (0..count).map(|_| placeholder(rng)).collect::<Vec<_>>();
