@@ -20,9 +20,10 @@ use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 
 use crate::access::{self, Action};
-use crate::model::{Actor, SnapshotValue, VersionSelector};
+use crate::model::{Actor, VersionSelector};
 use crate::placeholder::Template;
 use crate::resolve::{Resolved, ResolvedWorkload, Workload};
+use crate::store::Snapshot;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Args, Body, Params};
@@ -71,9 +72,9 @@ pub(super) async fn resolve(
         .run(move |store| {
             let reveal =
                 args.reveal_secrets && access::allows(&actor, Action::ResolveSecrets, &app);
-            let version = store.version(&actor, &app, Some(&env), selector.clone())?;
-            let snapshot =
-                store.snapshot(&actor, &app, &env, VersionSelector::Id(version.info.id))?;
+            let snapshot = store.snapshot(&actor, &app, &env, selector)?;
+            let secrets = secrets_of(&snapshot);
+            let version = snapshot.version().to_string();
             let snapshot = if reveal {
                 snapshot
             } else {
@@ -85,10 +86,10 @@ pub(super) async fn resolve(
                 .map_err(unresolved)?;
             let show = Shown {
                 reveal,
-                secrets: secrets_of(&version.values),
+                secrets,
                 workload: &workload,
             };
-            Ok(show.answer(&out, &version.info.id.to_string()))
+            Ok(show.answer(&out, &version))
         })
         .await?;
     Ok(axum::Json(json).into_response())
@@ -193,12 +194,12 @@ impl Shown<'_> {
     }
 }
 
-fn secrets_of(values: &BTreeMap<crate::id::Key, SnapshotValue>) -> BTreeMap<String, Value> {
-    values
-        .iter()
-        .filter_map(|(k, v)| {
-            let info = v.value()?.secret()?;
-            Some((
+/// The secrets of a snapshot as an answer names them (no content).
+fn secrets_of(snapshot: &Snapshot) -> BTreeMap<String, Value> {
+    snapshot
+        .secrets()
+        .map(|(k, info)| {
+            (
                 k.to_string(),
                 json!({
                     "key": k.as_str(),
@@ -206,7 +207,7 @@ fn secrets_of(values: &BTreeMap<crate::id::Key, SnapshotValue>) -> BTreeMap<Stri
                     "secret_key": info.secret_ref.reference,
                     "secret_version": info.secret_version.to_string(),
                 }),
-            ))
+            )
         })
         .collect()
 }

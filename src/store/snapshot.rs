@@ -13,7 +13,7 @@ use crate::codec::{Entry, State};
 use crate::error::Error;
 use crate::history::Scope;
 use crate::id::{AppId, EnvId, Key};
-use crate::model::{Actor, VersionId, VersionSelector};
+use crate::model::{Actor, SecretInfo, VersionId, VersionSelector};
 use crate::placeholder::Template;
 use crate::resolve::{Context, LookupError, Resolver, Value, Values};
 use crate::secret::{Secret, SecretRef, SecretStoreError};
@@ -132,6 +132,27 @@ impl Snapshot {
     /// The version the values are from.
     pub fn version(&self) -> VersionId {
         self.version
+    }
+
+    /// Each secret among these values, by key: its store, its reference and
+    /// its version, as a read shows them (never its content), so a
+    /// deployment's answer can say which secrets went into it without
+    /// reading the version a second time.
+    pub fn secrets(&self) -> impl Iterator<Item = (&Key, SecretInfo)> + '_ {
+        self.values.iter().filter_map(|(key, e)| {
+            let (store, reference, managed) = match &e.state {
+                State::Managed { store, reference } => (store, reference, true),
+                State::Reference { store, reference } => (store, reference, false),
+                _ => return None,
+            };
+            let info = SecretInfo {
+                secret_version: e.secret_version.unwrap_or(1),
+                secret_store_id: store.clone(),
+                secret_ref: reference.clone(),
+                managed,
+            };
+            Some((key, info))
+        })
     }
 
     /// A resolver over these values, with `context.app.id` and

@@ -130,6 +130,61 @@ fn no_read_returns_a_secret() -> valueset::Result<()> {
 }
 
 #[test]
+fn a_snapshot_names_its_secrets_as_a_read_does() -> valueset::Result<()> {
+    let vault =
+        MemorySecretStore::read_only("vault", [("db/pw".to_owned(), Secret::new(CANARY.into()))]);
+    let f = fixture(vault);
+    let set = |key: &str, env: Option<&EnvId>, value: NewValue| {
+        let key = Key::new(key).unwrap();
+        f.store
+            .set(&f.admin, &f.app, env, &key, value, SetOptions::default())
+            .map(|_| ())
+    };
+    set("HOST", None, NewValue::plain("db"))?;
+    set("PW", None, NewValue::secret(Secret::new(CANARY.into())))?;
+    set("PW", None, NewValue::secret(Secret::new("again".into())))?;
+    set(
+        "REF",
+        None,
+        NewValue::secret_ref("vault", SecretRef::new("db/pw")),
+    )?;
+    set("TOKEN", None, NewValue::plain("none"))?;
+    set(
+        "TOKEN",
+        Some(&f.prod),
+        NewValue::secret(Secret::new("t".into())),
+    )?;
+    let snapshot = f
+        .store
+        .snapshot(&f.admin, &f.app, &f.prod, VersionSelector::Latest)?;
+    let named: Vec<(String, valueset::model::SecretInfo)> = snapshot
+        .secrets()
+        .map(|(k, info)| (k.to_string(), info))
+        .collect();
+    // The oracle: the same version as a read shows it.
+    let version = f
+        .store
+        .version(&f.admin, &f.app, Some(&f.prod), VersionSelector::Latest)?;
+    let read: Vec<(String, valueset::model::SecretInfo)> = version
+        .values
+        .iter()
+        .filter_map(|(k, v)| Some((k.to_string(), v.value()?.secret()?.clone())))
+        .collect();
+    assert_eq!(named, read);
+    let summary: Vec<(&str, u32, bool)> = named
+        .iter()
+        .map(|(k, i)| (k.as_str(), i.secret_version, i.managed))
+        .collect();
+    assert_eq!(
+        summary,
+        [("PW", 2, true), ("REF", 1, false), ("TOKEN", 1, true)]
+    );
+    assert_eq!(named[1].1.secret_store_id, "vault");
+    assert_eq!(named[1].1.secret_ref, SecretRef::new("db/pw"));
+    Ok(())
+}
+
+#[test]
 fn only_callers_who_may_deploy_resolve_secrets() -> valueset::Result<()> {
     let f = fixture(MemorySecretStore::new("vault"));
     f.store.set(
