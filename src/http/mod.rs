@@ -27,6 +27,7 @@
 
 mod apps;
 mod auth;
+mod cache;
 mod error;
 mod events;
 mod extract;
@@ -107,6 +108,8 @@ pub(crate) struct Shared {
     pub(crate) hub: events::Hub,
     pub(crate) heartbeat: std::time::Duration,
     pub(crate) shutdown: Shutdown,
+    /// Value lists already answered, by head.
+    pub(crate) answers: Arc<cache::Answers>,
 }
 
 pub(crate) type AppState = State<Arc<Shared>>;
@@ -141,6 +144,7 @@ pub fn router(
         hub: events::Hub::default(),
         heartbeat,
         shutdown,
+        answers: Arc::new(cache::Answers::new(cache::BUDGET)),
     });
     let api = Router::new()
         .merge(apps::routes())

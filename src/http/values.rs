@@ -6,8 +6,10 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -75,11 +77,26 @@ async fn list(
     p: Params,
 ) -> Result<Response, ApiError> {
     let (app, env) = p.level(&s)?;
-    let values = s
-        .run(move |store| Ok(store.list(&actor, &app, env.as_ref())?))
+    let answers = Arc::clone(&s.answers);
+    let body = s
+        .run(move |store| {
+            let head = store.head(&actor, &app, env.as_ref())?;
+            if let Some(body) = answers.get(&head) {
+                return Ok(body);
+            }
+            // Listed after the head was read: never older than the head.
+            let values = store.list(&actor, &app, env.as_ref())?;
+            let json: Vec<ValueJson> = values.iter().map(ValueJson::of).collect();
+            let body = serde_json::to_vec(&json).map_err(|_| {
+                let status = StatusCode::INTERNAL_SERVER_ERROR;
+                ApiError::new(status, codes::BACKEND, "the answer could not be written")
+            })?;
+            let body = Bytes::from(body);
+            answers.put(head, body.clone());
+            Ok(body)
+        })
         .await?;
-    let json: Vec<ValueJson> = values.iter().map(ValueJson::of).collect();
-    Ok(axum::Json(json).into_response())
+    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 #[utoipa::path(get, path = "/orgs/{orgId}/apps/{appId}/values/{key}", tag = "Value",

@@ -10,6 +10,7 @@ mod builder;
 mod diff;
 mod dry_run;
 mod export;
+mod head;
 mod maintenance;
 mod opening;
 mod options;
@@ -41,6 +42,7 @@ pub use export::{
     EXPORT_FORMAT, ExportDocument, ExportSecrets, ExportedEntry, ExportedHistory, ExportedName,
     ExportedNames, ExportedRef, ExportedTag, ExportedTagMove, ExportedValue, ExportedVersion,
 };
+pub use head::Head;
 pub use maintenance::VerifyReport;
 pub use options::{
     AppOptions, DeleteOptions, EnvOptions, HistoryOptions, RestoreKeys, SetOptions, WriteOptions,

@@ -481,3 +481,71 @@ fn creating_one_key_at_once_makes_it_once() {
         assert_eq!(created.as_array().unwrap().len(), 1);
     }
 }
+
+/// `(key, value, source)` of a list.
+fn values_of(list: &Value) -> Vec<(String, String, String)> {
+    let list = list.as_array().unwrap();
+    list.iter()
+        .map(|v| {
+            let text = |f: &str| v[f].as_str().unwrap().to_owned();
+            (text("key"), text("value"), text("source"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_list_answered_again_is_the_values_now_on_every_replica() {
+    let one = Server::start();
+    let two = Server::over(
+        std::sync::Arc::clone(&one.backend),
+        valueset::http::ServiceOptions::default(),
+    );
+    one.shop();
+    let value = |key: &str, v: &str| json!({"key": key, "value": v, "description": ""});
+    let row = |k: &str, v: &str, source: &str| (k.to_owned(), v.to_owned(), source.to_owned());
+    let list = |s: &Server, path: &str| values_of(&s.ok("GET", path, None, 200));
+    one.ok("POST", "/apps/shop/values", Some(value("HOST", "a")), 201);
+    for _ in 0..2 {
+        assert_eq!(list(&one, "/apps/shop/values"), [row("HOST", "a", "app")]);
+        assert_eq!(
+            list(&one, "/apps/shop/envs/prod/values"),
+            [row("HOST", "a", "app")]
+        );
+    }
+    // Changed through the other replica: the first answers the change.
+    let patch = Some(json!({"value": "b"}));
+    two.ok("PATCH", "/apps/shop/values/HOST", patch, 200);
+    assert_eq!(list(&one, "/apps/shop/values"), [row("HOST", "b", "app")]);
+    two.ok(
+        "POST",
+        "/apps/shop/envs/prod/values",
+        Some(value("HOST", "p")),
+        201,
+    );
+    assert_eq!(
+        list(&one, "/apps/shop/envs/prod/values"),
+        [row("HOST", "p", "env")]
+    );
+    assert_eq!(list(&one, "/apps/shop/values"), [row("HOST", "b", "app")]);
+    // The Environment made again: its overrides are gone.
+    two.ok("DELETE", "/apps/shop/envs/prod", None, 204);
+    let prod = json!({"id": "prod", "name": "Production", "type": "production"});
+    two.ok("POST", "/apps/shop/envs", Some(prod), 201);
+    assert_eq!(
+        list(&one, "/apps/shop/envs/prod/values"),
+        [row("HOST", "b", "app")]
+    );
+    // The App made again under its id, with one change as before: nothing
+    // of the old App is answered.
+    two.ok("DELETE", "/apps/shop", None, 204);
+    two.shop();
+    two.ok("POST", "/apps/shop/values", Some(value("HOST", "c")), 201);
+    assert_eq!(list(&one, "/apps/shop/values"), [row("HOST", "c", "app")]);
+    assert_eq!(
+        list(&one, "/apps/shop/envs/prod/values"),
+        [row("HOST", "c", "app")]
+    );
+    // A viewer is answered the same list.
+    let viewer = one.call("GET", &Server::org("/apps/shop/values"), VIEWER, None);
+    assert_eq!(values_of(&viewer.json()), [row("HOST", "c", "app")]);
+}

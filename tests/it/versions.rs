@@ -345,3 +345,64 @@ fn secret_versions_count_value_changes_per_level() -> valueset::Result<()> {
     assert_eq!(sv(None), 2);
     Ok(())
 }
+
+#[test]
+fn a_head_moves_with_every_change_to_its_level_and_with_nothing_else() -> valueset::Result<()> {
+    let w = World::new();
+    let (s, a, app) = (&w.store, &w.admin, &w.app);
+    let head = |env: Option<&EnvId>| s.head(a, app, env).unwrap();
+    let (app0, prod0) = (head(None), head(Some(&w.prod)));
+    assert_ne!(app0, prod0, "levels have their own heads");
+    assert_ne!(prod0, head(Some(&w.dev)));
+    // Reading moves nothing.
+    s.list(a, app, Some(&w.prod))?;
+    assert_eq!(
+        (head(None), head(Some(&w.prod))),
+        (app0.clone(), prod0.clone())
+    );
+    // An App change moves the App's head and its Environments'.
+    s.set(
+        a,
+        app,
+        None,
+        &key("HOST"),
+        NewValue::plain("db"),
+        SetOptions::default(),
+    )?;
+    let (app1, prod1) = (head(None), head(Some(&w.prod)));
+    assert!(app1 != app0 && prod1 != prod0);
+    // An override moves its Environment's head.
+    s.set(
+        a,
+        app,
+        Some(&w.prod),
+        &key("HOST"),
+        NewValue::plain("p"),
+        SetOptions::default(),
+    )?;
+    let prod2 = head(Some(&w.prod));
+    assert_ne!(prod2, prod1);
+    // The Environment made again: not the head it had.
+    s.delete_env(a, app, &w.prod)?;
+    s.create_env(a, app, &w.prod)?;
+    assert!(![prod0.clone(), prod1.clone(), prod2.clone()].contains(&head(Some(&w.prod))));
+    // The App made again with the same changes: not the head it had.
+    s.delete_app(a, app)?;
+    s.create_app(a, app)?;
+    s.set(
+        a,
+        app,
+        None,
+        &key("HOST"),
+        NewValue::plain("db"),
+        SetOptions::default(),
+    )?;
+    assert!(![app0, app1].contains(&head(None)));
+    // Asked by whom may not read: refused.
+    let stranger = valueset::Actor::new("eve", valueset::model::OrgRole::Member);
+    assert_eq!(
+        s.head(&stranger, app, None).unwrap_err().code(),
+        "forbidden"
+    );
+    Ok(())
+}
