@@ -124,9 +124,23 @@ mod tests {
         // Exactly the budget fits, after dropping the rest.
         answers.put(h[3].clone(), Bytes::from_static(b"dddddddddd"));
         assert_eq!(answers.size(), (1, 10));
+        // Filling the budget exactly drops nothing.
+        let full = Answers::new(10);
+        full.put(h[0].clone(), Bytes::from_static(b"aaaa"));
+        full.put(h[1].clone(), Bytes::from_static(b"bbbbbb"));
+        assert_eq!(full.size(), (2, 10));
         // More than the whole budget is not kept.
         let big = Answers::new(3);
         big.put(h[0].clone(), Bytes::from_static(b"dddd"));
         assert_eq!(big.size(), (0, 0));
+    }
+
+    #[test]
+    fn the_service_keeps_lists_of_many_thousand_values() {
+        // An Environment of 1,000 values answers about 270 KB.
+        let h = heads(1);
+        let answers = Answers::new(BUDGET);
+        answers.put(h[0].clone(), Bytes::from(vec![b' '; 4 << 20]));
+        assert_eq!(answers.size(), (1, 4 << 20));
     }
 }
