@@ -43,28 +43,8 @@ impl Impls {
         memmem::find_iter(text.as_bytes(), b"${").count()
     }
 
-    /// The hand-written expander: borrowed when there is no `${`.
     fn hand<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        let bytes = text.as_bytes();
-        let Some(mut start) = memmem::find(bytes, b"${") else {
-            return Cow::Borrowed(text);
-        };
-        let mut out = String::with_capacity(text.len() + 64);
-        let mut copied = 0;
-        while let Some(len) = memchr::memchr(b'}', &bytes[start + 2..]) {
-            out.push_str(&text[copied..start]);
-            let name = &text[start + 2..start + 2 + len];
-            if let Some(v) = name.strip_prefix("values.").and_then(|k| self.map.get(k)) {
-                out.push_str(v);
-            }
-            copied = start + 2 + len + 1;
-            match memmem::find(&bytes[copied..], b"${") {
-                Some(at) => start = copied + at,
-                None => break,
-            }
-        }
-        out.push_str(&text[copied..]);
-        Cow::Owned(out)
+        inputs::hand(&self.map, text)
     }
 
     fn regex<'t>(&self, text: &'t str) -> Cow<'t, str> {
