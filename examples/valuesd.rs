@@ -46,6 +46,10 @@ struct Cli {
     /// seconds.
     #[arg(long, default_value_t = http::DEFAULT_REQUEST_TIMEOUT.as_secs())]
     request_timeout: u64,
+    /// How many event streams to follow at once (one more is answered 503
+    /// with `Retry-After`).
+    #[arg(long, default_value_t = http::DEFAULT_MAX_SUBSCRIBERS)]
+    max_subscribers: usize,
     /// Where submitted secrets go: `builtin` (the store's own, sealed with
     /// `VALUESET_MASTER_KEY`) or `vault` (`VAULT_ADDR`, with the `vault`
     /// feature). Whenever `VAULT_ADDR` is set, the store `vault` is there
@@ -83,6 +87,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let mut options = ServiceOptions::default();
     options.body_limit = cli.body_limit;
     options.request_timeout = std::time::Duration::from_secs(cli.request_timeout);
+    options.max_subscribers = cli.max_subscribers;
     options.shutdown = shutdown.clone();
     let router = http::router(store, &cli.org, tokens, options)?;
     let runtime = tokio::runtime::Runtime::new()?;

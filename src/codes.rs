@@ -114,6 +114,7 @@ codes! {
     UNKNOWN_ROUTE = "unknown_route", false, "the service has no such path, or not with this method";
     BODY_TOO_LARGE = "body_too_large", false, "a request's body is larger than the service takes";
     REQUEST_TIMEOUT = "request_timeout", true, "a request took longer than the service waits (a slow client, or a slow store)";
+    TOO_MANY_SUBSCRIBERS = "too_many_subscribers", true, "the service follows as many event streams as it was started to";
     KEY_EXISTS = "key_exists", false, "a value with this key exists already at this level";
     CONFIGURED_AT_START = "configured_at_start", false, "secret stores are configured when the service starts, not over the API";
 }

@@ -106,6 +106,7 @@ pub(crate) fn status_of(code: &str) -> StatusCode {
         | codes::BACKEND_UNAVAILABLE
         | codes::BACKEND_CONFLICT
         | codes::ROTATION_UNDER_WAY
+        | codes::TOO_MANY_SUBSCRIBERS
         | codes::SECRET_STORE_UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
         codes::NO_SPACE => StatusCode::INSUFFICIENT_STORAGE,
         // The secret store refused the service's own credentials.

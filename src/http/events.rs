@@ -21,13 +21,14 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -112,7 +113,8 @@ type Watchers = HashMap<AppId, broadcast::Sender<Arc<Version>>>;
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this version (its UUID or the library's id).")),
     responses((status = 200, content_type = "text/event-stream", body = String,
         description = "`id:` the version's UUID, `event: version`, `data:` the version with `env`."),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "`too_many_subscribers`: the service follows as many streams as it may (`Retry-After`).")))]
 pub(super) async fn events(
     State(s): AppState,
     actor: axum::Extension<Actor>,
@@ -137,6 +139,7 @@ pub(super) async fn events(
             Ok(from)
         })
         .await?;
+    let place = s.subscribers.join()?;
     // Subscribe before reading the current version, so nothing made in
     // between is missed.
     let live = s.hub.subscribe(&s.store, &app);
@@ -144,7 +147,7 @@ pub(super) async fn events(
     let store = Arc::clone(&s.store);
     let shutdown = s.shutdown.subscribe();
     tokio::spawn(forward(store, app, from, live, tx, shutdown));
-    Ok(Sse::new(Stream(rx))
+    Ok(Sse::new(Stream { rx, _place: place })
         .keep_alive(KeepAlive::new().interval(s.heartbeat))
         .into_response())
 }
@@ -362,12 +365,58 @@ fn event(v: &Version) -> Event {
 }
 
 /// The subscriber's side of its channel, as a stream of events.
-struct Stream(mpsc::Receiver<Event>);
+struct Stream {
+    rx: mpsc::Receiver<Event>,
+    /// Its place under the cap, given back when the stream is dropped.
+    _place: Subscribed,
+}
 
 impl futures_core::Stream for Stream {
     type Item = Result<Event, Infallible>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx).map(|e| e.map(Ok))
+        self.rx.poll_recv(cx).map(|e| e.map(Ok))
+    }
+}
+
+/// The event streams followed now, counted against a cap.
+pub(crate) struct Subscribers {
+    now: Arc<AtomicUsize>,
+    cap: usize,
+}
+
+impl Subscribers {
+    pub(crate) fn new(cap: usize) -> Subscribers {
+        Subscribers {
+            now: Arc::new(AtomicUsize::new(0)),
+            cap,
+        }
+    }
+
+    /// One more stream, while fewer than the cap are followed; it counts
+    /// until its [`Subscribed`] is dropped (the client gone, the stream
+    /// ended).
+    fn join(&self) -> Result<Subscribed, ApiError> {
+        self.now
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.cap).then_some(n + 1)
+            })
+            .map(|_| Subscribed(Arc::clone(&self.now)))
+            .map_err(|n| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    crate::codes::TOO_MANY_SUBSCRIBERS,
+                    format!("the service follows {n} event streams, as many as it may"),
+                )
+            })
+    }
+}
+
+/// One followed stream's place under the cap.
+struct Subscribed(Arc<AtomicUsize>);
+
+impl Drop for Subscribed {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }

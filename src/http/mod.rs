@@ -68,6 +68,9 @@ pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 /// How long the service waits for a request by default: 30 s.
 pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How many event streams the service follows at once by default: 4,096.
+pub const DEFAULT_MAX_SUBSCRIBERS: usize = 4096;
+
 /// Settings of the service, each with its default.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -86,6 +89,10 @@ pub struct ServiceOptions {
     /// Ends the event streams when triggered (a server's graceful shutdown
     /// waits for them); a fresh one, never triggered, by default.
     pub shutdown: Shutdown,
+    /// How many event streams the service follows at once; one more is
+    /// answered 503 `too_many_subscribers` with `Retry-After`.
+    /// [`DEFAULT_MAX_SUBSCRIBERS`] by default.
+    pub max_subscribers: usize,
 }
 
 impl Default for ServiceOptions {
@@ -95,6 +102,7 @@ impl Default for ServiceOptions {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             heartbeat: HEARTBEAT,
             shutdown: Shutdown::new(),
+            max_subscribers: DEFAULT_MAX_SUBSCRIBERS,
         }
     }
 }
@@ -110,6 +118,8 @@ pub(crate) struct Shared {
     pub(crate) shutdown: Shutdown,
     /// Value lists already answered, by head.
     pub(crate) answers: Arc<cache::Answers>,
+    /// The event streams followed now, and how many may be.
+    pub(crate) subscribers: events::Subscribers,
 }
 
 pub(crate) type AppState = State<Arc<Shared>>;
@@ -133,6 +143,7 @@ pub fn router(
         request_timeout,
         heartbeat,
         shutdown,
+        max_subscribers,
     } = options;
     // An organization id follows the rule of App ids.
     AppId::new(org)?;
@@ -145,6 +156,7 @@ pub fn router(
         heartbeat,
         shutdown,
         answers: Arc::new(cache::Answers::new(cache::BUDGET)),
+        subscribers: events::Subscribers::new(max_subscribers),
     });
     let api = Router::new()
         .merge(apps::routes())

@@ -148,6 +148,17 @@ impl Server {
 
     /// Follows an event stream: its lines, as they come, on a channel.
     pub(crate) fn follow(&self, path: &str, token: &str, last_event_id: Option<&str>) -> Feed {
+        self.try_follow(path, token, last_event_id)
+            .unwrap_or_else(|status| panic!("{path}: {status}"))
+    }
+
+    /// [`follow`](Self::follow), or the status of a refusal.
+    pub(crate) fn try_follow(
+        &self,
+        path: &str,
+        token: &str,
+        last_event_id: Option<&str>,
+    ) -> Result<Feed, u16> {
         let mut req = self
             .agent
             .get(format!("{}{path}", self.base))
@@ -156,7 +167,9 @@ impl Server {
             req = req.header("Last-Event-ID", id);
         }
         let response = req.call().unwrap();
-        assert_eq!(response.status().as_u16(), 200);
+        if response.status().as_u16() != 200 {
+            return Err(response.status().as_u16());
+        }
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -169,10 +182,10 @@ impl Server {
                 }
             }
         });
-        Feed {
+        Ok(Feed {
             lines: rx,
             heartbeats: 0,
-        }
+        })
     }
 
     /// A request whose reply may hold the canary: one that asks for

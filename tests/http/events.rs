@@ -152,3 +152,46 @@ fn streams_are_refused_ended_and_shared_by_replicas() {
     shutdown.trigger();
     assert!(blog.ended(WAIT));
 }
+
+#[test]
+fn the_service_follows_as_many_streams_as_it_was_started_to() {
+    let mut options = quick();
+    options.max_subscribers = 2;
+    let s = Server::with_options(options);
+    s.shop();
+    let at = |p: &str| Server::org(p);
+    let first = s.follow(&at("/apps/shop/events"), ADMIN, None);
+    // A caller refused takes no place.
+    let r = s.call("GET", &at("/apps/nope/events"), ADMIN, None);
+    assert_eq!(r.status, 404);
+    let mut second = s.follow(&at("/apps/shop/events"), VIEWER, None);
+    // (Asked as a stream first: a wrong cap answers 200, and a plain call
+    // would wait on the stream's body for ever.)
+    let refused = s.try_follow(&at("/apps/shop/events"), ADMIN, None);
+    assert_eq!(refused.err(), Some(503));
+    let r = s.call("GET", &at("/apps/shop/events"), ADMIN, None);
+    assert_eq!((r.status, r.code().as_str()), (503, "too_many_subscribers"));
+    assert!(r.headers.get("retry-after").is_some(), "{:?}", r.headers);
+    // The streams followed go on.
+    s.ok(
+        "POST",
+        "/apps/shop/values",
+        Some(json!({"key": "A", "value": "1", "description": ""})),
+        201,
+    );
+    assert_eq!(second.next(WAIT).expect("a1").data["version"], "a1");
+    // A stream given up gives its place back (once the service notices the
+    // client gone, at its next heartbeat).
+    drop(first);
+    let deadline = std::time::Instant::now() + WAIT;
+    let third = loop {
+        match s.try_follow(&at("/apps/shop/events"), ADMIN, None) {
+            Ok(feed) => break feed,
+            Err(503) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(status) => panic!("{status}"),
+        }
+    };
+    drop((second, third));
+}
