@@ -437,11 +437,7 @@ fn a_history_entry_or_tag_that_cannot_be_imports_nothing_and_says_why() {
     // A cascade may only delete.
     says(
         Box::new(|d| {
-            let versions = &mut d.history.as_mut().unwrap().versions;
-            let v = versions
-                .iter_mut()
-                .find(|v| !v.cascaded.is_empty())
-                .unwrap();
+            let v = cascading(d);
             let tomb = v
                 .cascaded
                 .values_mut()
@@ -458,17 +454,22 @@ fn a_history_entry_or_tag_that_cannot_be_imports_nothing_and_says_why() {
     // (the verifier would refuse the App afterwards: found by fuzzing).
     says(
         Box::new(|d| {
-            let versions = &mut d.history.as_mut().unwrap().versions;
-            let v = versions
-                .iter_mut()
-                .find(|v| !v.cascaded.is_empty())
-                .unwrap();
+            let v = cascading(d);
             for c in &mut v.change {
                 c.key = key("OTHER");
             }
         }),
         "deletes overrides",
     );
+}
+
+/// The first version of `doc` that removes Environments' overrides.
+fn cascading(doc: &mut ExportDocument) -> &mut valueset::store::ExportedVersion {
+    let versions = &mut doc.history.as_mut().unwrap().versions;
+    versions
+        .iter_mut()
+        .find(|v| !v.cascaded.is_empty())
+        .unwrap()
 }
 
 /// Every stored key under `prefix`, with its value.

@@ -351,6 +351,16 @@ fn a_head_moves_with_every_change_to_its_level_and_with_nothing_else() -> values
     let w = World::new();
     let (s, a, app) = (&w.store, &w.admin, &w.app);
     let head = |env: Option<&EnvId>| s.head(a, app, env).unwrap();
+    let set = |env: Option<&EnvId>, value: &str| {
+        s.set(
+            a,
+            app,
+            env,
+            &key("HOST"),
+            NewValue::plain(value),
+            SetOptions::default(),
+        )
+    };
     let (app0, prod0) = (head(None), head(Some(&w.prod)));
     assert_ne!(app0, prod0, "levels have their own heads");
     assert_ne!(prod0, head(Some(&w.dev)));
@@ -361,25 +371,11 @@ fn a_head_moves_with_every_change_to_its_level_and_with_nothing_else() -> values
         (app0.clone(), prod0.clone())
     );
     // An App change moves the App's head and its Environments'.
-    s.set(
-        a,
-        app,
-        None,
-        &key("HOST"),
-        NewValue::plain("db"),
-        SetOptions::default(),
-    )?;
+    set(None, "db")?;
     let (app1, prod1) = (head(None), head(Some(&w.prod)));
     assert!(app1 != app0 && prod1 != prod0);
     // An override moves its Environment's head.
-    s.set(
-        a,
-        app,
-        Some(&w.prod),
-        &key("HOST"),
-        NewValue::plain("p"),
-        SetOptions::default(),
-    )?;
+    set(Some(&w.prod), "p")?;
     let prod2 = head(Some(&w.prod));
     assert_ne!(prod2, prod1);
     // The Environment made again: not the head it had.
@@ -389,14 +385,7 @@ fn a_head_moves_with_every_change_to_its_level_and_with_nothing_else() -> values
     // The App made again with the same changes: not the head it had.
     s.delete_app(a, app)?;
     s.create_app(a, app)?;
-    s.set(
-        a,
-        app,
-        None,
-        &key("HOST"),
-        NewValue::plain("db"),
-        SetOptions::default(),
-    )?;
+    set(None, "db")?;
     assert!(![app0, app1].contains(&head(None)));
     // Asked by whom may not read: refused.
     let stranger = valueset::Actor::new("eve", valueset::model::OrgRole::Member);
