@@ -60,6 +60,13 @@ struct Cli {
         default_value = "builtin"
     )]
     managed_store: String,
+    /// How long a web page session lasts, in seconds.
+    #[arg(long, default_value_t = http::DEFAULT_SESSION_TTL.as_secs())]
+    session_ttl: u64,
+    /// Mark the web page's session cookie `Secure`: set it when the service
+    /// is reached through a TLS proxy.
+    #[arg(long)]
+    secure_cookies: bool,
 }
 
 fn main() -> ExitCode {
@@ -89,6 +96,13 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     options.request_timeout = std::time::Duration::from_secs(cli.request_timeout);
     options.max_subscribers = cli.max_subscribers;
     options.shutdown = shutdown.clone();
+    options.session_ttl = std::time::Duration::from_secs(cli.session_ttl);
+    options.secure_cookies = cli.secure_cookies;
+    // Every replica that holds the master key signs page sessions alike, so
+    // a person stays signed in whichever replica answers.
+    if let Ok(hex) = std::env::var("VALUESET_MASTER_KEY") {
+        options.session_key = http::SessionKey::from_master_key(&MasterKey::from_hex(&hex)?);
+    }
     let router = http::router(store, &cli.org, tokens, options)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {

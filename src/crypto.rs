@@ -27,12 +27,19 @@ pub struct MasterKey(Zeroizing<[u8; 32]>);
 /// A key derived from the master key for one purpose.
 pub(crate) struct DerivedKey(Zeroizing<[u8; 32]>);
 
+/// A key that signs what the service hands out and takes back (the web
+/// page's session cookies): a random one, or one derived from the master
+/// key so that every replica holding it signs alike.
+#[derive(Clone)]
+pub(crate) struct MacKey(Zeroizing<[u8; 32]>);
+
 /// The key of secrets' digests in the tamper-evident history: with it, equal
 /// secrets cannot be found by hashing guesses.
 pub(crate) struct DigestKey(Zeroizing<[u8; 32]>);
 
 const ENCRYPTION_CONTEXT: &str = "valueset 2026-11-23 secret encryption key v1";
 const CHECK_CONTEXT: &str = "valueset 2026-11-23 master key check value v1";
+const SESSION_CONTEXT: &str = "valueset 2026-12-07 web session signing key v1";
 const DIGEST_CONTEXT: &str = "valueset 2026-11-23 fixed digest key v1";
 const EXPORT_SEAL_CONTEXT: &str = "valueset 2026-12-02 export seal key v1";
 const EXPORT_DIGEST_CONTEXT: &str = "valueset 2026-12-02 export digest key v1";
@@ -164,6 +171,36 @@ impl DerivedKey {
     }
 }
 
+impl MacKey {
+    /// A new random key.
+    pub(crate) fn generate() -> Self {
+        let key = XChaCha20Poly1305::generate_key(&mut OsRng);
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        bytes.copy_from_slice(&key);
+        MacKey(bytes)
+    }
+
+    /// The key every holder of `master` derives alike.
+    pub(crate) fn from_master(master: &MasterKey) -> Self {
+        MacKey(Zeroizing::new(blake3::derive_key(
+            SESSION_CONTEXT,
+            &master.0[..],
+        )))
+    }
+
+    /// A tag over tagged parts: only a holder of the key makes one that
+    /// matches.
+    pub(crate) fn sign(&self, tag: &str, parts: &[&[u8]]) -> [u8; 32] {
+        *blake3::keyed_hash(&self.0, &digest(tag, parts)).as_bytes()
+    }
+}
+
+impl fmt::Debug for MacKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MacKey([redacted])")
+    }
+}
+
 impl DigestKey {
     /// The digest key of a store without a master key (in memory): its
     /// secrets never leave the process, so a fixed key is enough.
@@ -279,6 +316,23 @@ mod tests {
         assert!(other.open(b"app/_app/PW/3", &sealed).is_err());
         // Nonces are random: the same plaintext seals differently.
         assert_ne!(sealed, key.seal(b"app/_app/PW/3", b"hunter2").unwrap());
+    }
+
+    #[test]
+    fn mac_keys_sign_alike_only_from_one_master_key() {
+        let master = MasterKey::from_bytes([7; 32]);
+        let (a, b) = (MacKey::from_master(&master), MacKey::from_master(&master));
+        let tag = a.sign("session", &[b"alice", b"42"]);
+        assert_eq!(tag, b.sign("session", &[b"alice", b"42"]));
+        // Another part, another tag, or another key: another tag.
+        assert_ne!(tag, a.sign("session", &[b"alice", b"43"]));
+        assert_ne!(tag, a.sign("csrf", &[b"alice", b"42"]));
+        assert_ne!(tag, MacKey::generate().sign("session", &[b"alice", b"42"]));
+        let other = MacKey::from_master(&MasterKey::from_bytes([8; 32]));
+        assert_ne!(tag, other.sign("session", &[b"alice", b"42"]));
+        // Not the encryption key's bytes, nor unkeyed.
+        assert_ne!(tag, digest("session", &[b"alice", b"42"]));
+        assert_eq!(format!("{a:?}"), "MacKey([redacted])");
     }
 
     #[test]

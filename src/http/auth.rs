@@ -153,6 +153,18 @@ impl Tokens {
         self.by_hash.get(&sha256(token))
     }
 
+    /// A token's hash, and the actor it belongs to, if the service knows
+    /// it: what a web session keeps instead of the token.
+    pub(crate) fn sign_in(&self, token: &str) -> Option<([u8; 32], &Actor)> {
+        let hash = sha256(token);
+        self.by_hash.get(&hash).map(|actor| (hash, actor))
+    }
+
+    /// The actor whose token has this hash.
+    pub(crate) fn by_hash(&self, hash: &[u8; 32]) -> Option<&Actor> {
+        self.by_hash.get(hash)
+    }
+
     /// How many tokens there are.
     pub fn len(&self) -> usize {
         self.by_hash.len()
@@ -182,7 +194,7 @@ fn sha256(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use fmt::Write as _;
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -191,7 +203,7 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-fn parse_hash(text: &str) -> Option<[u8; 32]> {
+pub(crate) fn parse_hash(text: &str) -> Option<[u8; 32]> {
     // `from_str_radix` alone would take a sign (`+f`).
     if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;

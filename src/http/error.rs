@@ -58,6 +58,11 @@ impl ApiError {
     pub fn code(&self) -> &str {
         &self.body.error
     }
+
+    /// What went wrong, for a person.
+    pub(crate) fn message(&self) -> &str {
+        &self.body.message
+    }
 }
 
 impl From<Error> for ApiError {

@@ -34,6 +34,7 @@ mod extract;
 mod extras;
 mod ids;
 mod openapi;
+mod page;
 mod payloads;
 mod resolve;
 mod shapes;
@@ -61,6 +62,7 @@ pub use events::{HEARTBEAT, Shutdown};
 pub use extras::EXPORT_KEY_HEADER;
 pub use ids::{parse_selector, version_from_uuid, version_uuid};
 pub use openapi::openapi_json;
+pub use page::session::{DEFAULT_SESSION_TTL, SESSION_COOKIE, SessionKey};
 
 /// The largest request body the service takes by default: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
@@ -93,6 +95,18 @@ pub struct ServiceOptions {
     /// answered 503 `too_many_subscribers` with `Retry-After`.
     /// [`DEFAULT_MAX_SUBSCRIBERS`] by default.
     pub max_subscribers: usize,
+    /// The key that signs the web page's session cookies: replicas behind
+    /// one address share one ([`SessionKey::from_master_key`]). A random
+    /// key by default, so sessions are good only in the process that made
+    /// them.
+    pub session_key: SessionKey,
+    /// How long a web page session lasts; [`DEFAULT_SESSION_TTL`] by
+    /// default.
+    pub session_ttl: std::time::Duration,
+    /// Whether the session cookie is marked `Secure` (sent only over TLS):
+    /// set it when the service is reached through a TLS proxy. `false` by
+    /// default, for a service on plain HTTP.
+    pub secure_cookies: bool,
 }
 
 impl Default for ServiceOptions {
@@ -103,6 +117,9 @@ impl Default for ServiceOptions {
             heartbeat: HEARTBEAT,
             shutdown: Shutdown::new(),
             max_subscribers: DEFAULT_MAX_SUBSCRIBERS,
+            session_key: SessionKey::generate(),
+            session_ttl: DEFAULT_SESSION_TTL,
+            secure_cookies: false,
         }
     }
 }
@@ -120,6 +137,8 @@ pub(crate) struct Shared {
     pub(crate) answers: Arc<cache::Answers>,
     /// The event streams followed now, and how many may be.
     pub(crate) subscribers: events::Subscribers,
+    /// The web page's session settings.
+    pub(crate) page: page::PageSettings,
 }
 
 pub(crate) type AppState = State<Arc<Shared>>;
@@ -144,6 +163,9 @@ pub fn router(
         heartbeat,
         shutdown,
         max_subscribers,
+        session_key,
+        session_ttl,
+        secure_cookies,
     } = options;
     // An organization id follows the rule of App ids.
     AppId::new(org)?;
@@ -157,6 +179,11 @@ pub fn router(
         shutdown,
         answers: Arc::new(cache::Answers::new(cache::BUDGET)),
         subscribers: events::Subscribers::new(max_subscribers),
+        page: page::PageSettings {
+            key: session_key,
+            ttl: session_ttl,
+            secure_cookies,
+        },
     });
     let api = Router::new()
         .merge(apps::routes())
@@ -172,6 +199,7 @@ pub fn router(
         ));
     Ok(Router::new()
         .merge(api)
+        .merge(page::routes())
         .route("/openapi.json", get(openapi::serve))
         .route("/healthz", get(stores::healthz))
         .route("/readyz", get(stores::readyz))

@@ -15,6 +15,7 @@ mod errors;
 mod events;
 mod extras;
 mod openapi;
+mod page;
 mod resolve;
 mod values;
 #[cfg(feature = "vault")]

@@ -1,0 +1,437 @@
+//! The web page over HTTP, without a browser: sign-in and its cookie, the
+//! security headers, what each page shows (never a secret's content), and
+//! the forms that change something: CSRF, origin and role refusals.
+//! `tests/browser` drives the same pages in a real Chromium.
+
+use serde_json::json;
+
+use crate::common::{ADMIN, CANARY, DEV, Server, VIEWER};
+
+/// A person with a browser: the session cookie it was given, no redirect
+/// followed.
+pub(crate) struct Person<'a> {
+    server: &'a Server,
+    agent: ureq::Agent,
+    cookie: Option<String>,
+}
+
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) set_cookie: Option<String>,
+    pub(crate) headers: ureq::http::HeaderMap,
+    pub(crate) html: String,
+}
+
+impl Page {
+    /// The CSRF token of the page's first form that carries one.
+    fn csrf(&self) -> String {
+        let at = self
+            .html
+            .find(r#"name="csrf" value=""#)
+            .expect("a form with a CSRF token");
+        let rest = &self.html[at + r#"name="csrf" value=""#.len()..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+}
+
+impl<'a> Person<'a> {
+    pub(crate) fn new(server: &'a Server) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        Person {
+            server,
+            agent,
+            cookie: None,
+        }
+    }
+
+    /// Signs in with `token`: the page answered.
+    pub(crate) fn sign_in(&mut self, token: &str) -> Page {
+        let page = self.post("/ui/sign-in", &[("token", token)], &[]);
+        if let Some(set) = &page.set_cookie {
+            let pair = set.split(';').next().unwrap();
+            self.cookie = Some(pair.to_owned());
+        }
+        page
+    }
+
+    pub(crate) fn get(&self, path: &str) -> Page {
+        let mut req = self.agent.get(format!("{}{path}", self.server.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("Cookie", c);
+        }
+        read(req.call().unwrap())
+    }
+
+    pub(crate) fn post(&self, path: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
+        let mut req = self.agent.post(format!("{}{path}", self.server.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("Cookie", c);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        read(req.send_form(form.iter().copied()).unwrap())
+    }
+}
+
+fn read(mut response: ureq::http::Response<ureq::Body>) -> Page {
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .map(|h: &ureq::http::HeaderValue| h.to_str().unwrap().to_owned())
+    };
+    let (location, set_cookie) = (header("location"), header("set-cookie"));
+    let headers = response.headers().clone();
+    let html = response.body_mut().read_to_string().unwrap();
+    assert!(!html.contains(CANARY), "a page held the canary");
+    Page {
+        status: response.status().as_u16(),
+        location,
+        set_cookie,
+        headers,
+        html,
+    }
+}
+
+/// `shop` with an App value, a secret, a prod override and three versions.
+pub(crate) fn shop_with_values(s: &Server) {
+    s.shop();
+    let host = json!({"key": "DB_HOST", "value": "db.internal", "description": "where the db is", "is_secret": false});
+    s.ok("POST", "/apps/shop/values", Some(host), 201);
+    let secret =
+        json!({"key": "DB_PASSWORD", "value": CANARY, "is_secret": true, "description": "db"});
+    s.ok("POST", "/apps/shop/values", Some(secret), 201);
+    let over =
+        json!({"key": "DB_HOST", "value": "db.prod", "description": null, "is_secret": false});
+    s.ok("POST", "/apps/shop/envs/prod/values", Some(over), 201);
+    let changed =
+        json!({"value": "db2.internal", "description": "where the db is", "is_secret": false});
+    s.ok("PUT", "/apps/shop/values/DB_HOST", Some(changed), 200);
+}
+
+#[test]
+fn signing_in_keeps_a_strict_cookie_and_never_the_token() {
+    let s = Server::start();
+    shop_with_values(&s);
+    let mut p = Person::new(&s);
+    // Without a session, every page sends to the sign-in page.
+    for path in ["/ui", "/ui/apps/shop", "/ui/apps/shop/values?env=prod"] {
+        let page = p.get(path);
+        assert_eq!(
+            (page.status, page.location.as_deref()),
+            (303, Some("/ui/sign-in")),
+            "{path}"
+        );
+    }
+    let form = p.get("/ui/sign-in");
+    assert_eq!(form.status, 200);
+    assert!(form.html.contains(r#"type="password" name="token""#));
+    // A wrong token: 401, no cookie.
+    let wrong = p.sign_in("not-a-token");
+    assert_eq!((wrong.status, wrong.set_cookie.as_deref()), (401, None));
+    assert!(wrong.html.contains("does not know that token"));
+    // The right one: a cookie that scripts cannot read and other sites
+    // cannot send, holding no token.
+    let ok = p.sign_in(ADMIN);
+    assert_eq!((ok.status, ok.location.as_deref()), (303, Some("/ui")));
+    let cookie = ok.set_cookie.unwrap();
+    assert!(cookie.starts_with("valueset_session="), "{cookie}");
+    for part in [
+        "; Path=/ui",
+        "; HttpOnly",
+        "; SameSite=Strict",
+        "; Max-Age=28800",
+    ] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"));
+    assert!(!cookie.contains(ADMIN));
+    let apps = p.get("/ui");
+    assert_eq!(apps.status, 200);
+    assert!(apps.html.contains(r#"href="/ui/apps/shop""#));
+    assert!(apps.html.contains("Signed in as <strong>root</strong>"));
+    // Every page carries the security headers, and is not cached.
+    for (name, value) in [
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("x-content-type-options", "nosniff"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(apps.headers[name], value, "{name}");
+    }
+    let csp = apps.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.starts_with("default-src 'none'; style-src 'self'"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("frame-ancestors 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert!(!apps.html.contains("<script"));
+    let style = p.get("/ui/style.css");
+    assert_eq!(style.headers["content-type"], "text/css; charset=utf-8");
+    // A changed cookie is no session.
+    let mut forged = Person::new(&s);
+    forged.cookie = Some(format!("{}0", p.cookie.clone().unwrap()));
+    assert_eq!(forged.get("/ui").status, 303);
+    // Signing out needs the page's CSRF token, then drops the cookie.
+    assert_eq!(p.post("/ui/sign-out", &[], &[]).status, 403);
+    let out = p.post("/ui/sign-out", &[("csrf", &apps.csrf())], &[]);
+    assert_eq!(
+        (out.status, out.location.as_deref()),
+        (303, Some("/ui/sign-in"))
+    );
+    assert!(out.set_cookie.unwrap().contains("Max-Age=0"));
+}
+
+#[test]
+fn pages_show_values_history_versions_and_differences() {
+    let s = Server::start();
+    shop_with_values(&s);
+    let mut p = Person::new(&s);
+    p.sign_in(DEV);
+    let app = p.get("/ui/apps/shop");
+    assert!(
+        app.html
+            .contains(r#"href="/ui/apps/shop/values?env=prod">Production</a>"#),
+        "{}",
+        app.html
+    );
+    let prod = p.get("/ui/apps/shop/values?env=prod");
+    assert_eq!(prod.status, 200);
+    assert!(prod.html.contains("<h1>Values of Environment prod</h1>"));
+    // The override, where it comes from, and the secret by its version.
+    assert!(
+        prod.html.contains("db.prod</code></td><td>override</td>"),
+        "{}",
+        prod.html
+    );
+    assert!(
+        prod.html
+            .contains("secret (version 1)</span></td><td>App</td>")
+    );
+    let history = p.get("/ui/apps/shop/history");
+    assert!(history.html.contains("<td>root</td>"));
+    assert!(history.html.contains("<code>DB_HOST</code> changed"));
+    assert!(
+        history
+            .html
+            .contains("<code>DB_PASSWORD</code> added (secret version 1)")
+    );
+    // A developer restores, but does not purge.
+    assert!(history.html.contains("Restore…") && !history.html.contains("Purge…"));
+    assert!(
+        history
+            .html
+            .contains(r#"href="/ui/apps/shop/compare?from=a2&amp;to=a4""#),
+        "{}",
+        history.html
+    );
+    let version = p.get("/ui/apps/shop/version?id=a1");
+    assert!(version.html.contains("db.internal"));
+    assert!(!version.html.contains("DB_PASSWORD"));
+    let diff = p.get("/ui/apps/shop/compare?from=a1&to=a4");
+    assert!(
+        diff.html
+            .contains("<tr class=\"changed\"><th scope=\"row\"><code>DB_HOST</code>"),
+        "{}",
+        diff.html
+    );
+    assert!(
+        diff.html
+            .contains("<tr class=\"added\"><th scope=\"row\"><code>DB_PASSWORD</code>")
+    );
+    // Two Environments, chosen in the form.
+    let envs = p.get("/ui/apps/shop/compare?from_env=&from=&to_env=prod&to=");
+    assert!(
+        envs.html.contains("db2.internal") && envs.html.contains("db.prod"),
+        "{}",
+        envs.html
+    );
+    assert!(envs.html.contains(r#"<option value="prod" selected>"#));
+    // Bad input in the address: a page that says so, with its status.
+    for (path, status) in [
+        ("/ui/apps/Bad!/values", 400),
+        ("/ui/apps/nope/values", 403),
+        ("/ui/apps/shop/values?env=nope", 404),
+        ("/ui/apps/shop/version?id=zz", 400),
+        ("/ui/apps/shop/version?id=a99", 404),
+        ("/ui/apps/shop/compare?from=a1&to=bad%21", 400),
+        ("/ui/apps/shop/compare?from=a1&to=release-9", 404),
+        ("/ui/apps/shop/history?before=x", 400),
+    ] {
+        let page = p.get(path);
+        assert_eq!(page.status, status, "{path}: {}", page.html);
+        assert!(page.html.contains(r#"<p role="alert">"#), "{path}");
+    }
+}
+
+#[test]
+fn restore_shows_its_dry_run_then_needs_the_forms_token() {
+    let s = Server::start();
+    shop_with_values(&s);
+    let mut p = Person::new(&s);
+    p.sign_in(DEV);
+    let preview = p.get("/ui/apps/shop/restore?version=a1");
+    assert_eq!(preview.status, 200, "{}", preview.html);
+    assert!(
+        preview
+            .html
+            .contains("It would make version <strong>a5</strong>"),
+        "{}",
+        preview.html
+    );
+    assert!(preview.html.contains("<code>DB_HOST</code> changed"));
+    assert!(preview.html.contains("<code>DB_PASSWORD</code> removed"));
+    // The dry run wrote nothing.
+    assert_eq!(
+        s.ok("GET", "/apps/shop/value-set-versions", None, 200)
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let token = preview.csrf();
+    let form = [
+        ("version", "a1"),
+        ("expect", "a4"),
+        ("comment", "back to one"),
+        ("csrf", token.as_str()),
+    ];
+    // Without its token, with another, or from another site: refused.
+    for (fields, headers) in [
+        (&form[..3], &[][..]),
+        (
+            &[("version", "a1"), ("csrf", "0".repeat(64).as_str())][..],
+            &[][..],
+        ),
+        (&form[..], &[("Origin", "http://evil.example")][..]),
+    ] {
+        let page = p.post("/ui/apps/shop/restore", fields, headers);
+        assert_eq!(page.status, 403, "{}", page.html);
+        assert!(page.html.contains("CSRF"));
+    }
+    assert_eq!(
+        s.ok("GET", "/apps/shop/value-set-versions", None, 200)
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let made = p.post("/ui/apps/shop/restore", &form, &[]);
+    assert_eq!(
+        (made.status, made.location.as_deref()),
+        (303, Some("/ui/apps/shop/history?made=a5")),
+        "{}",
+        made.html
+    );
+    let history = p.get("/ui/apps/shop/history?made=a5");
+    assert!(history.html.contains("Made version"));
+    assert!(history.html.contains("<td>back to one</td>"));
+    assert!(history.html.contains("restored"));
+    // The same confirmation again: the level moved on since its dry run.
+    let again = p.post("/ui/apps/shop/restore", &form, &[]);
+    assert_eq!(again.status, 409, "{}", again.html);
+    assert!(again.html.contains("changed since"), "{}", again.html);
+    // One key, in an Environment.
+    let one = p.get("/ui/apps/shop/restore?env=prod&version=e3&key=DB_HOST");
+    assert!(
+        one.html
+            .contains("key <code>DB_HOST</code> of Environment prod"),
+        "{}",
+        one.html
+    );
+    assert!(
+        one.html.contains(r#"name="env" value="prod""#)
+            && one.html.contains(r#"name="key" value="DB_HOST""#)
+    );
+}
+
+#[test]
+fn a_viewer_sees_no_buttons_and_a_forged_restore_is_refused() {
+    let s = Server::start();
+    shop_with_values(&s);
+    let mut viewer = Person::new(&s);
+    viewer.sign_in(VIEWER);
+    let history = viewer.get("/ui/apps/shop/history");
+    assert_eq!(history.status, 200);
+    assert!(!history.html.contains("Restore") && !history.html.contains("Purge"));
+    // Nor a dry run to confirm.
+    let preview = viewer.get("/ui/apps/shop/restore?version=a1");
+    assert_eq!(preview.status, 403);
+    assert!(!preview.html.contains(r#"<form class="confirm""#));
+    assert_eq!(
+        viewer
+            .get("/ui/apps/shop/purge?version=a1&key=DB_HOST")
+            .status,
+        403
+    );
+    // The viewer's own valid CSRF token, posted by hand: the store says no.
+    let forged = viewer.post(
+        "/ui/apps/shop/restore",
+        &[("version", "a1"), ("csrf", &history.csrf())],
+        &[],
+    );
+    assert_eq!(forged.status, 403, "{}", forged.html);
+    assert!(forged.html.contains("forbidden"));
+    assert_eq!(
+        s.ok("GET", "/apps/shop/value-set-versions", None, 200)
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn purge_shows_what_it_removes_then_removes_it() {
+    let s = Server::start();
+    shop_with_values(&s);
+    let mut owner = Person::new(&s);
+    owner.sign_in(ADMIN);
+    let history = owner.get("/ui/apps/shop/history");
+    assert!(
+        history
+            .html
+            .contains(r#"href="/ui/apps/shop/purge?version=a1&amp;key=DB_HOST""#),
+        "{}",
+        history.html
+    );
+    let preview = owner.get("/ui/apps/shop/purge?version=a1&key=DB_HOST");
+    assert_eq!(preview.status, 200, "{}", preview.html);
+    assert!(preview.html.contains("cannot be undone"));
+    assert!(preview.html.contains("db.internal"));
+    assert!(
+        preview
+            .html
+            .contains(r#"href="/ui/apps/shop/version?id=a2">a2</a>"#)
+    );
+    let purge = [
+        ("version", "a1"),
+        ("key", "DB_HOST"),
+        ("expect", "a4"),
+        ("comment", "leaked"),
+        ("csrf", &preview.csrf()),
+    ];
+    let made = owner.post("/ui/apps/shop/purge", &purge, &[]);
+    assert_eq!(made.status, 303, "{}", made.html);
+    let version = owner.get("/ui/apps/shop/version?id=a1");
+    assert!(
+        version
+            .html
+            .contains(r#"<span class="purged">purged</span>"#)
+    );
+    assert!(!version.html.contains("db.internal"));
+    // The current value cannot be purged: the rule's refusal, as a page.
+    let current = owner.get("/ui/apps/shop/purge?version=a4&key=DB_HOST");
+    assert_eq!(current.status, 400, "{}", current.html);
+    // A purge names a key.
+    assert_eq!(owner.get("/ui/apps/shop/purge?version=a1").status, 400);
+}
