@@ -382,3 +382,20 @@ impl valueset::secret::SecretStore for Broken {
         })
     }
 }
+
+/// `shop` with an App value, a secret and a prod override: App versions
+/// `a1`, `a2` and `a4`, and `e3` of prod.
+pub(crate) fn shop_with_values(s: &Server) {
+    s.shop();
+    let host = json!({"key": "DB_HOST", "value": "db.internal", "description": "where the db is", "is_secret": false});
+    s.ok("POST", "/apps/shop/values", Some(host), 201);
+    let secret =
+        json!({"key": "DB_PASSWORD", "value": CANARY, "is_secret": true, "description": "db"});
+    s.ok("POST", "/apps/shop/values", Some(secret), 201);
+    let over =
+        json!({"key": "DB_HOST", "value": "db.prod", "description": null, "is_secret": false});
+    s.ok("POST", "/apps/shop/envs/prod/values", Some(over), 201);
+    let changed =
+        json!({"value": "db2.internal", "description": "where the db is", "is_secret": false});
+    s.ok("PUT", "/apps/shop/values/DB_HOST", Some(changed), 200);
+}

@@ -3,9 +3,7 @@
 //! the forms that change something: CSRF, origin and role refusals.
 //! `tests/browser` drives the same pages in a real Chromium.
 
-use serde_json::json;
-
-use crate::common::{ADMIN, CANARY, DEV, Server, VIEWER};
+use crate::common::{ADMIN, CANARY, DEV, Server, VIEWER, shop_with_values};
 
 /// A person with a browser: the session cookie it was given, no redirect
 /// followed.
@@ -99,22 +97,6 @@ fn read(mut response: ureq::http::Response<ureq::Body>) -> Page {
     }
 }
 
-/// `shop` with an App value, a secret, a prod override and three versions.
-pub(crate) fn shop_with_values(s: &Server) {
-    s.shop();
-    let host = json!({"key": "DB_HOST", "value": "db.internal", "description": "where the db is", "is_secret": false});
-    s.ok("POST", "/apps/shop/values", Some(host), 201);
-    let secret =
-        json!({"key": "DB_PASSWORD", "value": CANARY, "is_secret": true, "description": "db"});
-    s.ok("POST", "/apps/shop/values", Some(secret), 201);
-    let over =
-        json!({"key": "DB_HOST", "value": "db.prod", "description": null, "is_secret": false});
-    s.ok("POST", "/apps/shop/envs/prod/values", Some(over), 201);
-    let changed =
-        json!({"value": "db2.internal", "description": "where the db is", "is_secret": false});
-    s.ok("PUT", "/apps/shop/values/DB_HOST", Some(changed), 200);
-}
-
 #[test]
 fn signing_in_keeps_a_strict_cookie_and_never_the_token() {
     let s = Server::start();
@@ -159,7 +141,7 @@ fn signing_in_keeps_a_strict_cookie_and_never_the_token() {
     // Every page carries the security headers, and is not cached.
     for (name, value) in [
         ("x-frame-options", "DENY"),
-        ("referrer-policy", "no-referrer"),
+        ("referrer-policy", "same-origin"),
         ("x-content-type-options", "nosniff"),
         ("cache-control", "no-store"),
     ] {
@@ -209,16 +191,16 @@ fn pages_show_values_history_versions_and_differences() {
     assert!(prod.html.contains("<h1>Values of Environment prod</h1>"));
     // The override, where it comes from, and the secret by its version.
     assert!(
-        prod.html.contains("db.prod</code></td><td>override</td>"),
+        prod.html.contains("db.prod</code></td><td data-label=\"From\">override</td>"),
         "{}",
         prod.html
     );
     assert!(
         prod.html
-            .contains("secret (version 1)</span></td><td>App</td>")
+            .contains("secret (version 1)</span></td><td data-label=\"From\">App</td>")
     );
     let history = p.get("/ui/apps/shop/history");
-    assert!(history.html.contains("<td>root</td>"));
+    assert!(history.html.contains(r#"<td data-label="Who">root</td>"#));
     assert!(history.html.contains("<code>DB_HOST</code> changed"));
     assert!(
         history
@@ -334,7 +316,7 @@ fn restore_shows_its_dry_run_then_needs_the_forms_token() {
     );
     let history = p.get("/ui/apps/shop/history?made=a5");
     assert!(history.html.contains("Made version"));
-    assert!(history.html.contains("<td>back to one</td>"));
+    assert!(history.html.contains(r#"<td data-label="Comment">back to one</td>"#));
     assert!(history.html.contains("restored"));
     // The same confirmation again: the level moved on since its dry run.
     let again = p.post("/ui/apps/shop/restore", &form, &[]);

@@ -82,9 +82,9 @@ pub(super) async fn app(
                 tbody {
                     @for env in &envs {
                         tr {
-                            td { a href={ "/ui/apps/" (app) "/values?env=" (env.id) } { (env.name) } }
-                            td { (env.env_type) }
-                            td { a href={ "/ui/apps/" (app) "/history?env=" (env.id) } { "History" } }
+                            td data-label="Environment" { a href={ "/ui/apps/" (app) "/values?env=" (env.id) } { (env.name) } }
+                            td data-label="Type" { (env.env_type) }
+                            td data-label="History" { a href={ "/ui/apps/" (app) "/history?env=" (env.id) } { "History" } }
                         }
                     }
                 }
@@ -121,7 +121,7 @@ pub(super) async fn values(
         @if values.is_empty() {
             p { "No values at this level." }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label="Values" {
                 table {
                     thead { tr {
                         th scope="col" { "Key" } th scope="col" { "Value" }
@@ -131,10 +131,10 @@ pub(super) async fn values(
                         @for v in &values {
                             tr {
                                 th scope="row" { code { (v.key) } }
-                                td { (layout::content(v)) }
-                                td { (layout::source(v.source)) }
-                                td { (v.description) }
-                                td { (v.updated_at) }
+                                td data-label="Value" { (layout::content(v)) }
+                                td data-label="From" { (layout::source(v.source)) }
+                                td data-label="Description" { (v.description) }
+                                td data-label="Updated" { (v.updated_at) }
                             }
                         }
                     }
@@ -195,7 +195,7 @@ pub(super) async fn history(
         @if versions.is_empty() {
             p { "No versions yet." }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label="Versions" {
                 table {
                     thead { tr {
                         th scope="col" { "Version" } th scope="col" { "When" } th scope="col" { "Who" }
@@ -235,10 +235,10 @@ fn history_row(
     html! {
     tr {
         th scope="row" { (layout::version_link(app, env, v.id)) }
-        td { (v.created_at) }
-        td { (v.created_by) }
-        td { (v.comment) }
-        td {
+        td data-label="When" { (v.created_at) }
+        td data-label="Who" { (v.created_by) }
+        td data-label="Comment" { (v.comment) }
+        td data-label="What changed" {
             (layout::result_of(v.result_of))
             ul.changes {
                 @for c in &v.change {
@@ -251,7 +251,7 @@ fn history_row(
                 }
             }
         }
-        td.actions {
+        td.actions data-label="Actions" {
             @if let Some(prev) = prev {
                 a href={ "/ui/apps/" (app) "/compare?from=" (prev) "&to=" (v.id) (compare_envs(env)) } { "Compare with " (prev) }
             }
@@ -294,7 +294,7 @@ pub(super) async fn version(
         @if write {
             p { a.button href={ "/ui/apps/" (app) "/restore?version=" (id) (env_query(env)) } { "Restore this version…" } }
         }
-        div.scroll {
+        div.scroll tabindex="0" role="region" aria-label="Values at this version" {
             table {
                 thead { tr {
                     th scope="col" { "Key" } th scope="col" { "Value" } th scope="col" { "From" }
@@ -304,10 +304,10 @@ pub(super) async fn version(
                     @for (key, value) in &version.values {
                         tr {
                             th scope="row" { code { (key) } }
-                            td { (layout::snapshot_content(value)) }
-                            td { (layout::snapshot_source(value)) }
+                            td data-label="Value" { (layout::snapshot_content(value)) }
+                            td data-label="From" { (layout::snapshot_source(value)) }
                             @if write {
-                                td {
+                                td data-label="Actions" {
                                     @if matches!(value, SnapshotValue::Value(_)) {
                                         a href={ "/ui/apps/" (app) "/restore?version=" (id) "&key=" (key) (env_query(env)) } { "Restore this key…" }
                                     }

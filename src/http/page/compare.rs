@@ -122,7 +122,7 @@ fn diff_table(app: &crate::id::AppId, diff: &Diff) -> Markup {
         @if diff.changes.is_empty() {
             p role="status" { "No differences." }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" role="region" aria-label="Differences" {
                 table.diff {
                     thead { tr {
                         th scope="col" { "Key" } th scope="col" { "Change" }
@@ -147,12 +147,12 @@ fn row(change: &KeyDiff) -> Markup {
     html! {
         tr class=(what.replace(' ', "-")) {
             th scope="row" { code { (change.key) } }
-            td {
+            td data-label="Change" {
                 (what)
                 @if change.description_changed { br; "description changed" }
             }
-            td { @if let Some(v) = &change.from { (layout::snapshot_content(v)) } @else { "—" } }
-            td { @if let Some(v) = &change.to { (layout::snapshot_content(v)) } @else { "—" } }
+            td data-label="From" { @if let Some(v) = &change.from { (layout::snapshot_content(v)) } @else { "—" } }
+            td data-label="To" { @if let Some(v) = &change.to { (layout::snapshot_content(v)) } @else { "—" } }
         }
     }
 }

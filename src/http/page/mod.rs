@@ -34,7 +34,9 @@ use crate::model::VersionId;
 use session::Session;
 
 /// What every page is answered with: no script, style or image from
-/// anywhere but the service, no frame around it, no address sent on.
+/// anywhere but the service, no frame around it, no address sent to another
+/// site (`same-origin`: with `no-referrer`, browsers send `Origin: null`
+/// with the page's own forms, which the origin check refuses).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -191,7 +193,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
