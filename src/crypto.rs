@@ -30,6 +30,7 @@ pub(crate) struct DerivedKey(Zeroizing<[u8; 32]>);
 /// A key that signs what the service hands out and takes back (the web
 /// page's session cookies): a random one, or one derived from the master
 /// key so that every replica holding it signs alike.
+#[cfg(feature = "http")]
 #[derive(Clone)]
 pub(crate) struct MacKey(Zeroizing<[u8; 32]>);
 
@@ -39,6 +40,7 @@ pub(crate) struct DigestKey(Zeroizing<[u8; 32]>);
 
 const ENCRYPTION_CONTEXT: &str = "valueset 2026-11-23 secret encryption key v1";
 const CHECK_CONTEXT: &str = "valueset 2026-11-23 master key check value v1";
+#[cfg(feature = "http")]
 const SESSION_CONTEXT: &str = "valueset 2026-12-07 web session signing key v1";
 const DIGEST_CONTEXT: &str = "valueset 2026-11-23 fixed digest key v1";
 const EXPORT_SEAL_CONTEXT: &str = "valueset 2026-12-02 export seal key v1";
@@ -171,6 +173,7 @@ impl DerivedKey {
     }
 }
 
+#[cfg(feature = "http")]
 impl MacKey {
     /// A new random key.
     pub(crate) fn generate() -> Self {
@@ -195,6 +198,7 @@ impl MacKey {
     }
 }
 
+#[cfg(feature = "http")]
 impl fmt::Debug for MacKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MacKey([redacted])")
@@ -318,6 +322,7 @@ mod tests {
         assert_ne!(sealed, key.seal(b"app/_app/PW/3", b"hunter2").unwrap());
     }
 
+    #[cfg(feature = "http")]
     #[test]
     fn mac_keys_sign_alike_only_from_one_master_key() {
         let master = MasterKey::from_bytes([7; 32]);
