@@ -3,6 +3,8 @@
 //! the forms that change something: CSRF, origin and role refusals.
 //! `tests/browser` drives the same pages in a real Chromium.
 
+use serde_json::json;
+
 use crate::common::{ADMIN, CANARY, DEV, Server, VIEWER, shop_with_values};
 
 /// A person with a browser: the session cookie it was given, no redirect
@@ -134,6 +136,18 @@ fn signing_in_keeps_a_strict_cookie_and_never_the_token() {
     }
     assert!(!cookie.contains("Secure"));
     assert!(!cookie.contains(ADMIN));
+    // It ends 8 hours from now (the default), as the cookie itself says.
+    let value = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("valueset_session=");
+    let ends: u64 = value.split('.').next().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(ends.abs_diff(now + 8 * 3600) < 120, "{ends} {now}");
     let apps = p.get("/ui");
     assert_eq!(apps.status, 200);
     assert!(apps.html.contains(r#"href="/ui/apps/shop""#));
@@ -189,9 +203,18 @@ fn pages_show_values_history_versions_and_differences() {
     let prod = p.get("/ui/apps/shop/values?env=prod");
     assert_eq!(prod.status, 200);
     assert!(prod.html.contains("<h1>Values of Environment prod</h1>"));
+    assert!(
+        prod.html
+            .contains(r#"<a href="/ui/apps/shop/history?env=prod">History</a>"#)
+    );
+    // The way back up, level by level.
+    assert!(prod.html.contains(
+        r#"<nav aria-label="Breadcrumb"><ol><li><a href="/ui">Apps</a></li><li><a href="/ui/apps/shop">shop</a></li><li><a href="/ui/apps/shop/values?env=prod">Environment prod</a></li></ol></nav>"#
+    ));
     // The override, where it comes from, and the secret by its version.
     assert!(
-        prod.html.contains("db.prod</code></td><td data-label=\"From\">override</td>"),
+        prod.html
+            .contains("db.prod</code></td><td data-label=\"From\">override</td>"),
         "{}",
         prod.html
     );
@@ -217,7 +240,13 @@ fn pages_show_values_history_versions_and_differences() {
         history.html
     );
     let version = p.get("/ui/apps/shop/version?id=a1");
-    assert!(version.html.contains("db.internal"));
+    assert!(
+        version
+            .html
+            .contains(r#"db.internal</code></td><td data-label="From">App</td>"#),
+        "{}",
+        version.html
+    );
     assert!(!version.html.contains("DB_PASSWORD"));
     let diff = p.get("/ui/apps/shop/compare?from=a1&to=a4");
     assert!(
@@ -230,10 +259,47 @@ fn pages_show_values_history_versions_and_differences() {
         diff.html
             .contains("<tr class=\"added\"><th scope=\"row\"><code>DB_PASSWORD</code>")
     );
+    // The form alone until it is sent; one field is enough to send it.
+    let empty = p.get("/ui/apps/shop/compare");
+    assert!(!empty.html.contains("<table") && !empty.html.contains("No differences"));
+    for one in ["to_env=prod", "from=a1", "to=a1", "from_env=prod"] {
+        let page = p.get(&format!("/ui/apps/shop/compare?{one}"));
+        assert!(
+            page.html.contains("<table") || page.html.contains("No differences"),
+            "{one}"
+        );
+    }
+    // An Environment's history compares its own versions.
+    let again = json!({"value": "db3.prod", "description": null, "is_secret": false});
+    s.ok(
+        "PUT",
+        "/apps/shop/envs/prod/values/DB_HOST",
+        Some(again),
+        200,
+    );
+    let prod_history = p.get("/ui/apps/shop/history?env=prod");
+    assert!(
+        prod_history.html.contains(
+            r#"href="/ui/apps/shop/compare?from=e4&amp;to=e5&amp;from_env=prod&amp;to_env=prod""#
+        ),
+        "{}",
+        prod_history.html
+    );
+    assert!(
+        prod_history
+            .html
+            .contains(r#"href="/ui/apps/shop/restore?version=e5&amp;env=prod">Restore…"#)
+    );
+    // An App change that came into the Environment says where from.
+    assert!(
+        prod_history
+            .html
+            .contains(r#"(from App version <a href="/ui/apps/shop/version?id=a4">a4</a>)"#)
+    );
     // Two Environments, chosen in the form.
     let envs = p.get("/ui/apps/shop/compare?from_env=&from=&to_env=prod&to=");
     assert!(
-        envs.html.contains("db2.internal") && envs.html.contains("db.prod"),
+        envs.html.contains("db2.internal") && envs.html.contains("db3.prod"),
         "{}",
         envs.html
     );
@@ -247,6 +313,9 @@ fn pages_show_values_history_versions_and_differences() {
         ("/ui/apps/shop/version?id=a99", 404),
         ("/ui/apps/shop/compare?from=a1&to=bad%21", 400),
         ("/ui/apps/shop/compare?from=a1&to=release-9", 404),
+        // A tag that begins like a version id is still a tag.
+        ("/ui/apps/shop/compare?from=a1&to=approved", 404),
+        ("/ui/apps/shop/compare?from=a1&to=e", 404),
         ("/ui/apps/shop/history?before=x", 400),
     ] {
         let page = p.get(path);
@@ -272,6 +341,12 @@ fn restore_shows_its_dry_run_then_needs_the_forms_token() {
     );
     assert!(preview.html.contains("<code>DB_HOST</code> changed"));
     assert!(preview.html.contains("<code>DB_PASSWORD</code> removed"));
+    // The confirmation carries the version the dry run saw.
+    assert!(preview.html.contains(r#"name="expect" value="a4""#));
+    // One key restores that key alone.
+    let one_key = p.get("/ui/apps/shop/restore?version=a1&key=DB_HOST");
+    assert!(one_key.html.contains("<code>DB_HOST</code> changed"));
+    assert!(!one_key.html.contains("DB_PASSWORD"), "{}", one_key.html);
     // The dry run wrote nothing.
     assert_eq!(
         s.ok("GET", "/apps/shop/value-set-versions", None, 200)
@@ -316,13 +391,22 @@ fn restore_shows_its_dry_run_then_needs_the_forms_token() {
     );
     let history = p.get("/ui/apps/shop/history?made=a5");
     assert!(history.html.contains("Made version"));
-    assert!(history.html.contains(r#"<td data-label="Comment">back to one</td>"#));
+    assert!(
+        history
+            .html
+            .contains(r#"<td data-label="Comment">back to one</td>"#)
+    );
     assert!(history.html.contains("restored"));
     // The same confirmation again: the level moved on since its dry run.
     let again = p.post("/ui/apps/shop/restore", &form, &[]);
     assert_eq!(again.status, 409, "{}", again.html);
     assert!(again.html.contains("changed since"), "{}", again.html);
     // One key, in an Environment.
+    assert!(
+        preview
+            .html
+            .contains(r#"<a href="/ui/apps/shop/history">Cancel</a>"#)
+    );
     let one = p.get("/ui/apps/shop/restore?env=prod&version=e3&key=DB_HOST");
     assert!(
         one.html
@@ -416,4 +500,39 @@ fn purge_shows_what_it_removes_then_removes_it() {
     assert_eq!(current.status, 400, "{}", current.html);
     // A purge names a key.
     assert_eq!(owner.get("/ui/apps/shop/purge?version=a1").status, 400);
+}
+
+#[test]
+fn a_long_history_comes_a_page_at_a_time() {
+    let s = Server::start();
+    s.shop();
+    let first = json!({"key": "N", "value": "0", "description": null, "is_secret": false});
+    s.ok("POST", "/apps/shop/values", Some(first), 201);
+    for n in 1..22 {
+        let next = json!({"value": n.to_string(), "description": null, "is_secret": false});
+        s.ok("PUT", "/apps/shop/values/N", Some(next), 200);
+    }
+    let mut p = Person::new(&s);
+    p.sign_in(VIEWER);
+    let rows = |page: &Page| page.html.matches(r#"<tr><th scope="row">"#).count();
+    let newest = p.get("/ui/apps/shop/history");
+    assert_eq!(rows(&newest), 20);
+    // Every version but the oldest shown is compared with the one before.
+    assert_eq!(newest.html.matches("Compare with").count(), 20);
+    assert!(
+        newest
+            .html
+            .contains(r#"href="/ui/apps/shop/history?before=a3">Older versions</a>"#),
+        "{}",
+        newest.html
+    );
+    let older = p.get("/ui/apps/shop/history?before=a3");
+    assert_eq!(rows(&older), 2);
+    assert!(
+        older
+            .html
+            .contains(r#"href="/ui/apps/shop/version?id=a1">a1</a>"#)
+    );
+    assert!(!older.html.contains("Older versions"));
+    assert_eq!(older.html.matches("Compare with").count(), 1);
 }

@@ -169,7 +169,7 @@ pub(super) async fn history(
             let options = HistoryOptions {
                 limit: Some(HISTORY_PAGE + 1),
                 before,
-                ..HistoryOptions::default()
+                key_changed: None,
             };
             Ok(store.history(&actor, &a, e.as_ref(), options)?)
         })
@@ -240,6 +240,9 @@ fn history_row(
         td data-label="Comment" { (v.comment) }
         td data-label="What changed" {
             (layout::result_of(v.result_of))
+            @if let Some(from) = v.app_version {
+                " (from App version " (layout::version_link(app, None, from)) ")"
+            }
             ul.changes {
                 @for c in &v.change {
                     li {

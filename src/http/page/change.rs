@@ -317,7 +317,8 @@ fn latest(
 ) -> Result<Option<VersionId>, ApiError> {
     let options = HistoryOptions {
         limit: Some(1),
-        ..HistoryOptions::default()
+        before: None,
+        key_changed: None,
     };
     Ok(store
         .history(actor, app, env, options)?

@@ -10,7 +10,7 @@ use crate::model::{Diff, KeyDiff, ValueChange, VersionSelector};
 use crate::store::DiffSide;
 
 use super::layout::{self, crumbs};
-use super::{Page, PageError, PageState, app_id, env_id, version_id};
+use super::{Page, PageError, PageState, app_id, env_id};
 
 /// The two sides, as the form sends them: a level (empty for the App's
 /// own values) and a version (an id, a tag, or empty for the latest).
@@ -83,14 +83,13 @@ pub(super) async fn compare(
 
 /// One side from the form's two fields.
 fn side(env: Option<&str>, version: Option<&str>) -> Result<DiffSide, PageError> {
+    // A tag never reads as a version id (`a12`), so an id is tried first.
     let version = match version.map(str::trim).filter(|v| !v.is_empty()) {
         None => VersionSelector::Latest,
-        Some(text)
-            if text.starts_with(['a', 'e']) && text[1..].bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            VersionSelector::Id(version_id(text)?)
-        }
-        Some(text) => VersionSelector::Tag(TagName::new(text)?),
+        Some(text) => match text.parse() {
+            Ok(id) => VersionSelector::Id(id),
+            Err(_) => VersionSelector::Tag(TagName::new(text)?),
+        },
     };
     Ok(match env_id(env)? {
         Some(env) => DiffSide::env(env, version),

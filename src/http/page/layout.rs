@@ -145,7 +145,7 @@ pub(super) fn result_of(result: ResultOf) -> &'static str {
         ResultOf::AppValuesDelete | ResultOf::EnvValuesDelete => "deleted values",
         ResultOf::AppValueSetVersionRestore | ResultOf::EnvValueSetVersionRestore => "restored",
         ResultOf::AppValueSetVersionPurge | ResultOf::EnvValueSetVersionPurge => "purged",
-        _ => "changed values",
+        ResultOf::AppValueUpdate | ResultOf::EnvValueUpdate => "changed values",
     }
 }
 
