@@ -67,6 +67,10 @@ struct Cli {
     /// is reached through a TLS proxy.
     #[arg(long)]
     secure_cookies: bool,
+    /// How many unknown tokens one address may give in a minute before its
+    /// requests are refused (429) for the rest of it; 0 refuses no one.
+    #[arg(long, default_value_t = http::DEFAULT_FAILED_TOKENS)]
+    failed_tokens: u32,
 }
 
 fn main() -> ExitCode {
@@ -98,6 +102,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     options.shutdown = shutdown.clone();
     options.session_ttl = std::time::Duration::from_secs(cli.session_ttl);
     options.secure_cookies = cli.secure_cookies;
+    options.failed_tokens = cli.failed_tokens;
     // Every replica that holds the master key signs page sessions alike, so
     // a person stays signed in whichever replica answers.
     if let Ok(hex) = std::env::var("VALUESET_MASTER_KEY") {
@@ -108,7 +113,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(cli.listen).await?;
         tracing::info!(listen = %listener.local_addr()?, org = cli.org, "valuesd serving");
-        axum::serve(listener, router)
+        // Each request knows its client's address: token guessing is
+        // slowed per address.
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(async move {
                 stopped().await;
                 // Event streams end; requests in flight finish.

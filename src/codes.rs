@@ -115,6 +115,7 @@ codes! {
     BODY_TOO_LARGE = "body_too_large", false, "a request's body is larger than the service takes";
     REQUEST_TIMEOUT = "request_timeout", true, "a request took longer than the service waits (a slow client, or a slow store)";
     TOO_MANY_SUBSCRIBERS = "too_many_subscribers", true, "the service follows as many event streams as it was started to";
+    TOO_MANY_FAILED_TOKENS = "too_many_failed_tokens", true, "an address gave unknown tokens too often; it may try again after `Retry-After`";
     KEY_EXISTS = "key_exists", false, "a value with this key exists already at this level";
     CONFIGURED_AT_START = "configured_at_start", false, "secret stores are configured when the service starts, not over the API";
 }

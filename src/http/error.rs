@@ -21,6 +21,9 @@ pub const RETRY_AFTER_SECS: u32 = 1;
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds to wait, when the service says (otherwise 503 says
+    /// [`RETRY_AFTER_SECS`]).
+    retry_after: Option<u64>,
 }
 
 /// The body of every error response (Humanitec's `HumanitecErrorResponse`).
@@ -41,6 +44,7 @@ impl ApiError {
                 error: code.to_owned(),
                 message: message.into(),
             },
+            retry_after: None,
         }
     }
 
@@ -52,6 +56,22 @@ impl ApiError {
     /// The status it answers with.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The same error, saying to wait `secs` seconds before trying again.
+    #[must_use]
+    pub(crate) fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    /// The `Retry-After` it answers with, if any.
+    pub(crate) fn retry_after_header(&self) -> Option<HeaderValue> {
+        match self.retry_after {
+            Some(secs) => Some(HeaderValue::from(secs)),
+            None => (self.status == StatusCode::SERVICE_UNAVAILABLE)
+                .then(|| HeaderValue::from(RETRY_AFTER_SECS)),
+        }
     }
 
     /// Its stable code.
@@ -74,12 +94,10 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let retry = self.status == StatusCode::SERVICE_UNAVAILABLE;
+        let retry = self.retry_after_header();
         let mut response = (self.status, axum::Json(self.body)).into_response();
-        if retry {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        if let Some(retry) = retry {
+            response.headers_mut().insert(header::RETRY_AFTER, retry);
         }
         response
     }
@@ -107,6 +125,7 @@ pub(crate) fn status_of(code: &str) -> StatusCode {
         codes::CONFLICT => StatusCode::PRECONDITION_FAILED,
         codes::BODY_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
         codes::REQUEST_TIMEOUT => StatusCode::REQUEST_TIMEOUT,
+        codes::TOO_MANY_FAILED_TOKENS => StatusCode::TOO_MANY_REQUESTS,
         codes::BUSY
         | codes::BACKEND_UNAVAILABLE
         | codes::BACKEND_CONFLICT
@@ -140,11 +159,15 @@ mod tests {
             let status = status_of(code.name);
             // Whatever may succeed later without the caller changing
             // anything is 503 (and says when to retry), except a version
-            // that moved on: 412, the caller's precondition.
+            // that moved on (412, the caller's precondition), a slow
+            // request (408) and an address that guessed tokens (429).
             if code.name == codes::CONFLICT {
                 assert_eq!(status, StatusCode::PRECONDITION_FAILED);
             } else if code.name == codes::REQUEST_TIMEOUT {
                 assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+            } else if code.name == codes::TOO_MANY_FAILED_TOKENS {
+                // Retryable by the same client later: 429, with how long.
+                assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
             } else {
                 assert_eq!(
                     code.retryable,

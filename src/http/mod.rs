@@ -16,6 +16,8 @@
 //! let tokens = Tokens::load("tokens.json".as_ref())?;
 //! let app = http::router(store, "my-org", tokens, ServiceOptions::default())?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! // With each client's address, so that token guessing is slowed per address.
+//! let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
@@ -39,6 +41,7 @@ mod payloads;
 mod resolve;
 mod shapes;
 mod stores;
+mod throttle;
 mod values;
 mod versions;
 
@@ -63,6 +66,7 @@ pub use extras::EXPORT_KEY_HEADER;
 pub use ids::{parse_selector, version_from_uuid, version_uuid};
 pub use openapi::openapi_json;
 pub use page::session::{DEFAULT_SESSION_TTL, SESSION_COOKIE, SessionKey};
+pub use throttle::{DEFAULT_FAILED_TOKENS, FAILED_TOKENS_WINDOW, MAX_ADDRESSES};
 
 /// The largest request body the service takes by default: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
@@ -107,6 +111,14 @@ pub struct ServiceOptions {
     /// set it when the service is reached through a TLS proxy. `false` by
     /// default, for a service on plain HTTP.
     pub secure_cookies: bool,
+    /// How many unknown tokens one address may give in a minute
+    /// ([`FAILED_TOKENS_WINDOW`]) before its requests are refused with 429
+    /// `too_many_failed_tokens` and `Retry-After` for the rest of that
+    /// minute; `0` refuses no one. [`DEFAULT_FAILED_TOKENS`] by default.
+    /// Addresses are known only when the router is served with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`, as `valuesd`
+    /// serves it; behind a proxy every client has the proxy's address.
+    pub failed_tokens: u32,
 }
 
 impl Default for ServiceOptions {
@@ -120,6 +132,7 @@ impl Default for ServiceOptions {
             session_key: SessionKey::generate(),
             session_ttl: DEFAULT_SESSION_TTL,
             secure_cookies: false,
+            failed_tokens: DEFAULT_FAILED_TOKENS,
         }
     }
 }
@@ -139,6 +152,8 @@ pub(crate) struct Shared {
     pub(crate) subscribers: events::Subscribers,
     /// The web page's session settings.
     pub(crate) page: page::PageSettings,
+    /// The unknown tokens each address gave.
+    pub(crate) throttle: throttle::Throttle,
 }
 
 pub(crate) type AppState = State<Arc<Shared>>;
@@ -166,6 +181,7 @@ pub fn router(
         session_key,
         session_ttl,
         secure_cookies,
+        failed_tokens,
     } = options;
     // An organization id follows the rule of App ids.
     AppId::new(org)?;
@@ -184,6 +200,7 @@ pub fn router(
             ttl: session_ttl,
             secure_cookies,
         },
+        throttle: throttle::Throttle::new(failed_tokens, FAILED_TOKENS_WINDOW),
     });
     let api = Router::new()
         .merge(apps::routes())
@@ -233,8 +250,12 @@ async fn deadline(timeout: std::time::Duration, req: Request, next: Next) -> Res
 struct ActorName(String);
 
 /// Lets in a request with a known bearer token, with its actor; 401
-/// otherwise.
+/// otherwise, and 429 to an address that gave unknown tokens too often.
 async fn authenticate(State(s): AppState, mut req: Request, next: Next) -> Response {
+    let address = throttle::address(req.extensions());
+    if let Some(refused) = address.and_then(|a| s.throttle.refused(a, Instant::now())) {
+        return throttle::too_many(refused).into_response();
+    }
     let token = req
         .headers()
         .get(axum::http::header::AUTHORIZATION)
@@ -242,6 +263,9 @@ async fn authenticate(State(s): AppState, mut req: Request, next: Next) -> Respo
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::trim);
     let Some(actor) = token.and_then(|t| s.tokens.actor(t)).cloned() else {
+        if let (Some(address), Some(_)) = (address, token) {
+            s.throttle.failed(address, Instant::now());
+        }
         return ApiError::new(
             axum::http::StatusCode::UNAUTHORIZED,
             crate::codes::UNAUTHORIZED,

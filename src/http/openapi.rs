@@ -217,6 +217,10 @@ impl Modify for Bearer {
                     ("408", "The request took longer than the service waits."),
                     ("413", "The body is larger than the service takes."),
                     (
+                        "429",
+                        "This address gave unknown tokens too often: retry after `Retry-After` seconds.",
+                    ),
+                    (
                         "503",
                         "The store cannot be reached for now: retry after `Retry-After` seconds.",
                     ),

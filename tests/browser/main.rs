@@ -92,6 +92,8 @@ async fn walk(server: &Server) {
 
     // Restore: the dry run, then confirm; the new version is in the history.
     b.goto("/ui/apps/shop/version?id=a1").await;
+    assert!(b.text().await.contains("db.internal"));
+    b.check("version").await;
     b.click_link("Restore this version…").await;
     let preview = b.text().await;
     assert!(preview.contains("It would make version a5"), "{preview}");

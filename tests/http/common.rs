@@ -89,6 +89,7 @@ impl Server {
         options: ServiceOptions,
         builder: valueset::StoreBuilder,
     ) -> Server {
+        capture_logs();
         let key = "0707070707070707070707070707070707070707070707070707070707070707";
         let store = builder
             .master_key(MasterKey::from_hex(key).unwrap())
@@ -115,7 +116,8 @@ impl Server {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(listener, router).await });
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        runtime.spawn(async move { axum::serve(listener, service).await });
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
@@ -207,12 +209,14 @@ impl Server {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
+        let typed = headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+        if body.is_some() && !typed {
+            req = req.header("Content-Type", "application/json");
+        }
         let response = match body {
-            Some(text) => self.agent.run(
-                req.header("Content-Type", "application/json")
-                    .body(text.to_owned())
-                    .unwrap(),
-            ),
+            Some(text) => self.agent.run(req.body(text.to_owned()).unwrap()),
             None => self.agent.run(req.body(()).unwrap()),
         };
         let mut response = response.unwrap();
@@ -398,4 +402,36 @@ pub(crate) fn shop_with_values(s: &Server) {
     let changed =
         json!({"value": "db2.internal", "description": "where the db is", "is_secret": false});
     s.ok("PUT", "/apps/shop/values/DB_HOST", Some(changed), 200);
+}
+
+/// Every log line of every server in this binary, at every level.
+static LOG: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOG.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends every event, trace level included, to [`captured_logs`].
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+            .with_ansi(false)
+            .with_writer(|| LogWriter)
+            .try_init();
+    });
+}
+
+/// What the servers of this binary logged so far.
+pub(crate) fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOG.lock().unwrap()).into_owned()
 }

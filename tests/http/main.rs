@@ -14,6 +14,7 @@ mod common;
 mod errors;
 mod events;
 mod extras;
+mod isolation;
 mod openapi;
 mod page;
 mod resolve;

@@ -307,6 +307,11 @@ fn pages_show_values_history_versions_and_differences() {
     // Bad input in the address: a page that says so, with its status.
     for (path, status) in [
         ("/ui/apps/Bad!/values", 400),
+        ("/ui/apps/%00/values", 400),
+        ("/ui/apps/..%2F..%2Fetc/values", 400),
+        ("/ui/apps/shop/values?env=%00", 400),
+        ("/ui/apps/shop/values?env=%FF", 400),
+        ("/ui/apps/shop/version?id=%00", 400),
         ("/ui/apps/nope/values", 403),
         ("/ui/apps/shop/values?env=nope", 404),
         ("/ui/apps/shop/version?id=zz", 400),
@@ -535,4 +540,26 @@ fn a_long_history_comes_a_page_at_a_time() {
     );
     assert!(!older.html.contains("Older versions"));
     assert_eq!(older.html.matches("Compare with").count(), 1);
+}
+
+#[test]
+fn guessing_tokens_at_the_sign_in_page_is_refused_for_a_while() {
+    let mut options = valueset::http::ServiceOptions::default();
+    options.failed_tokens = 2;
+    let s = Server::with_options(options);
+    let mut p = Person::new(&s);
+    for _ in 0..2 {
+        assert_eq!(p.sign_in("guess").status, 401);
+    }
+    let refused = p.sign_in(ADMIN);
+    assert_eq!((refused.status, refused.set_cookie), (429, None));
+    assert!(refused.html.contains("too often"), "{}", refused.html);
+    let wait: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait));
+    // The API counts the same guesses.
+    assert_eq!(s.call("GET", "/orgs/acme/apps", ADMIN, None).status, 429);
 }

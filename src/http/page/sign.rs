@@ -8,6 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use std::time::Instant;
+
+use super::super::throttle::{self, ClientAddress};
 use super::session::{self, SESSION_COOKIE};
 use super::{Page, PageError, PageState, layout};
 
@@ -33,13 +36,27 @@ pub(super) async fn form() -> Markup {
 /// Signs in with the token posted: a session cookie, then the Apps.
 pub(super) async fn sign_in(
     State(s): PageState,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<SignIn>,
 ) -> Response {
     if !session::same_origin(&headers) {
         return PageError::forged().into_response();
     }
+    // Guessing tokens here is slowed as it is on the API.
+    if let Some(wait) = address.and_then(|a| s.throttle.refused(a, Instant::now())) {
+        let refusal = throttle::too_many(wait);
+        let retry = refusal.retry_after_header();
+        let mut page = PageError::from(refusal).into_response();
+        if let Some(retry) = retry {
+            page.headers_mut().insert(header::RETRY_AFTER, retry);
+        }
+        return page;
+    }
     let Some((hash, _)) = s.tokens.sign_in(form.token.trim()) else {
+        if let Some(address) = address {
+            s.throttle.failed(address, Instant::now());
+        }
         return (
             StatusCode::UNAUTHORIZED,
             sign_in_page(Some("The service does not know that token.")),
