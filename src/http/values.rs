@@ -478,8 +478,9 @@ impl Level {
     }
 }
 
-/// The current version of a level, if it has any.
-fn latest(
+/// The current version of a level, if it has any (the page's dry runs
+/// name it too).
+pub(super) fn latest(
     store: &Store,
     actor: &Actor,
     app: &AppId,

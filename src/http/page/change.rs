@@ -11,9 +11,10 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::id::{AppId, EnvId, Key};
-use crate::model::{Actor, VersionId, VersionSelector};
-use crate::store::{HistoryOptions, RestoreKeys, Store, WriteOptions};
+use crate::model::{VersionId, VersionSelector};
+use crate::store::{RestoreKeys, WriteOptions};
 
+use super::super::values::latest;
 use super::layout::{self, crumbs, env_query, level};
 use super::session::{self, Session};
 use super::{Page, PageError, PageState, app_id, env_id, version_id};
@@ -306,24 +307,6 @@ fn confirm_form(
             " " a href=(cancel) { "Cancel" }
         }
     }
-}
-
-/// The latest version of a level, if it has one.
-fn latest(
-    store: &Store,
-    actor: &Actor,
-    app: &AppId,
-    env: Option<&EnvId>,
-) -> Result<Option<VersionId>, ApiError> {
-    let options = HistoryOptions {
-        limit: Some(1),
-        before: None,
-        key_changed: None,
-    };
-    Ok(store
-        .history(actor, app, env, options)?
-        .first()
-        .map(|v| v.id))
 }
 
 /// A confirmation refused because the level changed after its dry run
