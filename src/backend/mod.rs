@@ -17,7 +17,7 @@ use std::ops::ControlFlow;
 
 #[cfg(feature = "postgres")]
 pub use self::postgres::{DEFAULT_TABLE, PostgresBackend};
-pub use self::sled::{DEFAULT_CACHE_CAPACITY, SledBackend};
+pub use self::sled::{DEFAULT_CACHE_CAPACITY, MIN_FREE_SPACE, SledBackend};
 pub use error::{BackendError, BackendErrorKind};
 pub use memory::MemoryBackend;
 pub use signal::Changes;

@@ -10,6 +10,7 @@
 mod errors;
 mod listen;
 mod seeks;
+mod timeouts;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -32,8 +33,14 @@ use errors::pg_error;
 ///   the change again; so engines that run every transaction serializable
 ///   (CockroachDB, YugabyteDB) work too.
 /// - A lost connection or a restarting server is
-///   [`BackendErrorKind::Unavailable`] (retryable): the transaction did not
-///   commit, so nothing of it is there. The next call connects again.
+///   [`BackendErrorKind::Unavailable`] (retryable), and the next call
+///   connects again. A transaction lost before its commit was sent left
+///   nothing; one lost while its commit was under way may have committed,
+///   which a read tells. A network that drops
+///   packets is noticed within seconds, not TCP's minutes: unless the URL
+///   sets them, the backend sets `connect_timeout` (5 s),
+///   `tcp_user_timeout` (10 s) and keepalive probes (after 5 s idle, 5
+///   probes 1 s apart).
 /// - Reads need no transaction: a version's entries never change once
 ///   written.
 /// - [`Backend::compact`] runs `VACUUM FULL` on the table, which rewrites
@@ -123,6 +130,7 @@ impl PostgresBackend {
         let config: Config = url.parse().map_err(|_| {
             BackendError::new("invalid PostgreSQL URL: expected postgres://user@host:port/database")
         })?;
+        let config = timeouts::with_defaults(config);
         let backend = PostgresBackend {
             config,
             table: table.to_owned(),

@@ -4,6 +4,7 @@
 
 mod dir;
 mod errors;
+mod space;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -13,11 +14,17 @@ use std::time::Duration;
 use super::{Backend, BackendError, Batch, Changes, KeyValue, Signal, Visit};
 use dir::StoreDir;
 use errors::sled_error;
+pub use space::MIN_FREE_SPACE;
 
 /// A [`Backend`] in a sled database directory. Every [`Batch`] is one sled
 /// `apply_batch`, which sled makes atomic: after a crash, reopening shows all
 /// of a batch or none of it. [`Backend::flush`] makes applied batches
 /// durable (sled also flushes on its own every 500 ms, and on drop).
+///
+/// A write is refused as [`BackendErrorKind::NoSpace`] while the disk
+/// holding the directory has less than [`MIN_FREE_SPACE`] free, so that a
+/// full disk never stops sled: reads go on, and writes succeed again once
+/// space is freed.
 ///
 /// The directory is created readable by its owner only (0700), and one
 /// process holds it at a time: another gets [`BackendErrorKind::Busy`]
@@ -29,11 +36,14 @@ use errors::sled_error;
 /// module.
 ///
 /// [`BackendErrorKind::Busy`]: super::BackendErrorKind::Busy
+/// [`BackendErrorKind::NoSpace`]: super::BackendErrorKind::NoSpace
 pub struct SledBackend {
     dir: Option<StoreDir>,
     live: RwLock<Live>,
     signal: Signal,
     cache: u64,
+    /// Writes are refused below this much free space (see `space`).
+    reserve: u64,
 }
 
 /// The default size of sled's page cache, in bytes: 64 MiB, so that a
@@ -82,6 +92,7 @@ impl SledBackend {
             live: RwLock::new(live),
             signal: Signal::default(),
             cache: bytes,
+            reserve: MIN_FREE_SPACE,
         })
     }
 
@@ -97,6 +108,7 @@ impl SledBackend {
             live: RwLock::new(live),
             signal: Signal::default(),
             cache: DEFAULT_CACHE_CAPACITY,
+            reserve: 0,
         })
     }
 
@@ -204,6 +216,9 @@ impl SledBackend {
     /// A batch without preconditions is one `apply_batch`; one with them is
     /// a sled transaction that checks them and applies the writes.
     fn apply_batch(&self, batch: Batch) -> Result<(), BackendError> {
+        if let Some(path) = self.path() {
+            space::check(&path, self.reserve)?;
+        }
         let mut sled_batch = sled::Batch::default();
         for (key, value) in batch.ops {
             match value {
