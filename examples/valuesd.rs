@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use valueset::http::{self, ServiceOptions, Shutdown, Tokens};
+use valueset::http::{self, ServeOptions, ServiceOptions, Shutdown, Tokens};
 use valueset::store::StoreBuilder;
 use valueset::{MasterKey, Store};
 
@@ -71,6 +71,13 @@ struct Cli {
     /// requests are refused (429) for the rest of it; 0 refuses no one.
     #[arg(long, default_value_t = http::DEFAULT_FAILED_TOKENS)]
     failed_tokens: u32,
+    /// How long a client may take to send a request's head, in seconds;
+    /// the connection is closed after it.
+    #[arg(long, default_value_t = http::DEFAULT_HEADER_TIMEOUT.as_secs())]
+    header_timeout: u64,
+    /// How many connections are open at once; more wait to be accepted.
+    #[arg(long, default_value_t = http::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
 }
 
 fn main() -> ExitCode {
@@ -109,20 +116,22 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         options.session_key = http::SessionKey::from_master_key(&MasterKey::from_hex(&hex)?);
     }
     let router = http::router(store, &cli.org, tokens, options)?;
+    let mut serving = ServeOptions::default();
+    serving.header_timeout = std::time::Duration::from_secs(cli.header_timeout);
+    serving.max_connections = cli.max_connections;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(cli.listen).await?;
         tracing::info!(listen = %listener.local_addr()?, org = cli.org, "valuesd serving");
-        // Each request knows its client's address: token guessing is
-        // slowed per address.
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                stopped().await;
-                // Event streams end; requests in flight finish.
-                shutdown.trigger();
-            })
-            .await?;
+        // A request's head within the header timeout, a bounded number of
+        // connections, and each request knows its client's address (token
+        // guessing is refused per address).
+        http::serve(listener, router, serving, async move {
+            stopped().await;
+            // Event streams end; requests in flight finish.
+            shutdown.trigger();
+        })
+        .await?;
         tracing::info!("valuesd stopped");
         Ok(())
     })

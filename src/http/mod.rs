@@ -2,7 +2,10 @@
 //! feature `http` (guide: [The service](crate::_documentation::guide#the-service)).
 //!
 //! [`router`] gives an axum [`Router`] over a [`Store`] that any tokio
-//! service can mount; `examples/valuesd.rs` serves it. The Store is
+//! service can mount, and [`serve`] serves it on a TCP listener with the
+//! limits an open network needs (a request's head within a time, a cap on
+//! connections, each client's address); `examples/valuesd.rs` does. The
+//! Store is
 //! synchronous: every call to it runs on tokio's blocking pool, never on the
 //! runtime's own threads.
 //!
@@ -16,9 +19,9 @@
 //! let tokens = Tokens::load("tokens.json".as_ref())?;
 //! let app = http::router(store, "my-org", tokens, ServiceOptions::default())?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! // With each client's address, so that token guessing is slowed per address.
-//! let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-//! axum::serve(listener, app).await?;
+//! // Until Ctrl-C; then the requests in flight finish.
+//! let stop = async { tokio::signal::ctrl_c().await.unwrap_or(()) };
+//! http::serve(listener, app, http::ServeOptions::default(), stop).await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -39,6 +42,7 @@ mod openapi;
 mod page;
 mod payloads;
 mod resolve;
+mod serve;
 mod shapes;
 mod stores;
 mod throttle;
@@ -66,6 +70,7 @@ pub use extras::EXPORT_KEY_HEADER;
 pub use ids::{parse_selector, version_from_uuid, version_uuid};
 pub use openapi::openapi_json;
 pub use page::session::{DEFAULT_SESSION_TTL, SESSION_COOKIE, SessionKey};
+pub use serve::{DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, ServeOptions, serve};
 pub use throttle::{DEFAULT_FAILED_TOKENS, FAILED_TOKENS_WINDOW, MAX_ADDRESSES};
 
 /// The largest request body the service takes by default: 1 MiB.
@@ -115,9 +120,10 @@ pub struct ServiceOptions {
     /// ([`FAILED_TOKENS_WINDOW`]) before its requests are refused with 429
     /// `too_many_failed_tokens` and `Retry-After` for the rest of that
     /// minute; `0` refuses no one. [`DEFAULT_FAILED_TOKENS`] by default.
-    /// Addresses are known only when the router is served with
-    /// `into_make_service_with_connect_info::<SocketAddr>()`, as `valuesd`
-    /// serves it; behind a proxy every client has the proxy's address.
+    /// Addresses are known only when the router is served by [`serve`]
+    /// (as `valuesd` serves it) or with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`; behind a
+    /// proxy every client has the proxy's address.
     pub failed_tokens: u32,
 }
 

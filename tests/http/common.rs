@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 use valueset::backend::{Backend, BackendError, BackendErrorKind, Batch, MemoryBackend, Visit};
-use valueset::http::{self, ServiceOptions, Tokens, token_hash};
+use valueset::http::{self, ServeOptions, ServiceOptions, Tokens, token_hash};
 use valueset::{MasterKey, Store};
 
 /// The organization every test server serves.
@@ -60,7 +60,18 @@ impl Server {
 
     /// A server over `backend`: another replica of the servers over it.
     pub(crate) fn over(backend: Arc<Away>, options: ServiceOptions) -> Server {
-        Server::build(backend, options, Store::builder())
+        Server::build(backend, options, Store::builder(), ServeOptions::default())
+    }
+
+    /// A server that takes connections as `serving` says.
+    pub(crate) fn serving(serving: ServeOptions) -> Server {
+        let backend = Arc::new(Away::default());
+        Server::build(
+            backend,
+            ServiceOptions::default(),
+            Store::builder(),
+            serving,
+        )
     }
 
     /// A server whose store is made by `builder` (and a master key).
@@ -70,6 +81,7 @@ impl Server {
             Arc::new(Away::default()),
             ServiceOptions::default(),
             builder,
+            ServeOptions::default(),
         )
     }
 
@@ -81,6 +93,7 @@ impl Server {
             Arc::new(Away::default()),
             ServiceOptions::default(),
             builder,
+            ServeOptions::default(),
         )
     }
 
@@ -88,6 +101,7 @@ impl Server {
         backend: Arc<Away>,
         options: ServiceOptions,
         builder: valueset::StoreBuilder,
+        serving: ServeOptions,
     ) -> Server {
         capture_logs();
         let key = "0707070707070707070707070707070707070707070707070707070707070707";
@@ -116,8 +130,12 @@ impl Server {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        runtime.spawn(async move { axum::serve(listener, service).await });
+        runtime.spawn(http::serve(
+            listener,
+            router,
+            serving,
+            std::future::pending(),
+        ));
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()

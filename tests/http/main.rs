@@ -18,6 +18,7 @@ mod isolation;
 mod openapi;
 mod page;
 mod resolve;
+mod serving;
 mod values;
 #[cfg(feature = "vault")]
 mod vault;
