@@ -128,25 +128,25 @@ pub(super) async fn events(
         .transpose()
         .map_err(|_| ApiError::bad_request("`Last-Event-ID` is not text"))?;
     let checked = app.clone();
-    // The caller may read the App; where to start, from the history.
-    let from = s
+    // The caller may read the App; where to start, from the history, and
+    // where the App is now, fixed before the answer: every version made
+    // after the caller has its answer is sent.
+    let (from, now) = s
         .run(move |store| {
             let envs = store.envs(&actor, &checked)?;
             let from = match resume {
                 Some(text) => Some(resume_from(store, &actor, &checked, &envs, &text)?),
                 None => None,
             };
-            Ok(from)
+            Ok((from, store.head(&actor, &checked, None)?.place()))
         })
         .await?;
     let place = s.subscribers.join()?;
-    // Subscribe before reading the current version, so nothing made in
-    // between is missed.
-    let live = s.hub.subscribe(&s.store, &app);
+    let live = s.hub.subscribe(&s.store, &app, now);
     let (tx, rx) = mpsc::channel(16);
     let store = Arc::clone(&s.store);
     let shutdown = s.shutdown.subscribe();
-    tokio::spawn(forward(store, app, from, live, tx, shutdown));
+    tokio::spawn(forward(store, app, from.ok_or(now), live, tx, shutdown));
     Ok(Sse::new(Stream { rx, _place: place })
         .keep_alive(KeepAlive::new().interval(s.heartbeat))
         .into_response())
@@ -181,24 +181,25 @@ fn resume_from(
     Ok(id)
 }
 
-/// Sends a subscriber what it missed, then what is new, until it leaves,
-/// its App goes, or the service stops.
+/// Sends a subscriber what it missed (`Ok`: after a version it names),
+/// then what is new (`Err`: after the place the App was at when it came),
+/// until it leaves, its App goes, or the service stops.
 async fn forward(
     store: Arc<Store>,
     app: AppId,
-    from: Option<VersionId>,
+    from: Result<VersionId, VersionId>,
     mut live: broadcast::Receiver<Arc<Version>>,
     tx: mpsc::Sender<Event>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut last = match from {
-        Some(id) => {
+        Ok(id) => {
             let Some(last) = replay(&store, &app, id, &tx).await else {
                 return;
             };
             last
         }
-        None => None,
+        Err(now) => Some((now.seq(), now)),
     };
     loop {
         tokio::select! {
@@ -274,9 +275,16 @@ async fn replay(
 }
 
 impl Hub {
-    /// A receiver of `app`'s new versions, starting its watcher if none
-    /// runs.
-    fn subscribe(&self, store: &Arc<Store>, app: &AppId) -> broadcast::Receiver<Arc<Version>> {
+    /// A receiver of `app`'s new versions, starting its watcher (from
+    /// `now`, a place a subscriber saw) if none runs: a watcher that took
+    /// its start only once its thread ran would miss what was made
+    /// meanwhile, which the subscriber's client may have made itself.
+    fn subscribe(
+        &self,
+        store: &Arc<Store>,
+        app: &AppId,
+        now: VersionId,
+    ) -> broadcast::Receiver<Arc<Version>> {
         let mut apps = self.apps.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(sender) = apps.get(app) {
             return sender.subscribe();
@@ -285,7 +293,7 @@ impl Hub {
         apps.insert(app.clone(), sender.clone());
         drop(apps);
         let (store, app, apps) = (Arc::clone(store), app.clone(), Arc::clone(&self.apps));
-        tokio::task::spawn_blocking(move || run_watcher(&store, &app, &sender, &apps));
+        tokio::task::spawn_blocking(move || run_watcher(&store, &app, now, &sender, &apps));
         receiver
     }
 }
@@ -296,6 +304,7 @@ impl Hub {
 fn run_watcher(
     store: &Store,
     app: &AppId,
+    now: VersionId,
     sender: &broadcast::Sender<Arc<Version>>,
     apps: &Mutex<Watchers>,
 ) {
@@ -312,7 +321,7 @@ fn run_watcher(
         }
         let found = match &mut watch {
             Some(w) => Watch::next_timeout(w, LOOK),
-            None => match store.watch(&watcher(), app, WatchOptions::default()) {
+            None => match store.watch(&watcher(), app, since(now)) {
                 Ok(w) => {
                     watch = Some(w);
                     continue;
@@ -336,6 +345,14 @@ fn run_watcher(
             // The store is away: the watch resumes where it was.
             Err(_) => std::thread::sleep(LOOK),
         }
+    }
+}
+
+/// A watch of the whole App after `place`.
+fn since(place: VersionId) -> WatchOptions {
+    WatchOptions {
+        env: None,
+        from: Some(place),
     }
 }
 
@@ -418,5 +435,43 @@ struct Subscribed(Arc<AtomicUsize>);
 impl Drop for Subscribed {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Key;
+    use crate::model::NewValue;
+    use crate::store::SetOptions;
+
+    /// The first subscriber's watcher starts where the App was when the
+    /// subscriber came, not when the watcher's thread got to run: a version
+    /// made in between (by the subscriber's own client, say) is sent.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_new_watcher_starts_where_its_first_subscriber_came() {
+        let store = Arc::new(Store::in_memory());
+        let admin = Actor::admin("alice");
+        let app = AppId::new("shop").unwrap();
+        store.create_app(&admin, &app).unwrap();
+        let now = store.head(&admin, &app, None).unwrap().place();
+        let key = Key::new("HOST").unwrap();
+        let made = store
+            .set(
+                &admin,
+                &app,
+                None,
+                &key,
+                NewValue::plain("db"),
+                SetOptions::default(),
+            )
+            .unwrap();
+        let hub = Hub::default();
+        let mut live = hub.subscribe(&store, &app, now);
+        let got = tokio::time::timeout(Duration::from_secs(10), live.recv())
+            .await
+            .expect("the version made before the watcher ran")
+            .unwrap();
+        assert_eq!(got.lib_id, made.id);
     }
 }

@@ -26,6 +26,17 @@ pub struct Head {
     env_chain: Option<(Timestamp, [u8; 32])>,
 }
 
+impl Head {
+    /// The place in the App's one sequence of versions (any level's) that
+    /// this head is at: a watch from it sees every version made after.
+    /// (The service's event streams start there; compiled, and tested,
+    /// without the service too.)
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn place(&self) -> crate::model::VersionId {
+        crate::model::VersionId::env(self.next_seq.saturating_sub(1))
+    }
+}
+
 impl Store {
     /// The [`Head`] of a level now: two reads of bookkeeping, no values
     /// read.
@@ -63,5 +74,39 @@ impl Store {
             app_chain: (app_meta.created_at, app_meta.last_hash),
             env_chain: env_meta.map(|m| (m.created_at, m.last_hash)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::NewValue;
+    use crate::store::SetOptions;
+    use crate::{Actor, AppId, Key, Store};
+
+    #[test]
+    fn the_place_is_the_last_version_of_any_level() {
+        let store = Store::in_memory();
+        let admin = Actor::admin("alice");
+        let app = AppId::new("shop").unwrap();
+        store.create_app(&admin, &app).unwrap();
+        assert_eq!(store.head(&admin, &app, None).unwrap().place().seq(), 0);
+        let key = Key::new("HOST").unwrap();
+        let set = |v: &str| {
+            store
+                .set(
+                    &admin,
+                    &app,
+                    None,
+                    &key,
+                    NewValue::plain(v),
+                    SetOptions::default(),
+                )
+                .unwrap()
+        };
+        set("a");
+        let made = set("b");
+        let place = store.head(&admin, &app, None).unwrap().place();
+        assert_eq!(place.seq(), made.id.seq());
+        assert_eq!(place.seq(), 2);
     }
 }
