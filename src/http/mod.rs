@@ -38,6 +38,7 @@ mod events;
 mod extract;
 mod extras;
 mod ids;
+mod links;
 mod openapi;
 mod page;
 mod payloads;

@@ -13,6 +13,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
+use super::links::Links;
 use super::{apps, events, extras, resolve, stores, values, versions};
 
 #[derive(OpenApi)]
@@ -35,13 +36,17 @@ use super::{apps, events, extras, resolve, stores, values, versions};
         extras::diff, extras::tags, extras::tag, extras::export, extras::import,
         events::events,
     ),
-    modifiers(&EnvLevels, &Rules, &Bearer),
+    modifiers(&EnvLevels, &Rules, &Bearer, &Links),
 )]
 struct ApiDoc;
 
 /// The OpenAPI document, as JSON.
 pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+    let Ok(mut doc) = serde_json::to_value(ApiDoc::openapi()) else {
+        return String::new();
+    };
+    super::links::spell_links(&mut doc);
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
 pub(super) async fn serve() -> impl IntoResponse {
@@ -145,7 +150,7 @@ impl Modify for Rules {
     }
 }
 
-fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+pub(super) fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     [
         item.get.as_mut(),
         item.put.as_mut(),
