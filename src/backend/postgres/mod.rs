@@ -9,18 +9,19 @@
 
 mod errors;
 mod listen;
+mod pool;
 mod seeks;
 mod timeouts;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
 
 use postgres::types::ToSql;
 use postgres::{Client, Config, IsolationLevel, NoTls, Statement};
 
 use super::{Backend, BackendError, Batch, Changes, KeyRange, KeyValue, Visit};
 use errors::pg_error;
+use pool::{Pool, Taken};
 
 /// A [`Backend`] in a PostgreSQL table, shared by every process that opens
 /// it. Open it from a `postgres://` URL with [`PostgresBackend::connect`].
@@ -41,6 +42,10 @@ use errors::pg_error;
 ///   sets them, the backend sets `connect_timeout` (5 s),
 ///   `tcp_user_timeout` (10 s) and keepalive probes (after 5 s idle, 5
 ///   probes 1 s apart).
+/// - At most 16 connections are open at once, kept open between calls (a
+///   watcher's listening connection aside): more callers at once wait for
+///   one to come back, up to 30 s, then get `Unavailable`. A burst of
+///   callers then costs no new server processes.
 /// - Reads need no transaction: a version's entries never change once
 ///   written.
 /// - [`Backend::compact`] runs `VACUUM FULL` on the table, which rewrites
@@ -68,7 +73,7 @@ use errors::pg_error;
 pub struct PostgresBackend {
     config: Config,
     table: String,
-    idle: Mutex<Vec<Conn>>,
+    pool: Pool<Conn>,
 }
 
 /// A key and its value, as a scan reads them.
@@ -76,9 +81,6 @@ type Row = (Vec<u8>, Vec<u8>);
 
 /// The table's name when none is given.
 pub const DEFAULT_TABLE: &str = "valueset_kv";
-
-/// How many idle connections the backend keeps for the next calls.
-const MAX_IDLE: usize = 16;
 
 /// The first page of a reverse scan; later pages grow four times, so a
 /// scan that stops after a few rows reads a few, and a long one takes few
@@ -134,7 +136,7 @@ impl PostgresBackend {
         let backend = PostgresBackend {
             config,
             table: table.to_owned(),
-            idle: Mutex::new(Vec::new()),
+            pool: Pool::new(pool::MAX_CONNECTIONS),
         };
         backend.create_table()?;
         Ok(backend)
@@ -169,31 +171,35 @@ impl PostgresBackend {
             .map_err(|e| pg_error("could not connect", &e))
     }
 
-    /// Runs `f` on an idle connection (or a new one), and keeps the
-    /// connection for the next call unless it broke.
+    /// Runs `f` on an idle connection (or a new one, while fewer than
+    /// the bound are open), and keeps the connection for the next call
+    /// unless it broke.
     fn with_conn<T>(
         &self,
         what: &str,
         f: impl FnOnce(&mut Conn) -> Result<T, postgres::Error>,
     ) -> Result<T, BackendError> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let mut conn = match idle {
-            Some(c) if !c.client.is_closed() => c,
-            _ => Conn {
-                client: self.connect_client()?,
-                statements: HashMap::new(),
+        let mut conn = match self.pool.take(pool::WAIT)? {
+            Taken::Idle(c) if !c.client.is_closed() => c,
+            // A closed idle one, or a place to open one: a new connection
+            // in that place, or the place given up.
+            _ => match self.connect_client() {
+                Ok(client) => Conn {
+                    client,
+                    statements: HashMap::new(),
+                },
+                Err(e) => {
+                    self.pool.lost();
+                    return Err(e);
+                }
             },
         };
         let result = f(&mut conn);
-        if !conn.client.is_closed() {
-            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-            if idle.len() < MAX_IDLE {
-                idle.push(conn);
-            }
+        if conn.client.is_closed() {
+            drop(conn);
+            self.pool.lost();
+        } else {
+            self.pool.give_back(conn);
         }
         result.map_err(|e| pg_error(&format!("could not {what}"), &e))
     }
@@ -327,7 +333,7 @@ fn last_write_per_key(ops: &[(Vec<u8>, Option<Vec<u8>>)]) -> BTreeMap<&[u8], Opt
 /// thread of their own, and dropping the backend is safe anywhere.
 impl Drop for PostgresBackend {
     fn drop(&mut self) {
-        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(PoisonError::into_inner));
+        let idle = self.pool.drain();
         if !idle.is_empty() {
             let _ = std::thread::Builder::new()
                 .name("valueset-pg-close".to_owned())
@@ -497,7 +503,7 @@ mod tests {
         let backend = |table: &str| PostgresBackend {
             config: NOBODY.parse().expect("a valid URL"),
             table: table.to_owned(),
-            idle: Mutex::new(Vec::new()),
+            pool: Pool::new(pool::MAX_CONNECTIONS),
         };
         let (a, b) = (backend("a").channel(), backend("b").channel());
         assert_ne!(a, b);
