@@ -498,6 +498,33 @@ mod tests {
         assert!(!format!("{err:?}").contains("hunter2"));
     }
 
+    /// Needs the test server, as the PostgreSQL suites do
+    /// (`VALUESET_TEST_POSTGRES`; with this feature on and without it,
+    /// this fails). It is here, among the unit tests, which run before
+    /// the suites, because code that stops keeping connections is slow
+    /// rather than wrong: every statement then opens a connection, and
+    /// the suites after it would run for many minutes before failing.
+    #[test]
+    fn one_caller_at_a_time_is_served_by_one_connection() {
+        let url = std::env::var("VALUESET_TEST_POSTGRES").expect(
+            "VALUESET_TEST_POSTGRES must name the test server (scripts/postgres-test-server start)",
+        );
+        let backend = PostgresBackend::connect(&url).unwrap();
+        let server_process = || {
+            backend
+                .with_conn("ask for the server process", |c| {
+                    c.client
+                        .query_one("SELECT pg_backend_pid()", &[])
+                        .map(|row| row.get::<_, i32>(0))
+                })
+                .unwrap()
+        };
+        let first = server_process();
+        for _ in 0..5 {
+            assert_eq!(server_process(), first);
+        }
+    }
+
     #[test]
     fn each_table_has_its_own_notification_channel() {
         let backend = |table: &str| PostgresBackend {
