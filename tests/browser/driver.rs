@@ -64,7 +64,13 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{chromedriver}: {e}"));
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
-        while ureq::get(format!("{url}/status")).call().is_err() {
+        // Each look bounded, so that a chromedriver that took the
+        // connection and never answered fails the test too.
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(2)))
+            .build()
+            .into();
+        while agent.get(format!("{url}/status")).call().is_err() {
             assert!(
                 Instant::now() < deadline,
                 "chromedriver did not come up on {url}"
@@ -288,9 +294,12 @@ impl Browser {
 
     fn kill(&mut self) {
         // chromedriver and the Chromium it started: their process group.
+        // (procps' kill reads a group after `--` only: `kill -KILL -PGID`
+        // answers 0 and kills nothing, which left Chromium running after
+        // a failed walk.)
         #[cfg(unix)]
         let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.driver.id())])
+            .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
             .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();

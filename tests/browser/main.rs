@@ -29,6 +29,7 @@ mod driver;
 
 use common::{ADMIN, DEV, Server, VIEWER, shop_with_values};
 use driver::Browser;
+use std::time::Duration;
 
 #[test]
 fn a_person_browses_compares_and_restores() {
@@ -41,8 +42,19 @@ fn a_person_browses_compares_and_restores() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(walk(&server));
+    // The walk takes seconds; a browser that stops answering fails the
+    // test (and its processes are killed) instead of holding CI.
+    let walked = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(WALK_LIMIT), walk(&server)).await
+    });
+    assert!(
+        walked.is_ok(),
+        "the walk through the pages took over {WALK_LIMIT} s"
+    );
 }
+
+/// How long the walk may take, in seconds (it takes about 8).
+const WALK_LIMIT: u64 = 240;
 
 async fn walk(server: &Server) {
     let b = Browser::start(&server.base).await;
