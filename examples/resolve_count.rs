@@ -6,7 +6,7 @@
 //! cargo build --release --example resolve_count
 //! valgrind --tool=callgrind --toggle-collect='valueset::resolve::Resolver::resolve_*' \
 //!     target/release/examples/resolve_count small 3
-//! valgrind --tool=callgrind --toggle-collect='*placeholder_inputs::hand*' \
+//! valgrind --tool=callgrind --toggle-collect='*inputs::hand*' \
 //!     target/release/examples/resolve_count short 3 hand
 //! ```
 //!

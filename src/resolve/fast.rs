@@ -9,6 +9,8 @@
 //! result is the same as the general path's and no value is looked up
 //! twice on the way to a success.
 
+use std::borrow::Cow;
+
 use memchr::memchr_iter;
 
 use crate::id::MAX_KEY_LEN;
@@ -63,6 +65,14 @@ pub(super) fn run(resolver: &Resolver<'_>, text: &str, out: Option<OutBuf>) -> S
         };
         let end = at + 2 + "values.".len() + len + 1;
         let found = resolver.values.value(key);
+        // The usual value, plain and borrowed, holds nothing to drop:
+        // forgetting it spares a call to the lookup result's drop.
+        if let Ok(Some(Value::Plain(Cow::Borrowed(value)))) = found {
+            std::mem::forget(found);
+            put(&mut stop, text, at, value, false);
+            stop.done_to = end;
+            continue;
+        }
         let (value, secret) = match &found {
             Ok(Some(Value::Plain(v))) => (v.as_ref(), false),
             Ok(Some(Value::Secret(s))) => (s.expose_secret(), true),
@@ -84,7 +94,7 @@ pub(super) fn run(resolver: &Resolver<'_>, text: &str, out: Option<OutBuf>) -> S
 fn put(stop: &mut Stop, text: &str, at: usize, value: &str, secret: bool) {
     let out = stop
         .out
-        .get_or_insert_with(|| OutBuf::with_capacity(text.len() + text.len() / 4));
+        .get_or_insert_with(|| OutBuf::with_capacity(fast_capacity(text.len())));
     out.push(text.get(stop.done_to..at).unwrap_or(""));
     if secret {
         out.push_secret(value);
@@ -93,9 +103,20 @@ fn put(stop: &mut Stop, text: &str, at: usize, value: &str, secret: bool) {
     }
 }
 
-/// The general path from where the fast loop stopped: the output, or the
-/// errors.
-#[inline]
+/// The output buffer to start with, for a text of `len` bytes: room for
+/// the text and 64 bytes more, as values are often longer than the
+/// placeholders they replace (with a quarter more instead, most values of
+/// under 80 bytes grew their buffer once). Only a hint.
+fn fast_capacity(len: usize) -> usize {
+    len + 64
+}
+
+/// How the fast loop's work ends: the output, or (when it stopped early)
+/// the general path's output or errors.
+// Inlined by force: with `#[inline]` it stayed a call of its own, 3% of
+// a short value's instructions (BENCHMARKS.md, placeholders (d)).
+#[allow(clippy::inline_always)]
+#[inline(always)]
 pub(super) fn finish<'a>(
     resolver: &Resolver<'_>,
     text: &'a str,
@@ -110,6 +131,17 @@ pub(super) fn finish<'a>(
             }
         });
     }
+    general(resolver, text, stop)
+}
+
+/// The general path, on from where the fast loop stopped: out of line, so
+/// that the fast path's ending inlines into its callers.
+#[inline(never)]
+fn general<'a>(
+    resolver: &Resolver<'_>,
+    text: &'a str,
+    stop: Stop,
+) -> Result<Written<'a>, ResolveStrError> {
     let nesting = Nesting::new(resolver.template_depth);
     let (values, context) = (resolver.values, &resolver.context);
     let mut render = Render::new(resolver, values, context, None, &nesting, text)
@@ -121,7 +153,8 @@ pub(super) fn finish<'a>(
 }
 
 /// [`finish`] as a [`Resolved`].
-#[inline]
+#[allow(clippy::inline_always)] // as `finish`
+#[inline(always)]
 pub(super) fn resolved<'a>(
     resolver: &Resolver<'_>,
     text: &'a str,

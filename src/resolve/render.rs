@@ -312,12 +312,21 @@ impl OutBuf {
     pub(super) fn push(&mut self, text: &str) {
         let needed = self.buf.len() + text.len();
         if self.tainted && needed > self.buf.capacity() {
-            let mut bigger = String::with_capacity(needed.max(self.buf.capacity() * 2));
-            bigger.push_str(&self.buf);
-            let mut old = std::mem::replace(&mut self.buf, bigger);
-            old.zeroize();
+            self.grow_wiping(needed);
         }
         self.buf.push_str(text);
+    }
+
+    /// Moves a buffer that holds a secret into one of at least `needed`
+    /// bytes, wiping the old one (growing in place would leave the secret
+    /// in the memory it frees). Rare: out of line, so that `push` inlines.
+    #[cold]
+    #[inline(never)]
+    fn grow_wiping(&mut self, needed: usize) {
+        let mut bigger = String::with_capacity(needed.max(self.buf.capacity() * 2));
+        bigger.push_str(&self.buf);
+        let mut old = std::mem::replace(&mut self.buf, bigger);
+        old.zeroize();
     }
 
     pub(super) fn push_secret(&mut self, text: &str) {
