@@ -88,8 +88,18 @@ class Client:
 
     def call(self, method, path, body=None, ok=(200, 201, 204), headers=None):
         data = None if body is None else json.dumps(body)
-        self.conn.request(method, path, data, {**self.headers, **(headers or {})})
-        r = self.conn.getresponse()
+        headers = {**self.headers, **(headers or {})}
+        try:
+            self.conn.request(method, path, data, headers)
+            r = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # valuesd closes a keep-alive connection left idle past its
+            # header timeout (10 s), as the load runs between these calls
+            # do; the request was not answered, so it is sent again on a
+            # new connection, as HTTP clients do.
+            self.conn.close()
+            self.conn.request(method, path, data, headers)
+            r = self.conn.getresponse()
         text = r.read()
         if r.status not in ok:
             fail(f"{method} {path}: {r.status} {text[:300]!r}")

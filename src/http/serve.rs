@@ -7,7 +7,10 @@
 //! it likes, and enough of them stop the process from accepting anyone.
 //! [`serve`] is the same accept loop with hyper's timer installed: a head
 //! not read whole within [`ServeOptions::header_timeout`] closes the
-//! connection (a body is bounded by the service's request timeout). It
+//! connection (a body is bounded by the service's request timeout). The
+//! same limit runs from the end of one answer to the next request's head,
+//! so a keep-alive connection left idle that long is closed too (HTTP
+//! clients open a new one, as for any connection a server closed). It
 //! also caps the connections open at once; past the cap, new ones wait in
 //! the kernel's queue until one closes. Each request knows its client's
 //! address, which the limit on guessed tokens counts by.

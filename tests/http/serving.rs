@@ -55,6 +55,30 @@ fn a_head_sent_too_slowly_is_closed_and_others_are_served() {
     assert!(read_all(&mut parts).starts_with("HTTP/1.1 200"));
 }
 
+/// The head timeout also runs from the end of one answer to the next
+/// request's head: a keep-alive connection left idle that long is closed
+/// (clients open a new one, as they do for any connection a server
+/// closed), and one used again within it is served.
+#[test]
+fn a_keep_alive_connection_idle_past_the_head_timeout_is_closed() {
+    let s = Server::serving(options(Duration::from_millis(500), 64));
+    let keep = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut conn = connect(&s);
+    conn.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    conn.write_all(keep).unwrap();
+    assert!(read_all(&mut conn).starts_with("HTTP/1.1 200"));
+    // Used again within the time: served on the same connection.
+    conn.write_all(keep).unwrap();
+    assert!(read_all(&mut conn).starts_with("HTTP/1.1 200"));
+    // Idle past it: the server has closed it, and says nothing more.
+    std::thread::sleep(Duration::from_millis(1500));
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let _ = conn.write_all(keep);
+    assert_eq!(read_all(&mut conn), "");
+}
+
 #[test]
 fn connections_past_the_cap_wait_until_one_closes() {
     let s = Server::serving(options(Duration::from_secs(30), 1));

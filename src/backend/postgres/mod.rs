@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use postgres::types::ToSql;
-use postgres::{Client, Config, IsolationLevel, NoTls, Statement};
+use postgres::{Client, Config, NoTls, Statement};
 
 use super::{Backend, BackendError, Batch, Changes, KeyRange, KeyValue, Visit};
 use errors::pg_error;
@@ -26,10 +26,11 @@ use pool::{Pool, Taken};
 /// A [`Backend`] in a PostgreSQL table, shared by every process that opens
 /// it. Open it from a `postgres://` URL with [`PostgresBackend::connect`].
 ///
-/// - Each [`Batch`] is one transaction at the serializable isolation level:
-///   its preconditions are read and compared, its writes applied, and it
-///   commits whole or not at all. A serialization failure, a deadlock or a
-///   unique violation (another writer came first) is
+/// - Each [`Batch`] is one transaction at the serializable isolation level,
+///   and one statement, sent in one round trip: its preconditions are read
+///   (their rows locked) and compared, its writes applied only if they all
+///   hold, and it commits whole or not at all. A serialization failure, a
+///   deadlock or a unique violation (another writer came first) is
 ///   [`BackendErrorKind::Conflict`], which the store answers by planning
 ///   the change again; so engines that run every transaction serializable
 ///   (CockroachDB, YugabyteDB) work too.
@@ -42,10 +43,13 @@ use pool::{Pool, Taken};
 ///   sets them, the backend sets `connect_timeout` (5 s),
 ///   `tcp_user_timeout` (10 s) and keepalive probes (after 5 s idle, 5
 ///   probes 1 s apart).
-/// - At most 16 connections are open at once, kept open between calls (a
-///   watcher's listening connection aside): more callers at once wait for
-///   one to come back, up to 30 s, then get `Unavailable`. A burst of
-///   callers then costs no new server processes.
+/// - At most 16 connections for reads and 4 for writes are open at once,
+///   kept open between calls (a watcher's listening connection aside):
+///   more callers at once wait for one to come back, up to 30 s, then get
+///   `Unavailable`. A burst of callers then costs no new server processes.
+///   Write connections run every transaction serializable
+///   (`default_transaction_isolation`), so that a batch needs no `BEGIN`
+///   and `COMMIT` of its own; reads keep the server's default.
 /// - Reads need no transaction: a version's entries never change once
 ///   written.
 /// - [`Backend::compact`] runs `VACUUM FULL` on the table, which rewrites
@@ -74,6 +78,7 @@ pub struct PostgresBackend {
     config: Config,
     table: String,
     pool: Pool<Conn>,
+    writers: Pool<Conn>,
 }
 
 /// A key and its value, as a scan reads them.
@@ -137,6 +142,7 @@ impl PostgresBackend {
             config,
             table: table.to_owned(),
             pool: Pool::new(pool::MAX_CONNECTIONS),
+            writers: Pool::new(pool::MAX_WRITERS),
         };
         backend.create_table()?;
         Ok(backend)
@@ -171,25 +177,61 @@ impl PostgresBackend {
             .map_err(|e| pg_error("could not connect", &e))
     }
 
-    /// Runs `f` on an idle connection (or a new one, while fewer than
-    /// the bound are open), and keeps the connection for the next call
-    /// unless it broke.
+    /// A new connection for writes: every transaction on it serializable,
+    /// and its prepared statements planned once. (The write statement's
+    /// plan is the same index lookups whatever its arrays hold, but the
+    /// server would otherwise plan it again for each batch, since the
+    /// plans it makes knowing the arrays look cheaper.)
+    fn connect_writer(&self) -> Result<Client, BackendError> {
+        let mut client = self.connect_client()?;
+        client
+            .batch_execute(
+                "SET default_transaction_isolation TO serializable; \
+                 SET plan_cache_mode TO force_generic_plan",
+            )
+            .map_err(|e| pg_error("could not connect", &e))?;
+        Ok(client)
+    }
+
+    /// Runs `f` on an idle read connection (or a new one, while fewer
+    /// than the bound are open), and keeps the connection for the next
+    /// call unless it broke.
     fn with_conn<T>(
         &self,
         what: &str,
         f: impl FnOnce(&mut Conn) -> Result<T, postgres::Error>,
     ) -> Result<T, BackendError> {
-        let mut conn = match self.pool.take(pool::WAIT)? {
+        self.on(&self.pool, Self::connect_client, what, f)
+    }
+
+    /// [`with_conn`](Self::with_conn) on a write connection.
+    fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, postgres::Error>,
+    ) -> Result<T, BackendError> {
+        self.on(&self.writers, Self::connect_writer, "write", f)
+    }
+
+    /// Runs `f` on a connection of `pool`, opened with `connect` when
+    /// there is no idle one.
+    fn on<T>(
+        &self,
+        pool: &Pool<Conn>,
+        connect: fn(&Self) -> Result<Client, BackendError>,
+        what: &str,
+        f: impl FnOnce(&mut Conn) -> Result<T, postgres::Error>,
+    ) -> Result<T, BackendError> {
+        let mut conn = match pool.take(pool::WAIT)? {
             Taken::Idle(c) if !c.client.is_closed() => c,
             // A closed idle one, or a place to open one: a new connection
             // in that place, or the place given up.
-            _ => match self.connect_client() {
+            _ => match connect(self) {
                 Ok(client) => Conn {
                     client,
                     statements: HashMap::new(),
                 },
                 Err(e) => {
-                    self.pool.lost();
+                    pool.lost();
                     return Err(e);
                 }
             },
@@ -197,9 +239,9 @@ impl PostgresBackend {
         let result = f(&mut conn);
         if conn.client.is_closed() {
             drop(conn);
-            self.pool.lost();
+            pool.lost();
         } else {
-            self.pool.give_back(conn);
+            pool.give_back(conn);
         }
         result.map_err(|e| pg_error(&format!("could not {what}"), &e))
     }
@@ -227,10 +269,13 @@ impl PostgresBackend {
         })
     }
 
-    /// Checks the preconditions and applies the writes, in one
-    /// serializable transaction: `BEGIN`, one statement that reads the
-    /// preconditions, one that writes everything (and announces a new
-    /// version), `COMMIT`.
+    /// Checks the preconditions and applies the writes, in one statement
+    /// on a write connection (so one serializable transaction, committed
+    /// when the statement ends): it locks the rows of the expected keys,
+    /// finds the first expected key whose value (or absence) differs, and
+    /// writes everything (and announces a new version) only if there is
+    /// none. One round trip, where `BEGIN`, a read, a write and `COMMIT`
+    /// took four, each holding the locks a little longer.
     fn transact(&self, batch: &Batch) -> Result<Result<(), BackendError>, BackendError> {
         let writes = last_write_per_key(&batch.ops);
         let (puts, removes): (Vec<_>, Vec<_>) = writes.into_iter().partition(|(_, v)| v.is_some());
@@ -238,44 +283,53 @@ impl PostgresBackend {
         let put_values: Vec<&[u8]> = puts.iter().filter_map(|(_, v)| *v).collect();
         let removes: Vec<&[u8]> = removes.iter().map(|(k, _)| *k).collect();
         let expected: Vec<&[u8]> = batch.expected.iter().map(|(k, _)| k.as_slice()).collect();
-        let t = &self.table;
+        let expected_values: Vec<Option<&[u8]>> =
+            batch.expected.iter().map(|(_, v)| v.as_deref()).collect();
         let announce = batch.writes_version();
         let channel = self.channel();
-        let read_sql = format!("SELECT k, v FROM {t} WHERE k = ANY($1) FOR UPDATE");
-        let write_sql = format!(
-            "WITH put AS (INSERT INTO {t} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
-             ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v), \
-             gone AS (DELETE FROM {t} WHERE k = ANY($3)) \
-             SELECT pg_notify($4, '') WHERE $5"
-        );
-        self.with_conn("write", |c| {
-            let read = c.statement(&read_sql)?;
-            let write = c.statement(&write_sql)?;
-            let mut tx = c
-                .client
-                .build_transaction()
-                .isolation_level(IsolationLevel::Serializable)
-                .start()?;
-            if !expected.is_empty() {
-                let found: BTreeMap<Vec<u8>, Vec<u8>> = tx
-                    .query(&read, &[&expected])?
-                    .iter()
-                    .map(|r| (r.get(0), r.get(1)))
-                    .collect();
-                for (key, value) in &batch.expected {
-                    if found.get(key) != value.as_ref() {
-                        return Ok(Err(Batch::conflict(key)));
-                    }
-                }
-            }
-            tx.execute(
-                &write,
-                &[&put_keys, &put_values, &removes, &channel, &announce],
+        let sql = write_statement(&self.table);
+        let conflict = self.with_writer(|c| {
+            let statement = c.statement(&sql)?;
+            let row = c.client.query_one(
+                &statement,
+                &[
+                    &expected,
+                    &expected_values,
+                    &put_keys,
+                    &put_values,
+                    &removes,
+                    &channel,
+                    &announce,
+                ],
             )?;
-            tx.commit()?;
-            Ok(Ok(()))
+            Ok(row.get::<_, Option<Vec<u8>>>(0))
+        })?;
+        Ok(match conflict {
+            Some(key) => Err(Batch::conflict(&key)),
+            None => Ok(()),
         })
     }
+}
+
+/// The statement that commits a batch on `table`: `$1` and `$2` the
+/// expected keys and their values (`NULL` for absent), `$3` and `$4` the
+/// keys and values to put, `$5` the keys to remove, `$6` the channel to
+/// announce on when `$7`. Its one row holds the first expected key whose
+/// value differs (`NULL` when all hold, and the writes were made). The
+/// parts of a `WITH` see one snapshot: the check reads the rows as they
+/// were before the writes, and the writes wait on it.
+fn write_statement(table: &str) -> String {
+    format!(
+        "WITH want AS (SELECT * FROM unnest($1::bytea[], $2::bytea[]) WITH ORDINALITY AS w(k, v, n)), \
+         have AS (SELECT k, v FROM {table} WHERE k = ANY($1) FOR UPDATE), \
+         bad AS (SELECT want.k FROM want LEFT JOIN have ON have.k = want.k \
+                 WHERE want.v IS DISTINCT FROM have.v ORDER BY want.n LIMIT 1), \
+         put AS (INSERT INTO {table} (k, v) SELECT * FROM unnest($3::bytea[], $4::bytea[]) \
+                 WHERE NOT EXISTS (SELECT 1 FROM bad) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v), \
+         gone AS (DELETE FROM {table} WHERE k = ANY($5) AND NOT EXISTS (SELECT 1 FROM bad)), \
+         note AS (SELECT pg_notify($6, '') WHERE $7 AND NOT EXISTS (SELECT 1 FROM bad)) \
+         SELECT (SELECT k FROM bad), (SELECT count(*) FROM note)"
+    )
 }
 
 /// A connection, with the statements it has prepared: each statement is
@@ -333,7 +387,8 @@ fn last_write_per_key(ops: &[(Vec<u8>, Option<Vec<u8>>)]) -> BTreeMap<&[u8], Opt
 /// thread of their own, and dropping the backend is safe anywhere.
 impl Drop for PostgresBackend {
     fn drop(&mut self) {
-        let idle = self.pool.drain();
+        let mut idle = self.pool.drain();
+        idle.extend(self.writers.drain());
         if !idle.is_empty() {
             let _ = std::thread::Builder::new()
                 .name("valueset-pg-close".to_owned())
@@ -525,12 +580,42 @@ mod tests {
         }
     }
 
+    /// A batch is one statement without `BEGIN`: it is serializable only
+    /// because its connection makes every transaction so. Reads keep the
+    /// server's default. (Needs the test server, as above.)
+    #[test]
+    fn write_connections_are_serializable_and_read_connections_are_not() {
+        let url = std::env::var("VALUESET_TEST_POSTGRES").expect(
+            "VALUESET_TEST_POSTGRES must name the test server (scripts/postgres-test-server start)",
+        );
+        let backend = PostgresBackend::connect(&url).unwrap();
+        let isolation = |c: &mut Conn| {
+            c.client
+                .query_one("SHOW transaction_isolation", &[])
+                .map(|row| row.get::<_, String>(0))
+        };
+        assert_eq!(backend.with_writer(isolation).unwrap(), "serializable");
+        let plans = backend
+            .with_writer(|c| {
+                c.client
+                    .query_one("SHOW plan_cache_mode", &[])
+                    .map(|row| row.get::<_, String>(0))
+            })
+            .unwrap();
+        assert_eq!(plans, "force_generic_plan");
+        assert_eq!(
+            backend.with_conn("read", isolation).unwrap(),
+            "read committed"
+        );
+    }
+
     #[test]
     fn each_table_has_its_own_notification_channel() {
         let backend = |table: &str| PostgresBackend {
             config: NOBODY.parse().expect("a valid URL"),
             table: table.to_owned(),
             pool: Pool::new(pool::MAX_CONNECTIONS),
+            writers: Pool::new(pool::MAX_WRITERS),
         };
         let (a, b) = (backend("a").channel(), backend("b").channel());
         assert_ne!(a, b);

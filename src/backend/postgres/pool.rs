@@ -1,5 +1,6 @@
-//! The backend's connections: at most [`MAX_CONNECTIONS`] open at once,
-//! kept open between calls.
+//! The backend's connections: at most [`MAX_CONNECTIONS`] for reads and
+//! [`MAX_WRITERS`] for writes open at once (a pool each), kept open
+//! between calls.
 //!
 //! Without a bound, a burst of callers (64 requests at once in a service)
 //! opened a connection each, and the server forked a process for every
@@ -15,8 +16,13 @@ use std::time::{Duration, Instant};
 
 use super::super::{BackendError, BackendErrorKind};
 
-/// How many connections a backend has open at once, at most: 16.
+/// How many connections a backend has open at once for reads, at most: 16.
 pub(super) const MAX_CONNECTIONS: usize = 16;
+
+/// How many more it has for writes, at most: 4. A store's writes run one
+/// at a time (a lock per store keeps its own writers from colliding), so
+/// a few are enough for the stores and tools sharing a backend.
+pub(super) const MAX_WRITERS: usize = 4;
 
 /// How long a caller waits for a connection before giving up: 30 s.
 pub(super) const WAIT: Duration = Duration::from_secs(30);
