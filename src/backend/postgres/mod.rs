@@ -553,6 +553,15 @@ mod tests {
         assert!(!format!("{err:?}").contains("hunter2"));
     }
 
+    /// A backend on the test server of `VALUESET_TEST_POSTGRES`, which
+    /// the tests that need one require (they fail without it).
+    fn on_test_server() -> PostgresBackend {
+        let url = std::env::var("VALUESET_TEST_POSTGRES").expect(
+            "VALUESET_TEST_POSTGRES must name the test server (scripts/postgres-test-server start)",
+        );
+        PostgresBackend::connect(&url).unwrap()
+    }
+
     /// Needs the test server, as the PostgreSQL suites do
     /// (`VALUESET_TEST_POSTGRES`; with this feature on and without it,
     /// this fails). It is here, among the unit tests, which run before
@@ -561,10 +570,7 @@ mod tests {
     /// the suites after it would run for many minutes before failing.
     #[test]
     fn one_caller_at_a_time_is_served_by_one_connection() {
-        let url = std::env::var("VALUESET_TEST_POSTGRES").expect(
-            "VALUESET_TEST_POSTGRES must name the test server (scripts/postgres-test-server start)",
-        );
-        let backend = PostgresBackend::connect(&url).unwrap();
+        let backend = on_test_server();
         let server_process = || {
             backend
                 .with_conn("ask for the server process", |c| {
@@ -585,10 +591,7 @@ mod tests {
     /// server's default. (Needs the test server, as above.)
     #[test]
     fn write_connections_are_serializable_and_read_connections_are_not() {
-        let url = std::env::var("VALUESET_TEST_POSTGRES").expect(
-            "VALUESET_TEST_POSTGRES must name the test server (scripts/postgres-test-server start)",
-        );
-        let backend = PostgresBackend::connect(&url).unwrap();
+        let backend = on_test_server();
         let isolation = |c: &mut Conn| {
             c.client
                 .query_one("SHOW transaction_isolation", &[])
