@@ -73,6 +73,12 @@ impl BackendError {
         self
     }
 
+    /// The same failure (kind and message, without its source), for each
+    /// writer of a group of batches written together.
+    pub(crate) fn copy(&self) -> Self {
+        BackendError::with_kind(self.kind, self.message.clone())
+    }
+
     /// What kind of failure this is.
     pub fn kind(&self) -> BackendErrorKind {
         self.kind

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::backend::{Backend, MemoryBackend, SledBackend};
 use crate::crypto::{DigestKey, MasterKey};
@@ -16,6 +16,7 @@ use crate::model::{Clock, SystemClock};
 use crate::resolve::{DEFAULT_TEMPLATE_DEPTH, check_template_depth};
 use crate::secret::{MemorySecretStore, SecretStore};
 
+use super::pipeline::Pipeline;
 use super::{DEFAULT_MAX_VALUE_LEN, Inner, Store};
 
 /// Builds a [`Store`]: settings first, then one of three ways to end,
@@ -180,7 +181,9 @@ impl StoreBuilder {
     }
 
     /// The store, once its storage has been checked.
-    fn assemble(self, backend: Arc<dyn Backend>, digest_key: DigestKey, keeps: Keeps) -> Store {
+    fn assemble(self, storage: Arc<dyn Backend>, digest_key: DigestKey, keeps: Keeps) -> Store {
+        let pipeline = Arc::new(Pipeline::new(storage, false));
+        let backend: Arc<dyn Backend> = Arc::clone(&pipeline) as Arc<dyn Backend>;
         let builtin = (self.master_key.is_some() || keeps == Keeps::Durably).then(|| {
             Arc::new(BuiltinSecretStore::new(
                 Arc::clone(&backend),
@@ -217,7 +220,7 @@ impl StoreBuilder {
                 },
                 max_value_len: self.max_value_len,
                 template_depth: self.template_depth,
-                write: Mutex::new(()),
+                pipeline,
             }),
         }
     }

@@ -14,6 +14,8 @@ mod head;
 mod maintenance;
 mod opening;
 mod options;
+mod overlay;
+mod pipeline;
 mod read;
 mod restore_purge;
 mod snapshot;
@@ -22,7 +24,7 @@ mod watch;
 mod write;
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use crate::access::{self, Action};
 use crate::backend::{Backend, BackendErrorKind};
@@ -102,7 +104,7 @@ struct Inner {
     secrets: SecretStores,
     max_value_len: usize,
     template_depth: usize,
-    write: Mutex<()>,
+    pipeline: Arc<pipeline::Pipeline>,
 }
 
 impl Store {
@@ -159,11 +161,9 @@ impl Store {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, ()> {
-        self.inner
-            .write
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// The write lock: the turn to plan a write (see `pipeline`).
+    fn lock(&self) -> pipeline::Turn<'_> {
+        self.inner.pipeline.turn()
     }
 
     fn app_meta(&self, app: &AppId) -> Result<AppMeta, Error> {
