@@ -156,7 +156,8 @@ async fn stopped() {
 }
 
 fn open(location: &str, managed: &str) -> Result<Store, Box<dyn std::error::Error>> {
-    let mut builder = Store::builder();
+    // A change is acknowledged only once it is durable.
+    let mut builder = Store::builder().durable_changes(true);
     if let Ok(hex) = std::env::var("VALUESET_MASTER_KEY") {
         builder = builder.master_key(MasterKey::from_hex(&hex)?);
     }

@@ -50,6 +50,7 @@ pub struct StoreBuilder {
     references: Vec<Arc<dyn SecretStore>>,
     max_value_len: usize,
     template_depth: usize,
+    durable_changes: bool,
 }
 
 /// Where a store's data lives, as far as its defaults care.
@@ -72,6 +73,7 @@ impl Store {
             references: Vec::new(),
             max_value_len: DEFAULT_MAX_VALUE_LEN,
             template_depth: DEFAULT_TEMPLATE_DEPTH,
+            durable_changes: false,
         }
     }
 }
@@ -121,6 +123,20 @@ impl StoreBuilder {
     /// [`MAX_TEMPLATE_DEPTH`](crate::resolve::MAX_TEMPLATE_DEPTH) (64).
     pub fn template_depth(mut self, depth: usize) -> Self {
         self.template_depth = depth;
+        self
+    }
+
+    /// Makes every change durable before its call returns (default: off).
+    ///
+    /// On sled a change is in the store's log once its call returns, and
+    /// sled makes the log durable on its own every 500 ms and when the store
+    /// closes; with this on, the store flushes it ([`Store::flush`](super::Store::flush)) after
+    /// every write, as a service that acknowledges a change must. Changes
+    /// written together (see [`Store`](super::Store): writers queued while
+    /// one is written) share one flush. On PostgreSQL every commit is
+    /// durable anyway and this costs nothing; in memory it does nothing.
+    pub fn durable_changes(mut self, on: bool) -> Self {
+        self.durable_changes = on;
         self
     }
 
@@ -182,7 +198,7 @@ impl StoreBuilder {
 
     /// The store, once its storage has been checked.
     fn assemble(self, storage: Arc<dyn Backend>, digest_key: DigestKey, keeps: Keeps) -> Store {
-        let pipeline = Arc::new(Pipeline::new(storage, false));
+        let pipeline = Arc::new(Pipeline::new(storage, self.durable_changes));
         let backend: Arc<dyn Backend> = Arc::clone(&pipeline) as Arc<dyn Backend>;
         let builtin = (self.master_key.is_some() || keeps == Keeps::Durably).then(|| {
             Arc::new(BuiltinSecretStore::new(
@@ -231,6 +247,7 @@ impl fmt::Debug for StoreBuilder {
         f.debug_struct("StoreBuilder")
             .field("max_value_len", &self.max_value_len)
             .field("template_depth", &self.template_depth)
+            .field("durable_changes", &self.durable_changes)
             .finish_non_exhaustive()
     }
 }

@@ -147,7 +147,8 @@ impl Store {
                 store: "builtin".to_owned(),
             })
         })?;
-        let _guard = self.lock();
+        // Each attempt plans in its own turn: a batch applied in a turn ends
+        // it (see `pipeline`).
         let from = builtin.check_value()?;
         let rotating = KeyCheck::Rotating {
             from,
@@ -155,6 +156,7 @@ impl Store {
         }
         .encode();
         retrying(|| {
+            let _turn = self.lock();
             let stored = self.inner.backend.get(KEYCHECK_KEY)?;
             let decoded = stored.as_deref().map(KeyCheck::decode).transpose()?;
             if !decoded.is_some_and(|c| same_check(c.sealed_under(), &from)) {
@@ -171,6 +173,7 @@ impl Store {
             .seal(&new.encryption_key())
             .map_err(|e| Corrupted::because("the digest key could not be sealed", e))?;
         retrying(|| {
+            let _turn = self.lock();
             let mut batch = builtin.reseal_all(new)?;
             batch.expect(KEYCHECK_KEY.to_vec(), Some(rotating.clone()));
             batch.insert(

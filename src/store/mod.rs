@@ -1,7 +1,8 @@
 //! [`Store`]: the versioned value store (the [guide](crate::_documentation::guide)), and its builder.
 //!
 //! Every operation checks the actor's permission first and changes nothing
-//! when refused. Writes to the store are serialized by one lock; reads take
+//! when refused. Writers take turns to plan, and the changes planned while
+//! one is being written are written together (a group commit); reads take
 //! no lock, because a version, once written, never changes (except that a
 //! purge drops content).
 

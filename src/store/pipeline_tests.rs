@@ -56,7 +56,32 @@ impl Backend for Gated {
     }
 }
 
+/// Ends the whole test process when a test is still running after 60 s: a
+/// writer that never gets its turn or its outcome would otherwise hang the
+/// run instead of failing it.
+struct Watchdog {
+    _done: Sender<()>,
+}
+
+fn watchdog() -> Watchdog {
+    let (done, wait) = channel::<()>();
+    thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            wait.recv_timeout(Duration::from_secs(60))
+        {
+            // The test harness's output is what a hung run shows.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("a group commit test hung: a writer waits forever");
+            }
+            std::process::exit(3);
+        }
+    });
+    Watchdog { _done: done }
+}
+
 struct Rig {
+    _watchdog: Watchdog,
     pipeline: Arc<Pipeline>,
     gated: Arc<Gated>,
     permit: Sender<()>,
@@ -76,6 +101,7 @@ fn rig(flush: bool) -> Rig {
     });
     let pipeline = Arc::new(Pipeline::new(Arc::clone(&gated) as Arc<dyn Backend>, flush));
     Rig {
+        _watchdog: watchdog(),
         pipeline,
         gated,
         permit,

@@ -528,3 +528,80 @@ fn ping_reads_the_storage_and_says_when_it_is_away() {
     backend.set_away(false);
     store.ping().unwrap();
 }
+
+/// A memory backend that counts its flushes.
+#[derive(Debug, Default)]
+struct CountsFlushes {
+    inner: valueset::backend::MemoryBackend,
+    flushes: std::sync::atomic::AtomicUsize,
+}
+
+impl Backend for CountsFlushes {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, valueset::backend::BackendError> {
+        self.inner.get(key)
+    }
+
+    fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        reverse: bool,
+        visit: &mut valueset::backend::Visit<'_>,
+    ) -> Result<(), valueset::backend::BackendError> {
+        self.inner.scan(start, end, reverse, visit)
+    }
+
+    fn apply(&self, batch: Batch) -> Result<(), valueset::backend::BackendError> {
+        self.inner.apply(batch)
+    }
+
+    fn flush(&self) -> Result<(), valueset::backend::BackendError> {
+        self.flushes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// With `durable_changes`, every change is flushed before its call
+/// returns (a failed one is not); without, the store leaves flushing to
+/// the storage.
+#[test]
+fn durable_changes_flush_every_change_before_it_returns() -> valueset::Result<()> {
+    for on in [false, true] {
+        let backend = Arc::new(CountsFlushes::default());
+        let store = Store::builder()
+            .durable_changes(on)
+            .open_with_backend(Arc::clone(&backend))?;
+        let flushes = || backend.flushes.load(std::sync::atomic::Ordering::SeqCst);
+        let ids = ids();
+        store.create_app(&ids.admin, &ids.app)?;
+        let key = Key::new("A")?;
+        let mut versions = Vec::new();
+        for n in 1..=3 {
+            let set = NewValue::plain(n.to_string());
+            versions.push(store.set(
+                &ids.admin,
+                &ids.app,
+                None,
+                &key,
+                set,
+                SetOptions::default(),
+            )?);
+        }
+        let stale = SetOptions {
+            expect: Some(versions[0].id),
+            ..SetOptions::default()
+        };
+        let refused = store.set(
+            &ids.admin,
+            &ids.app,
+            None,
+            &key,
+            NewValue::plain("4"),
+            stale,
+        );
+        assert_eq!(refused.unwrap_err().code(), "conflict");
+        assert_eq!(flushes(), if on { 4 } else { 0 }, "durable_changes({on})");
+    }
+    Ok(())
+}
