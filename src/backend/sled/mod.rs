@@ -18,8 +18,11 @@ pub use space::MIN_FREE_SPACE;
 
 /// A [`Backend`] in a sled database directory. Every [`Batch`] is one sled
 /// `apply_batch`, which sled makes atomic: after a crash, reopening shows all
-/// of a batch or none of it. [`Backend::flush`] makes applied batches
-/// durable (sled also flushes on its own every 500 ms, and on drop).
+/// of a batch or none of it. A batch is in sled's log once applied;
+/// [`Backend::flush`] makes applied batches durable: sled's flush, then an
+/// fsync of the log (sled writes it with `sync_file_range`, which neither
+/// records the file's growth nor empties the disk's write cache). sled
+/// also flushes on its own every 500 ms, and on drop, without the fsync.
 ///
 /// A write is refused as [`BackendErrorKind::NoSpace`] while the disk
 /// holding the directory has less than [`MIN_FREE_SPACE`] free, so that a
@@ -56,6 +59,9 @@ struct Live {
     db: sled::Db,
     tree: sled::Tree,
     generation: u64,
+    /// sled's log file, to sync after sled's own flush (none for a
+    /// temporary database).
+    log: Option<std::fs::File>,
 }
 
 const TREE: &str = "valueset";
@@ -84,9 +90,10 @@ impl SledBackend {
     /// As [`open`](Self::open).
     pub fn open_with_cache(dir: impl AsRef<Path>, bytes: u64) -> Result<Self, BackendError> {
         let (dir, generation) = StoreDir::open(dir.as_ref())?;
-        let db = open_db(&dir.generation_path(generation), bytes)?;
+        let path = dir.generation_path(generation);
+        let db = open_db(&path, bytes)?;
         dir.protect(generation)?;
-        let live = Live::new(db, generation)?;
+        let live = Live::new(db, generation, Some(&path))?;
         Ok(SledBackend {
             dir: Some(dir),
             live: RwLock::new(live),
@@ -102,7 +109,7 @@ impl SledBackend {
     ///
     /// [`BackendError`] when sled cannot create it.
     pub fn temporary() -> Result<Self, BackendError> {
-        let live = Live::new(temporary_db()?, 1)?;
+        let live = Live::new(temporary_db()?, 1, None)?;
         Ok(SledBackend {
             dir: None,
             live: RwLock::new(live),
@@ -123,15 +130,34 @@ impl SledBackend {
 }
 
 impl Live {
-    fn new(db: sled::Db, generation: u64) -> Result<Live, BackendError> {
+    /// The generation `generation` open in `db`, whose files are in `path`
+    /// (`None`: a temporary database).
+    fn new(db: sled::Db, generation: u64, path: Option<&Path>) -> Result<Live, BackendError> {
         let tree = db
             .open_tree(TREE)
             .map_err(|e| sled_error("could not open the database's tree", e))?;
+        let log = path
+            .map(|p| std::fs::File::open(p.join("db")))
+            .transpose()
+            .map_err(|e| errors::io_error("could not open the database's log", e))?;
         Ok(Live {
             db,
             tree,
             generation,
+            log,
         })
+    }
+
+    /// sled's flush, then an fsync of its log: sled 0.34 writes its log
+    /// with `sync_file_range`, which reaches the disk but neither the
+    /// file's size nor past the disk's own write cache; `fdatasync` does.
+    fn flush(&self) -> Result<(), BackendError> {
+        self.db.flush().map_err(|e| failed("flush", e))?;
+        if let Some(log) = &self.log {
+            log.sync_data()
+                .map_err(|e| errors::io_error("could not sync the database's log", e))?;
+        }
+        Ok(())
     }
 }
 
@@ -335,8 +361,7 @@ impl Backend for SledBackend {
     }
 
     fn flush(&self) -> Result<(), BackendError> {
-        self.live().db.flush().map_err(|e| failed("flush", e))?;
-        Ok(())
+        self.live().flush()
     }
 
     /// Writes the live data into a new generation, makes it durable, switches
@@ -346,15 +371,17 @@ impl Backend for SledBackend {
     /// the next open.
     fn compact(&self) -> Result<(), BackendError> {
         let mut live = self.live.write().unwrap_or_else(PoisonError::into_inner);
-        live.db.flush().map_err(|e| failed("flush", e))?;
+        live.flush()?;
         let next = live.generation + 1;
-        let db = match &self.dir {
-            Some(dir) => open_db(&dir.fresh_generation(next)?, self.cache)?,
-            None => temporary_db()?,
+        let fresh = match &self.dir {
+            Some(dir) => {
+                let path = dir.fresh_generation(next)?;
+                Live::new(open_db(&path, self.cache)?, next, Some(&path))?
+            }
+            None => Live::new(temporary_db()?, next, None)?,
         };
-        let fresh = Live::new(db, next)?;
         copy_tree(&live.tree, &fresh.tree)?;
-        fresh.db.flush().map_err(|e| failed("flush", e))?;
+        fresh.flush()?;
         if let Some(dir) = &self.dir {
             dir.protect(next)?;
             dir.write_current(next)?;
