@@ -883,10 +883,10 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 Some(v) => v.parse()?,
                 None => VersionSelector::Latest,
             };
-            let snapshot = store.snapshot(&actor(cli, Some(&app))?, &app, &env, version)?;
-            let resolver = snapshot.resolver();
+            let actor = actor(cli, Some(&app))?;
             if let Some(text) = template {
-                shown(&resolver.resolve_str(text)?, *reveal_secrets)
+                let snapshot = store.snapshot(&actor, &app, &env, version)?;
+                shown(&snapshot.resolver().resolve_str(text)?, *reveal_secrets)
             } else {
                 let path = workload
                     .as_ref()
@@ -894,7 +894,12 @@ fn run(cli: &Cli) -> Result<(Value, u8), Failure> {
                 let text = read_file(path)?;
                 let workload: Workload = parse_object(&text)
                     .map_err(|e| malformed("invalid_workload", "workload", path, &e))?;
-                let out = resolver.resolve_workload(&workload).map_err(Error::from)?;
+                // Only the values the workload can reach are read.
+                let snapshot = store.snapshot_for(&actor, &app, &env, version, &workload)?;
+                let out = snapshot
+                    .resolver()
+                    .resolve_workload(&workload)
+                    .map_err(Error::from)?;
                 let reveal = *reveal_secrets;
                 let map = |m: &BTreeMap<String, Resolved<'_>>| -> Value {
                     m.iter()

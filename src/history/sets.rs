@@ -84,6 +84,74 @@ impl Reader<'_> {
         Ok(out)
     }
 
+    /// The live entries of `keys` at `seq` at one level, in their order
+    /// (`None`: no value): what [`entries_at`](Self::entries_at) holds for
+    /// them, read from the key index by key (one `Backend::get_many`), then
+    /// one `Backend::last_in_each` for those that changed after `seq`.
+    fn entries_of(
+        &self,
+        app: &AppId,
+        env: Option<&EnvId>,
+        seq: u64,
+        keys: &[Key],
+    ) -> Result<Vec<Option<Entry>>, Error> {
+        let index = codec::key_index_prefix(app, env);
+        let prefix = codec::history_prefix(app, env);
+        let index_keys: Vec<Vec<u8>> = keys
+            .iter()
+            .map(|k| [index.as_slice(), k.as_str().as_bytes()].concat())
+            .collect();
+        let refs: Vec<&[u8]> = index_keys.iter().map(Vec::as_slice).collect();
+        let records = self.backend.get_many(&refs)?;
+        let mut held = Vec::with_capacity(keys.len());
+        let mut ranges = Vec::new();
+        for (key, record) in keys.iter().zip(records) {
+            let row = match record {
+                Some(record) => Some(index_row(key.as_str().as_bytes(), &record, seq)?.1),
+                None => None,
+            };
+            if let Some(None) = row {
+                ranges.push(entry_range(&prefix, key, seq));
+            }
+            held.push(row);
+        }
+        let mut answers = self.last_in_each(&ranges)?.into_iter();
+        let mut out = Vec::with_capacity(keys.len());
+        for (key, row) in keys.iter().zip(held) {
+            let found = match row {
+                None => None,
+                Some(Some(found)) => Some(found),
+                Some(None) => decode_found(&prefix, key, answers.next().flatten())?,
+            };
+            out.push(found.map(|(_, e)| e).filter(Entry::is_live));
+        }
+        Ok(out)
+    }
+
+    /// The values of `keys` in `scope` at `seq`, each the Environment's
+    /// override or else the App's: what [`snapshot`](Self::snapshot) holds
+    /// for them, without reading the others. A key without a value is left
+    /// out.
+    pub(crate) fn snapshot_of(
+        &self,
+        scope: Scope<'_>,
+        seq: u64,
+        keys: &[Key],
+    ) -> Result<BTreeMap<Key, Entry>, Error> {
+        let base = self.entries_of(scope.app, None, seq, keys)?;
+        let overrides = match scope.env {
+            Some((env, meta)) if meta.diverged_at.is_some_and(|d| d <= seq) => {
+                self.entries_of(scope.app, Some(env), seq, keys)?
+            }
+            _ => vec![None; keys.len()],
+        };
+        Ok(keys
+            .iter()
+            .zip(base.into_iter().zip(overrides))
+            .filter_map(|(key, (base, over))| Some((key.clone(), over.or(base)?)))
+            .collect())
+    }
+
     /// Every value of `scope` at `seq`, in key order: the App's, with the
     /// Environment's overrides on top. The flag says whether it is an
     /// override.

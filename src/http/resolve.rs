@@ -72,7 +72,7 @@ pub(super) async fn resolve(
         .run(move |store| {
             let reveal =
                 args.reveal_secrets && access::allows(&actor, Action::ResolveSecrets, &app);
-            let snapshot = store.snapshot(&actor, &app, &env, selector)?;
+            let snapshot = store.snapshot_for(&actor, &app, &env, selector, &workload)?;
             let secrets = secrets_of(&snapshot);
             let version = snapshot.version().to_string();
             let snapshot = if reveal {
@@ -110,7 +110,8 @@ fn unresolved(e: crate::resolve::ResolveErrors) -> ApiError {
 /// How results are shown.
 struct Shown<'w> {
     reveal: bool,
-    /// Each secret of the version: its store, reference and version.
+    /// Each secret among the values the workload reaches: its store,
+    /// reference and version.
     secrets: BTreeMap<String, Value>,
     workload: &'w Workload,
 }

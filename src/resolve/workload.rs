@@ -129,6 +129,16 @@ impl Values for Layered<'_> {
     }
 }
 
+impl Workload {
+    /// The keys its templates (variables, files, labels, webhooks) name
+    /// with `${values.KEY}`, once each (a template that does not parse
+    /// names none: resolving says why): what it asks of an Environment,
+    /// and what [`Store::snapshot_for`](crate::Store::snapshot_for) reads.
+    pub fn value_keys(&self) -> BTreeSet<String> {
+        named_keys(self)
+    }
+}
+
 /// The keys the templates of `workload` name with `${values.KEY}`, once
 /// each (a template that does not parse names none: rendering says why).
 fn named_keys(workload: &Workload) -> BTreeSet<String> {

@@ -391,3 +391,125 @@ fn apps_and_envs_keep_names_types_and_creators() -> valueset::Result<()> {
     assert_eq!(e.unwrap_err().code(), "unknown_app");
     Ok(())
 }
+
+/// How a workload resolved, comparably: each item's text (a secret's
+/// content shown), or the whole error's message.
+fn outcome(snapshot: &valueset::store::Snapshot, workload: &Workload) -> String {
+    match snapshot.resolver().resolve_workload(workload) {
+        Ok(out) => {
+            let show = |r: &valueset::Resolved<'_>| {
+                r.as_plain().map_or_else(
+                    || format!("secret:{}", r.as_secret().unwrap().expose_secret()),
+                    str::to_owned,
+                )
+            };
+            let vars: Vec<String> = out
+                .variables
+                .iter()
+                .map(|(k, v)| format!("{k}={}", show(v)))
+                .collect();
+            let files: Vec<String> = out
+                .files
+                .iter()
+                .map(|(k, f)| format!("{k}={}", show(&f.content)))
+                .collect();
+            format!("{vars:?} {files:?} {:?}", out.labels)
+        }
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+/// A snapshot for a workload reads only the values its templates reach
+/// (through template values too, a chain of them), and resolves it as the
+/// whole snapshot does, errors included: at the latest version, and at an
+/// older one where keys changed since; with overrides on top of the App.
+#[test]
+fn a_workload_snapshot_reads_what_it_reaches_and_resolves_the_same() -> valueset::Result<()> {
+    let w = World::new();
+    let set = |env: Option<&EnvId>, k: &str, v: NewValue| {
+        w.store
+            .set(&w.admin, &w.app, env, &key(k), v, SetOptions::default())
+            .map(|v| v.id)
+    };
+    set(None, "HOST", NewValue::plain("app-host"))?;
+    set(None, "PORT", NewValue::plain("5432"))?;
+    set(None, "DB", NewValue::plain("shop"))?;
+    set(
+        None,
+        "URL",
+        NewValue::template("pg://${values.HOST}:${values.PORT}/${values.DB}"),
+    )?;
+    set(None, "UNUSED", NewValue::plain("never read"))?;
+    set(None, "CHAIN_C", NewValue::plain("c"))?;
+    set(
+        None,
+        "CHAIN_B",
+        NewValue::template("b${values.CHAIN_C}${values.HOST}"),
+    )?;
+    set(None, "CHAIN_A", NewValue::template("a${values.CHAIN_B}"))?;
+    set(None, "GONE", NewValue::plain("soon deleted"))?;
+    let secret = valueset::Secret::new("s3cr3t-canary".into());
+    set(None, "PW", NewValue::secret(secret))?;
+    let old_dev = set(None, "GONE", NewValue::plain("still here"))?;
+    let old_prod = set(Some(&w.prod), "HOST", NewValue::plain("prod-host"))?;
+    set(None, "PORT", NewValue::plain("6543"))?;
+    set(Some(&w.prod), "DB", NewValue::plain("prod-db"))?;
+    w.delete("GONE")?;
+
+    let mut good = Workload {
+        id: "api".into(),
+        ..Workload::default()
+    };
+    good.variables
+        .insert("DATABASE_URL".into(), "${values.URL}".into());
+    good.variables
+        .insert("PASSWORD".into(), "${values.PW}".into());
+    good.files.insert(
+        "/etc/app.conf".into(),
+        valueset::resolve::FileTemplate {
+            value: "host=${values.HOST}".into(),
+            mode: None,
+        },
+    );
+    good.labels.insert("db".into(), "${values.DB}".into());
+    good.variables
+        .insert("CHAIN".into(), "${values.CHAIN_A}".into());
+    let mut bad = good.clone();
+    bad.variables.insert("OLD".into(), "${values.GONE}".into());
+    bad.variables.insert("BROKEN".into(), "${values.}".into());
+    bad.variables
+        .insert("NONE".into(), "${values.MISSING}".into());
+
+    for (env, version) in [
+        (&w.prod, VersionSelector::Latest),
+        (&w.prod, VersionSelector::Id(old_prod)),
+        (&w.dev, VersionSelector::Latest),
+        (&w.dev, VersionSelector::Id(old_dev)),
+    ] {
+        for workload in [&good, &bad] {
+            let whole = w.store.snapshot(&w.admin, &w.app, env, version.clone())?;
+            let reached = w
+                .store
+                .snapshot_for(&w.admin, &w.app, env, version.clone(), workload)?;
+            assert_eq!(whole.version(), reached.version());
+            assert_eq!(
+                outcome(&reached, workload),
+                outcome(&whole, workload),
+                "{env} at {version:?}"
+            );
+            let shown = format!("{reached:?}");
+            assert!(!shown.contains("UNUSED"), "{shown}");
+            assert!(shown.contains("CHAIN_C") && shown.contains("PW"), "{shown}");
+            assert_eq!(reached.secrets().count(), 1);
+        }
+    }
+    // What the good workload resolved to at the latest version in prod:
+    let reached =
+        w.store
+            .snapshot_for(&w.admin, &w.app, &w.prod, VersionSelector::Latest, &good)?;
+    assert_eq!(
+        outcome(&reached, &good),
+        r#"["CHAIN=abcprod-host", "DATABASE_URL=pg://prod-host:6543/prod-db", "PASSWORD=secret:s3cr3t-canary"] ["/etc/app.conf=host=prod-host"] {"db": "prod-db"}"#
+    );
+    Ok(())
+}
