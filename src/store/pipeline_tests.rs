@@ -17,7 +17,7 @@ struct Gated {
     inner: MemoryBackend,
     permits: Mutex<Receiver<()>>,
     started: Mutex<Sender<()>>,
-    batches: Mutex<Vec<(usize, usize)>>,
+    batches: Mutex<Vec<(usize, usize, bool)>>,
     flushes: AtomicUsize,
     panic_next: AtomicBool,
 }
@@ -44,7 +44,11 @@ impl Backend for Gated {
             !self.panic_next.swap(false, Ordering::SeqCst),
             "the storage panicked"
         );
-        let shape = (batch.len(), batch.preconditions().len());
+        let shape = (
+            batch.len(),
+            batch.preconditions().len(),
+            batch.writes_version(),
+        );
         let result = self.inner.apply(batch);
         self.batches.lock().unwrap().push(shape);
         result
@@ -163,8 +167,12 @@ fn writers_queued_behind_a_write_are_written_as_one_batch() {
     third.join().unwrap().unwrap();
     // Two writes: the first (the counter and `a`, expecting it absent),
     // then the other two (the counter once, `b` and `c`; expecting the
-    // counter the first wrote, not the one the second wrote).
-    assert_eq!(*rig.gated.batches.lock().unwrap(), [(2, 1), (3, 1)]);
+    // counter the first wrote, not the one the second wrote), each
+    // announcing a version as its batches did.
+    assert_eq!(
+        *rig.gated.batches.lock().unwrap(),
+        [(2, 1, true), (3, 1, true)]
+    );
     assert_eq!(rig.pipeline.get(b"n").unwrap(), Some(b("3")));
     for key in ["a", "b", "c"] {
         assert_eq!(rig.pipeline.get(key.as_bytes()).unwrap(), Some(b("v")));
