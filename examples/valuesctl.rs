@@ -990,7 +990,8 @@ fn shown(r: &Resolved<'_>, reveal: bool) -> Value {
 /// has the `postgres` feature. Any other URL is an error, never a directory
 /// named after it.
 fn open(cli: &Cli) -> Result<Store, Failure> {
-    let mut builder = Store::builder();
+    // A command that says it changed the store has made the change durable.
+    let mut builder = Store::builder().durable_changes(true);
     if let Ok(hex) = std::env::var("VALUESET_MASTER_KEY") {
         builder = builder.master_key(MasterKey::from_hex(&hex)?);
     }
