@@ -274,6 +274,7 @@ fn a_batch_expecting_other_than_a_pending_write_conflicts_at_once() {
     rig.permit.send(()).unwrap();
     first.join().unwrap().unwrap();
     assert_eq!(rig.gated.batches.lock().unwrap().len(), 1);
+    assert_eq!(rig.gated.flushes.load(Ordering::SeqCst), 0, "not asked to");
 }
 
 /// When the storage refuses a group (another process wrote first), every
