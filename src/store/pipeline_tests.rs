@@ -162,6 +162,13 @@ fn writers_queued_behind_a_write_are_written_as_one_batch() {
     rig.permit.send(()).unwrap();
     first.join().unwrap().unwrap();
     rig.started.recv().unwrap();
+    {
+        // The first group is written: its writes are no longer pending,
+        // the second group's still are.
+        let pending = &rig.pipeline.lock().pending;
+        assert!(!pending.contains_key(b"a".as_slice()));
+        assert!(pending.contains_key(b"b".as_slice()) && pending.contains_key(b"c".as_slice()));
+    }
     rig.permit.send(()).unwrap();
     second.join().unwrap().unwrap();
     third.join().unwrap().unwrap();
