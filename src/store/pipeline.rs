@@ -317,14 +317,28 @@ impl Backend for Pipeline {
         self.base.get(key)
     }
 
+    /// In a turn: the pending values, and one storage call for the others.
     fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, BackendError> {
-        let any_pending =
-            self.holds_turn() && keys.iter().any(|k| self.lock().pending.contains_key(*k));
-        if any_pending {
-            keys.iter().map(|k| self.get(k)).collect()
-        } else {
-            self.base.get_many(keys)
+        if !self.holds_turn() {
+            return self.base.get_many(keys);
         }
+        let pending: Vec<Option<Option<Vec<u8>>>> = {
+            let state = self.lock();
+            keys.iter()
+                .map(|k| state.pending.get(*k).map(|(_, v)| v.clone()))
+                .collect()
+        };
+        let stored: Vec<&[u8]> = keys
+            .iter()
+            .zip(&pending)
+            .filter(|(_, p)| p.is_none())
+            .map(|(k, _)| *k)
+            .collect();
+        let mut stored = self.base.get_many(&stored)?.into_iter();
+        Ok(pending
+            .into_iter()
+            .map(|p| p.unwrap_or_else(|| stored.next().flatten()))
+            .collect())
     }
 
     fn scan(
@@ -349,16 +363,34 @@ impl Backend for Pipeline {
         overlay::last_in(&*self.base, &pending, (start, end))
     }
 
+    /// In a turn: the ranges pending writes touch merged one by one, the
+    /// others in one storage call.
     fn last_in_each(&self, ranges: &[KeyRange]) -> Result<Vec<Option<KeyValue>>, BackendError> {
-        let any_pending = self.holds_turn()
-            && ranges
-                .iter()
-                .any(|(start, end)| !self.pending_in(start, end, false).is_empty());
-        if any_pending {
-            ranges.iter().map(|(s, e)| self.last_in(s, e)).collect()
-        } else {
-            self.base.last_in_each(ranges)
+        if !self.holds_turn() {
+            return self.base.last_in_each(ranges);
         }
+        let pending: Vec<Pending> = ranges
+            .iter()
+            .map(|(start, end)| self.pending_in(start, end, true))
+            .collect();
+        let stored: Vec<KeyRange> = ranges
+            .iter()
+            .zip(&pending)
+            .filter(|(_, p)| p.is_empty())
+            .map(|(r, _)| r.clone())
+            .collect();
+        let mut stored = self.base.last_in_each(&stored)?.into_iter();
+        ranges
+            .iter()
+            .zip(pending)
+            .map(|((start, end), p)| {
+                if p.is_empty() {
+                    Ok(stored.next().flatten())
+                } else {
+                    overlay::last_in(&*self.base, &p, (start, end))
+                }
+            })
+            .collect()
     }
 
     fn apply(&self, batch: Batch) -> Result<(), BackendError> {

@@ -58,6 +58,14 @@ impl Backend for Gated {
         self.flushes.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
+
+    fn compact(&self) -> Result<(), BackendError> {
+        Err(BackendError::new("compacted"))
+    }
+
+    fn changes(&self) -> Result<Option<Box<dyn Changes>>, BackendError> {
+        self.inner.changes()
+    }
 }
 
 /// Ends the whole test process when a test is still running after 60 s: a
@@ -225,9 +233,9 @@ fn in_a_turn_reads_see_the_pending_writes() {
         .unwrap();
         (
             p.get_many(&[b"k1", b"k2", b"k3"]).unwrap(),
-            scanned.len(),
+            scanned.into_iter().map(|(k, _)| k).collect::<Vec<_>>(),
             p.last_in(b"k", b"l").unwrap().map(|(k, _)| k),
-            p.last_in_each(&[(b("k2"), b("k3")), (b("k3"), b("k4"))])
+            p.last_in_each(&[(b("k0"), b("k2")), (b("k2"), b("k3")), (b("k3"), b("k4"))])
                 .unwrap()
                 .into_iter()
                 .map(|f| f.map(|(k, _)| k))
@@ -239,9 +247,9 @@ fn in_a_turn_reads_see_the_pending_writes() {
         outside,
         (
             vec![Some(b("stored")), None, Some(b("stored"))],
-            2,
+            vec![b("k1"), b("k3")],
             Some(b("k3")),
-            vec![None, Some(b("k3"))]
+            vec![Some(b("k1")), None, Some(b("k3"))]
         )
     );
     let inside = {
@@ -252,9 +260,9 @@ fn in_a_turn_reads_see_the_pending_writes() {
         inside,
         (
             vec![Some(b("stored")), Some(b("pending")), None],
-            2,
+            vec![b("k1"), b("k2")],
             Some(b("k2")),
-            vec![Some(b("k2")), None]
+            vec![Some(b("k1")), Some(b("k2")), None]
         )
     );
     rig.permit.send(()).unwrap();
@@ -383,4 +391,15 @@ fn turns_of_two_pipelines_are_held_apart() {
     assert_eq!(one.pipeline.get(b"n").unwrap(), None, "not written yet");
     one.permit.send(()).unwrap();
     writer.join().unwrap().unwrap();
+}
+
+/// Flushing, compacting and the change feed are the storage's own.
+#[test]
+fn maintenance_goes_to_the_storage() {
+    let rig = rig(false);
+    rig.pipeline.flush().unwrap();
+    assert_eq!(rig.gated.flushes.load(Ordering::SeqCst), 1);
+    let e = rig.pipeline.compact().unwrap_err();
+    assert!(e.to_string().contains("compacted"), "{e}");
+    assert!(rig.pipeline.changes().unwrap().is_some());
 }
