@@ -141,9 +141,23 @@ fn bump(p: &Pipeline, key: &str) -> Result<(), BackendError> {
     p.apply(batch)
 }
 
-fn spawn_bump(rig: &Rig, key: &'static str) -> thread::JoinHandle<Result<(), BackendError>> {
+fn spawn_bump(rig: &Rig, key: &'static str) -> Writer {
     let p = Arc::clone(&rig.pipeline);
     thread::spawn(move || bump(&p, key))
+}
+
+type Writer = thread::JoinHandle<Result<(), BackendError>>;
+
+/// Three writers: `a`, whose write the storage holds, then `b` and `c`,
+/// staged behind it in the next group.
+fn two_queued_behind_one(rig: &Rig) -> [Writer; 3] {
+    let first = spawn_bump(rig, "a");
+    rig.started.recv().unwrap();
+    let second = spawn_bump(rig, "b");
+    until_staged(&rig.pipeline, "b");
+    let third = spawn_bump(rig, "c");
+    until_staged(&rig.pipeline, "c");
+    [first, second, third]
 }
 
 /// Waits until `key` is staged (the writer is then waiting on its group).
@@ -159,12 +173,7 @@ fn until_staged(p: &Pipeline, key: &str) {
 #[test]
 fn writers_queued_behind_a_write_are_written_as_one_batch() {
     let rig = rig(true);
-    let first = spawn_bump(&rig, "a");
-    rig.started.recv().unwrap();
-    let second = spawn_bump(&rig, "b");
-    until_staged(&rig.pipeline, "b");
-    let third = spawn_bump(&rig, "c");
-    until_staged(&rig.pipeline, "c");
+    let [first, second, third] = two_queued_behind_one(&rig);
     assert_eq!(rig.pipeline.get(b"n").unwrap(), None, "not written yet");
     assert_eq!(rig.pipeline.get(b"b").unwrap(), None);
     rig.permit.send(()).unwrap();
@@ -298,12 +307,7 @@ fn a_batch_expecting_other_than_a_pending_write_conflicts_at_once() {
 #[test]
 fn a_refused_group_fails_every_writer_in_it() {
     let rig = rig(true);
-    let first = spawn_bump(&rig, "a");
-    rig.started.recv().unwrap();
-    let second = spawn_bump(&rig, "b");
-    until_staged(&rig.pipeline, "b");
-    let third = spawn_bump(&rig, "c");
-    until_staged(&rig.pipeline, "c");
+    let [first, second, third] = two_queued_behind_one(&rig);
     rig.permit.send(()).unwrap();
     first.join().unwrap().unwrap();
     rig.started.recv().unwrap();
@@ -328,12 +332,7 @@ fn a_refused_group_fails_every_writer_in_it() {
 #[test]
 fn a_panicking_write_fails_its_group_and_frees_the_storage() {
     let rig = rig(false);
-    let first = spawn_bump(&rig, "a");
-    rig.started.recv().unwrap();
-    let second = spawn_bump(&rig, "b");
-    until_staged(&rig.pipeline, "b");
-    let third = spawn_bump(&rig, "c");
-    until_staged(&rig.pipeline, "c");
+    let [first, second, third] = two_queued_behind_one(&rig);
     rig.permit.send(()).unwrap();
     first.join().unwrap().unwrap();
     rig.started.recv().unwrap();
